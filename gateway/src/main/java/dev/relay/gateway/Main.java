@@ -1,0 +1,79 @@
+package dev.relay.gateway;
+
+import dev.relay.gateway.cli.ApiKeyCommand;
+import dev.relay.gateway.cli.MigrateCommand;
+import dev.relay.gateway.cli.ServeCommand;
+import dev.relay.gateway.cli.Task;
+import dev.relay.gateway.config.RelayConfig;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
+
+import java.nio.file.Path;
+
+/** The {@code relay} command line: {@code serve} (the default), {@code migrate}, {@code api-key}. */
+@Command(name = "relay", mixinStandardHelpOptions = true, version = "Relay 0.1.0",
+  description = "Relay, the messaging-delivery gateway.",
+  subcommands = {ServeCommand.class, MigrateCommand.class, ApiKeyCommand.class})
+public final class Main {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+
+  @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+    description = "Config file (YAML or JSON). Defaults to $RELAY_CONFIG; RELAY_* variables override it.")
+  Path configFile;
+
+  public static void main(String[] args) {
+    Main main = new Main();
+    CommandLine cli = new CommandLine(main);
+    ParseResult parsed;
+    try {
+      parsed = cli.parseArgs(args);
+    } catch (CommandLine.ParameterException e) {
+      System.err.println(e.getMessage());
+      e.getCommandLine().usage(System.err);
+      System.exit(2);
+      return;
+    }
+    Integer helped = CommandLine.executeHelpRequest(parsed);
+    if (helped != null) {
+      System.exit(helped);
+      return;
+    }
+    ParseResult leaf = parsed;
+    while (leaf.hasSubcommand()) {
+      leaf = leaf.subcommand();
+    }
+    Object command = leaf.commandSpec().userObject();
+    if (command == main) {
+      command = new ServeCommand();
+    }
+    if (!(command instanceof Task)) {
+      leaf.commandSpec().commandLine().usage(System.err);
+      System.exit(2);
+      return;
+    }
+    run(main.configFile, (Task) command);
+  }
+
+  private static void run(Path configFile, Task task) {
+    Vertx vertx = Vertx.vertx();
+    RelayConfig.load(vertx, configFile, System.getenv())
+      .compose(config -> task.run(vertx, config))
+      .onComplete(result -> {
+        int code;
+        if (result.succeeded()) {
+          code = result.result();
+        } else {
+          LOG.error("relay: {}", result.cause().getMessage(), result.cause());
+          System.err.println("relay: " + result.cause().getMessage());
+          code = 1;
+        }
+        vertx.close().onComplete(closed -> System.exit(code));
+      });
+  }
+}

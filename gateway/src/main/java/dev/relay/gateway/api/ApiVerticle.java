@@ -1,0 +1,86 @@
+package dev.relay.gateway.api;
+
+import dev.relay.gateway.intake.IntakeService;
+import dev.relay.gateway.store.BatchStore;
+import dev.relay.gateway.store.TenantStore;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.openapi.router.RequestExtractor;
+import io.vertx.ext.web.openapi.router.RouterBuilder;
+import io.vertx.openapi.contract.OpenAPIContract;
+import io.vertx.redis.client.Redis;
+import io.vertx.sqlclient.Pool;
+
+import java.util.Locale;
+
+/**
+ * The HTTP API. One instance per event loop; all share the pool, the stores and the contract, which
+ * come in through the constructor.
+ */
+public final class ApiVerticle extends VerticleBase {
+
+  /** What every instance shares. */
+  public record Deps(HttpServerOptions serverOptions, OpenAPIContract contract, Buffer contractDocument, Pool pool,
+                     Redis redis, TenantStore tenants, BatchStore batches, IntakeService intake, int maxBodyBytes,
+                     int retryAfterSeconds, long healthTimeoutMs) {
+  }
+
+  private final Deps deps;
+  private HttpServer server;
+
+  public ApiVerticle(Deps deps) {
+    this.deps = deps;
+  }
+
+  @Override
+  public Future<?> start() {
+    Router router = Router.router(vertx);
+    Readiness readiness = new Readiness(vertx, deps.pool(), deps.redis(), deps.healthTimeoutMs());
+    router.get("/health/live").handler(readiness::live);
+    router.get("/health/ready").handler(readiness::ready);
+    router.get("/openapi.json").handler(ctx -> ctx.response()
+      .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+      .end(deps.contractDocument()));
+
+    router.post("/v1/*").handler(ApiVerticle::requireJson);
+    router.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(deps.maxBodyBytes()));
+    router.route("/v1/*").handler(new ApiKeyAuth(deps.tenants()));
+
+    RouterBuilder api = RouterBuilder.create(vertx, deps.contract(), RequestExtractor.withBodyHandler());
+    // Every /v1 route is authenticated above by ApiKeyAuth, before its body is validated.
+    api.getRoutes().forEach(route -> route.setDoSecurity(false));
+    BatchRoutes batches = new BatchRoutes(deps.intake(), deps.batches());
+    api.getRoute("createBatch").addHandler(batches::create);
+    api.getRoute("getBatch").addHandler(batches::get);
+    router.route("/*").subRouter(api.createRouter());
+
+    router.route().last().handler(ctx -> ctx.fail(404));
+    router.route().failureHandler(new ProblemHandler(deps.maxBodyBytes(), deps.retryAfterSeconds()));
+
+    return vertx.createHttpServer(deps.serverOptions())
+      .requestHandler(router)
+      .listen()
+      .onSuccess(s -> server = s);
+  }
+
+  private static void requireJson(RoutingContext ctx) {
+    String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
+    if (type == null || !type.toLowerCase(Locale.ROOT).startsWith("application/json")) {
+      ctx.fail(415);
+    } else {
+      ctx.next();
+    }
+  }
+
+  /** The port this instance listens on (useful when the configured port is 0). */
+  public int actualPort() {
+    return server.actualPort();
+  }
+}

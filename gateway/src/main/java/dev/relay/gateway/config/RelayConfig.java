@@ -1,0 +1,181 @@
+package dev.relay.gateway.config;
+
+import io.vertx.config.ConfigRetriever;
+import io.vertx.config.ConfigRetrieverOptions;
+import io.vertx.config.ConfigStoreOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The gateway's settings, resolved once at start-up from built-in defaults, an optional config file
+ * (YAML or JSON) and {@code RELAY_*} environment variables, each overriding the one before.
+ */
+public final class RelayConfig {
+
+  /** The environment variable that names the config file when {@code --config} is not given. */
+  public static final String CONFIG_FILE_ENV = "RELAY_CONFIG";
+
+  private final Map<Setting, String> values;
+  private final JsonObject file;
+
+  private RelayConfig(Map<Setting, String> values, JsonObject file) {
+    this.values = values;
+    this.file = file;
+  }
+
+  /** Built-in defaults overridden by the given values; for tests and embedding. */
+  public static RelayConfig of(Map<Setting, String> overrides) {
+    return resolve(new JsonObject(), Map.of(), overrides);
+  }
+
+  /**
+   * Reads the config file (when one is given) and the environment. A file that does not exist, a key
+   * the gateway does not know, or a value of the wrong type fails with a message that names it.
+   */
+  public static Future<RelayConfig> load(Vertx vertx, Path configFile, Map<String, String> env) {
+    Path file = configFile;
+    if (file == null && env.get(CONFIG_FILE_ENV) != null && !env.get(CONFIG_FILE_ENV).isBlank()) {
+      file = Path.of(env.get(CONFIG_FILE_ENV));
+    }
+    if (file == null) {
+      return Future.succeededFuture(resolve(new JsonObject(), env, Map.of()));
+    }
+    if (!Files.isRegularFile(file)) {
+      return Future.failedFuture(new ConfigException("config file " + file + " does not exist"));
+    }
+    String name = file.getFileName().toString();
+    String format = name.endsWith(".yaml") || name.endsWith(".yml") ? "yaml" : "json";
+    ConfigStoreOptions store = new ConfigStoreOptions()
+      .setType("file")
+      .setFormat(format)
+      .setConfig(new JsonObject().put("path", file.toAbsolutePath().toString()));
+    ConfigRetriever retriever = ConfigRetriever.create(vertx, new ConfigRetrieverOptions()
+      .setScanPeriod(0)
+      .addStore(store));
+    Path source = file;
+    return retriever.getConfig()
+      .recover(err -> Future.failedFuture(new ConfigException("config file " + source + " cannot be read: " + err.getMessage())))
+      .map(json -> resolve(json, env, Map.of()))
+      .eventually(retriever::close);
+  }
+
+  private static RelayConfig resolve(JsonObject file, Map<String, String> env, Map<Setting, String> overrides) {
+    List<String> unknown = new ArrayList<>(unknownKeys(file));
+    if (!unknown.isEmpty()) {
+      throw new ConfigException("config file has unknown settings: " + String.join(", ", unknown));
+    }
+    Map<Setting, String> values = new EnumMap<>(Setting.class);
+    for (Setting setting : Setting.values()) {
+      String value;
+      String origin;
+      if (overrides.containsKey(setting)) {
+        value = overrides.get(setting);
+        origin = setting.key();
+      } else if (env.containsKey(setting.envName())) {
+        value = env.get(setting.envName());
+        origin = "environment variable " + setting.envName();
+      } else if (lookup(file, setting.key()) != null) {
+        value = String.valueOf(lookup(file, setting.key()));
+        origin = "config file key " + setting.key();
+      } else {
+        value = setting.defaultValue();
+        origin = "default of " + setting.key();
+      }
+      values.put(setting, check(setting, value, origin));
+    }
+    return new RelayConfig(values, file);
+  }
+
+  private static String check(Setting setting, String value, String origin) {
+    switch (setting.type()) {
+      case INT:
+        try {
+          int parsed = Integer.parseInt(value.trim());
+          if (parsed < 0) {
+            throw new ConfigException(origin + ": " + value + " must not be negative");
+          }
+          return Integer.toString(parsed);
+        } catch (NumberFormatException e) {
+          throw new ConfigException(origin + ": '" + value + "' is not a whole number");
+        }
+      case BOOL:
+        String v = value.trim();
+        if (!v.equals("true") && !v.equals("false")) {
+          throw new ConfigException(origin + ": '" + value + "' is neither true nor false");
+        }
+        return v;
+      default:
+        return value;
+    }
+  }
+
+  private static Object lookup(JsonObject json, String dottedKey) {
+    Object node = json;
+    for (String part : dottedKey.split("\\.")) {
+      if (!(node instanceof JsonObject)) {
+        return null;
+      }
+      node = ((JsonObject) node).getValue(part);
+    }
+    return node instanceof JsonObject ? null : node;
+  }
+
+  private static Set<String> unknownKeys(JsonObject file) {
+    Set<String> known = new TreeSet<>();
+    for (Setting setting : Setting.values()) {
+      known.add(setting.key());
+    }
+    Set<String> unknown = new TreeSet<>();
+    collect(file, "", known, unknown);
+    return unknown;
+  }
+
+  private static void collect(JsonObject json, String prefix, Set<String> known, Set<String> unknown) {
+    for (String field : json.fieldNames()) {
+      String key = prefix + field;
+      Object value = json.getValue(field);
+      if (value instanceof JsonObject && known.stream().anyMatch(k -> k.startsWith(key + "."))) {
+        collect((JsonObject) value, key + ".", known, unknown);
+      } else if (!known.contains(key)) {
+        unknown.add(key);
+      }
+    }
+  }
+
+  public String string(Setting setting) {
+    return values.get(setting);
+  }
+
+  public int integer(Setting setting) {
+    return Integer.parseInt(values.get(setting));
+  }
+
+  public boolean bool(Setting setting) {
+    return Boolean.parseBoolean(values.get(setting));
+  }
+
+  /** The config file as read, for sections with structure of their own (provider accounts). */
+  public JsonObject file() {
+    return file.copy();
+  }
+
+  /** The effective settings, secrets masked: safe to log. */
+  public JsonObject describe() {
+    JsonObject out = new JsonObject();
+    for (Setting setting : Setting.values()) {
+      String value = values.get(setting);
+      out.put(setting.key(), setting.type() == Setting.Type.SECRET && !value.isEmpty() ? "****" : value);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,86 @@
+package dev.relay.gateway.config;
+
+import java.util.Locale;
+
+/**
+ * Every setting of the gateway, with its default. A setting is read from the environment variable
+ * {@link #envName()} first, then from the config file at its dotted {@link #key()}, then from the
+ * default. The README's configuration reference lists exactly these, and a test keeps it so.
+ */
+public enum Setting {
+
+  HTTP_HOST("http.host", Type.STRING, "0.0.0.0", "Address the HTTP listener binds to."),
+  HTTP_PORT("http.port", Type.INT, "8080", "Port of the HTTP listener."),
+  HTTP_INSTANCES("http.instances", Type.INT, "0",
+      "HTTP verticle instances (event loops serving the API); 0 means one per core."),
+
+  DB_HOST("db.host", Type.STRING, "localhost", "PostgreSQL host."),
+  DB_PORT("db.port", Type.INT, "5432", "PostgreSQL port."),
+  DB_NAME("db.name", Type.STRING, "relay", "PostgreSQL database; created at start-up when missing and the role may."),
+  DB_USER("db.user", Type.STRING, "postgres", "PostgreSQL role."),
+  DB_PASSWORD("db.password", Type.SECRET, "", "PostgreSQL password (empty for trust authentication)."),
+  DB_POOL_SIZE("db.pool-size", Type.INT, "8", "Connections in the reactive pool of each gateway process."),
+  DB_CONNECT_TIMEOUT_MS("db.connect-timeout-ms", Type.INT, "3000",
+      "How long a new PostgreSQL connection may take before the request is answered 503."),
+  DB_CREATE_DATABASE("db.create-database", Type.BOOL, "true", "Create the database at start-up when it is missing."),
+  DB_MIGRATE_ON_START("db.migrate-on-start", Type.BOOL, "true", "Apply schema migrations when `serve` starts."),
+
+  REDIS_URI("redis.uri", Type.SECRET, "redis://localhost:6379", "Redis connection string (may hold a password)."),
+
+  INTAKE_MAX_BODY_BYTES("intake.max-body-bytes", Type.INT, "16777216",
+      "Largest request body accepted; larger ones are answered 413."),
+  INTAKE_MAX_RECIPIENTS("intake.max-recipients", Type.INT, "10000", "Most recipients in one batch."),
+  INTAKE_MAX_VARIABLES("intake.max-variables", Type.INT, "100", "Most variables (top-level keys) per recipient."),
+  INTAKE_MAX_STRING_LENGTH("intake.max-string-length", Type.INT, "10000",
+      "Longest string value anywhere in a recipient's variables, in characters."),
+  INTAKE_MAX_QUEUE_DEPTH("intake.max-queue-depth", Type.INT, "2000000",
+      "Messages waiting to be sent (queued, retry, sending) above which new batches are answered 429."),
+  INTAKE_QUEUE_DEPTH_REFRESH_MS("intake.queue-depth-refresh-ms", Type.INT, "1000",
+      "How often each process recounts the queue depth."),
+  INTAKE_RETRY_AFTER_SECONDS("intake.retry-after-seconds", Type.INT, "10",
+      "Retry-After sent with 429 (queue full) and 503 (database unavailable)."),
+  INTAKE_DEFAULT_TTL_SECONDS("intake.default-ttl-seconds", Type.INT, "259200",
+      "How long a message may wait to be sent when its batch gives no ttl_seconds (72 hours)."),
+  INTAKE_MAX_TTL_SECONDS("intake.max-ttl-seconds", Type.INT, "604800", "Largest ttl_seconds a batch may ask for."),
+  INTAKE_IDEMPOTENCY_RETENTION_HOURS("intake.idempotency-retention-hours", Type.INT, "24",
+      "How long an Idempotency-Key and its first answer are kept for replay."),
+
+  HEALTH_TIMEOUT_MS("health.timeout-ms", Type.INT, "2000", "How long each readiness check may take.");
+
+  /** How a setting's text is read. */
+  public enum Type { STRING, SECRET, INT, BOOL }
+
+  private final String key;
+  private final Type type;
+  private final String defaultValue;
+  private final String description;
+
+  Setting(String key, Type type, String defaultValue, String description) {
+    this.key = key;
+    this.type = type;
+    this.defaultValue = defaultValue;
+    this.description = description;
+  }
+
+  /** The dotted key in the config file, for example {@code db.pool-size}. */
+  public String key() {
+    return key;
+  }
+
+  /** The environment variable, for example {@code RELAY_DB_POOL_SIZE}. */
+  public String envName() {
+    return "RELAY_" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+  }
+
+  public Type type() {
+    return type;
+  }
+
+  public String defaultValue() {
+    return defaultValue;
+  }
+
+  public String description() {
+    return description;
+  }
+}

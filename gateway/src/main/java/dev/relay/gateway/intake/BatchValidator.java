@@ -1,0 +1,297 @@
+package dev.relay.gateway.intake;
+
+import dev.relay.adapters.spi.Channel;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.time.DateTimeException;
+import java.time.OffsetDateTime;
+import java.time.ZoneId;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Checks a batch request whose shape the OpenAPI document has already validated: the limits that
+ * depend on configuration, and each recipient one by one. A batch-wide problem throws
+ * {@link InvalidBatchException}; a bad recipient is rejected with its index and reason while the
+ * others go on.
+ */
+public final class BatchValidator {
+
+  private static final Set<String> RECIPIENT_FIELDS = Set.of("id", "addresses", "locale", "time_zone", "variables");
+  private static final Pattern EMAIL_LOCAL = Pattern.compile("[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*");
+  private static final Pattern DOMAIN_LABEL = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
+  private static final Pattern E164 = Pattern.compile("\\+[1-9][0-9]{6,14}");
+  private static final Pattern PUSH_TOKEN = Pattern.compile("[A-Za-z0-9:_.\\-]{8,4096}");
+  private static final Pattern LOCALE = Pattern.compile("[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}");
+  private static final Pattern VARIABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,63}");
+
+  private final IntakeLimits limits;
+
+  public BatchValidator(IntakeLimits limits) {
+    this.limits = limits;
+  }
+
+  /** Validates a request body of the shape the OpenAPI document's {@code BatchRequest} describes. */
+  public ValidatedBatch validate(JsonObject body) {
+    JsonArray recipients = body.getJsonArray("recipients");
+    if (recipients.size() > limits.maxRecipients()) {
+      throw new InvalidBatchException("too-many-recipients",
+        "A batch may hold at most " + limits.maxRecipients() + " recipients; this one holds " + recipients.size()
+          + ". Split it into several batches.",
+        new JsonObject().put("limit", limits.maxRecipients()).put("actual", recipients.size()));
+    }
+    int ttl = body.getInteger("ttl_seconds", limits.defaultTtlSeconds());
+    if (ttl > limits.maxTtlSeconds()) {
+      throw new InvalidBatchException("ttl-too-long",
+        "ttl_seconds may be at most " + limits.maxTtlSeconds() + "; this batch asks for " + ttl + ".",
+        new JsonObject().put("limit", limits.maxTtlSeconds()).put("actual", ttl));
+    }
+    OffsetDateTime sendAt = null;
+    if (body.getString("send_at") != null) {
+      try {
+        sendAt = OffsetDateTime.parse(body.getString("send_at"));
+      } catch (DateTimeParseException e) {
+        throw new InvalidBatchException("invalid-send-at",
+          "send_at must be an RFC 3339 date-time with an offset, such as 2026-12-01T09:00:00+03:00.", new JsonObject());
+      }
+    }
+    List<Channel> channels = new ArrayList<>();
+    for (Object name : body.getJsonArray("channels")) {
+      Channel channel = Channel.fromWireName((String) name).orElseThrow(() -> new InvalidBatchException(
+        "unknown-channel", "Unknown channel '" + name + "'.", new JsonObject()));
+      if (channels.contains(channel)) {
+        throw new InvalidBatchException("duplicate-channel",
+          "Channel '" + name + "' appears twice in the fallback list.", new JsonObject());
+      }
+      channels.add(channel);
+    }
+
+    JsonArray accepted = new JsonArray(new ArrayList<>(recipients.size()));
+    List<Rejection> rejected = new ArrayList<>();
+    Map<String, Integer> seen = new HashMap<>(recipients.size() * 2);
+    for (int i = 0; i < recipients.size(); i++) {
+      Object item = recipients.getValue(i);
+      if (!(item instanceof JsonObject)) {
+        rejected.add(new Rejection(i, null, "a recipient must be a JSON object"));
+        continue;
+      }
+      JsonObject recipient = (JsonObject) item;
+      Object id = recipient.getValue("id");
+      String idText = id instanceof String ? (String) id : null;
+      String reason = checkRecipient(recipient, channels);
+      if (reason == null) {
+        Integer first = seen.putIfAbsent(idText, i);
+        if (first != null) {
+          reason = "duplicate recipient id; it first appears at index " + first;
+        }
+      }
+      if (reason == null) {
+        accepted.add(recipient);
+      } else {
+        rejected.add(new Rejection(i, idText == null || idText.length() > IntakeLimits.MAX_SHORT_STRING ? null : idText,
+          reason));
+      }
+    }
+    return new ValidatedBatch(body.getString("campaign"), body.getString("template"), body.getInteger("template_version"),
+      List.copyOf(channels), body.getString("priority", "marketing"), sendAt, ttl, accepted, List.copyOf(rejected));
+  }
+
+  private String checkRecipient(JsonObject recipient, List<Channel> channels) {
+    for (String field : recipient.fieldNames()) {
+      if (!RECIPIENT_FIELDS.contains(field)) {
+        return "unknown field '" + shorten(field) + "'";
+      }
+    }
+    Object id = recipient.getValue("id");
+    if (id == null) {
+      return "id is missing";
+    }
+    String problem = shortText("id", id);
+    if (problem != null) {
+      return problem;
+    }
+    Object addresses = recipient.getValue("addresses");
+    if (!(addresses instanceof JsonObject)) {
+      return addresses == null ? "addresses is missing" : "addresses must be an object of channel to address";
+    }
+    problem = checkAddresses((JsonObject) addresses, channels);
+    if (problem != null) {
+      return problem;
+    }
+    Object locale = recipient.getValue("locale");
+    if (locale != null) {
+      problem = shortText("locale", locale);
+      if (problem != null) {
+        return problem;
+      }
+      if (!LOCALE.matcher((String) locale).matches()) {
+        return "locale is not a BCP 47 language tag such as en or tr-TR";
+      }
+    }
+    Object zone = recipient.getValue("time_zone");
+    if (zone != null) {
+      problem = shortText("time_zone", zone);
+      if (problem != null) {
+        return problem;
+      }
+      try {
+        ZoneId.of((String) zone);
+      } catch (DateTimeException e) {
+        return "time_zone is not an IANA time zone such as Europe/Istanbul";
+      }
+    }
+    Object variables = recipient.getValue("variables");
+    if (variables != null) {
+      if (!(variables instanceof JsonObject)) {
+        return "variables must be an object";
+      }
+      return checkVariables((JsonObject) variables);
+    }
+    return null;
+  }
+
+  private String checkAddresses(JsonObject addresses, List<Channel> channels) {
+    boolean reachable = false;
+    for (String name : addresses.fieldNames()) {
+      Channel channel = Channel.fromWireName(name).orElse(null);
+      if (channel == null) {
+        return "addresses." + shorten(name) + " is not a channel (email, sms, push, chat, webhook)";
+      }
+      Object value = addresses.getValue(name);
+      String field = "addresses." + name;
+      String problem = shortText(field, value);
+      if (problem != null) {
+        return problem;
+      }
+      String address = (String) value;
+      switch (channel) {
+        case EMAIL:
+          if (!isEmail(address)) {
+            return field + " is not a valid email address";
+          }
+          break;
+        case SMS:
+          if (!E164.matcher(address).matches()) {
+            return field + " is not an E.164 phone number such as +905551234567";
+          }
+          break;
+        case PUSH:
+          if (!PUSH_TOKEN.matcher(address).matches()) {
+            return field + " is not a device token";
+          }
+          break;
+        default:
+          break;
+      }
+      reachable |= channels.contains(channel);
+    }
+    if (!reachable) {
+      return "no address for any of the batch's channels (" + String.join(", ",
+        channels.stream().map(Channel::wireName).toList()) + ")";
+    }
+    return null;
+  }
+
+  private String checkVariables(JsonObject variables) {
+    if (variables.size() > limits.maxVariables()) {
+      return "variables has " + variables.size() + " entries; at most " + limits.maxVariables() + " are allowed";
+    }
+    for (String name : variables.fieldNames()) {
+      if (!VARIABLE_NAME.matcher(name).matches()) {
+        return "variables." + shorten(name) + " is not a valid variable name (letters, digits and _, at most 64)";
+      }
+      String problem = checkValue("variables." + name, variables.getValue(name), 1);
+      if (problem != null) {
+        return problem;
+      }
+    }
+    return null;
+  }
+
+  private String checkValue(String path, Object value, int depth) {
+    if (value instanceof String) {
+      String text = (String) value;
+      if (text.length() > limits.maxStringLength()) {
+        return path + " is " + text.length() + " characters long; at most " + limits.maxStringLength() + " are allowed";
+      }
+      if (text.indexOf('\0') >= 0) {
+        return path + " contains a NUL character";
+      }
+      return null;
+    }
+    if (value instanceof JsonObject || value instanceof JsonArray) {
+      if (depth >= IntakeLimits.MAX_VARIABLE_DEPTH) {
+        return path + " is nested more than " + IntakeLimits.MAX_VARIABLE_DEPTH + " levels deep";
+      }
+    }
+    if (value instanceof JsonObject) {
+      for (String key : ((JsonObject) value).fieldNames()) {
+        if (key.length() > IntakeLimits.MAX_SHORT_STRING || key.indexOf('\0') >= 0) {
+          return path + " has a key that is too long or contains a NUL character";
+        }
+        String problem = checkValue(path + "." + shorten(key), ((JsonObject) value).getValue(key), depth + 1);
+        if (problem != null) {
+          return problem;
+        }
+      }
+    } else if (value instanceof JsonArray) {
+      JsonArray array = (JsonArray) value;
+      for (int i = 0; i < array.size(); i++) {
+        String problem = checkValue(path + "[" + i + "]", array.getValue(i), depth + 1);
+        if (problem != null) {
+          return problem;
+        }
+      }
+    }
+    return null;
+  }
+
+  private static String shortText(String field, Object value) {
+    if (!(value instanceof String)) {
+      return field + " must be a string";
+    }
+    String text = (String) value;
+    if (text.isEmpty()) {
+      return field + " is empty";
+    }
+    if (text.length() > IntakeLimits.MAX_SHORT_STRING) {
+      return field + " is longer than " + IntakeLimits.MAX_SHORT_STRING + " characters";
+    }
+    for (int i = 0; i < text.length(); i++) {
+      if (Character.isISOControl(text.charAt(i))) {
+        return field + " contains a control character";
+      }
+    }
+    return null;
+  }
+
+  static boolean isEmail(String address) {
+    int at = address.lastIndexOf('@');
+    if (at < 1 || at > 64 || address.length() > 254) {
+      return false;
+    }
+    if (!EMAIL_LOCAL.matcher(address.substring(0, at)).matches()) {
+      return false;
+    }
+    String[] labels = address.substring(at + 1).split("\\.", -1);
+    if (labels.length < 2) {
+      return false;
+    }
+    for (String label : labels) {
+      if (!DOMAIN_LABEL.matcher(label).matches()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static String shorten(String text) {
+    return text.length() <= 64 ? text : text.substring(0, 64) + "…";
+  }
+}

@@ -1,0 +1,101 @@
+package dev.relay.gateway.intake;
+
+import dev.relay.adapters.spi.Channel;
+import dev.relay.gateway.store.BatchStore;
+import dev.relay.gateway.store.NewBatch;
+import dev.relay.gateway.store.Tenant;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.UUID;
+
+/**
+ * The intake step: validate a batch, admit it under the queue bound, and store it atomically under
+ * its Idempotency-Key, or replay the first answer given for that key.
+ */
+public final class IntakeService {
+
+  private final BatchValidator validator;
+  private final BatchStore store;
+  private final QueueDepth queueDepth;
+
+  public IntakeService(BatchValidator validator, BatchStore store, QueueDepth queueDepth) {
+    this.validator = validator;
+    this.store = store;
+    this.queueDepth = queueDepth;
+  }
+
+  /** The answer to a batch request. */
+  public record Answer(int status, String body, UUID batchId, boolean replayed) {
+  }
+
+  /** The queue is over its bound; the batch was not stored. */
+  public static final class QueueFullException extends RuntimeException {
+    public QueueFullException(long depth, long max) {
+      super("The send queue holds " + depth + " messages, its bound is " + max + "; nothing was stored.", null,
+        false, false);
+    }
+  }
+
+  /** The Idempotency-Key was used before for another body; nothing was stored. */
+  public static final class KeyReusedException extends RuntimeException {
+    public KeyReusedException(String key) {
+      super("Idempotency-Key '" + key + "' was already used for a request with a different body; nothing was stored.",
+        null, false, false);
+    }
+  }
+
+  /**
+   * Takes a batch request. Fails with {@link InvalidBatchException}, {@link QueueFullException} or
+   * {@link KeyReusedException} when nothing is stored for a reason the client can act on.
+   */
+  public Future<Answer> submit(Tenant tenant, String idempotencyKey, Buffer rawBody, JsonObject body) {
+    ValidatedBatch batch = validator.validate(body);
+    JsonArray rejected = new JsonArray();
+    batch.rejected().forEach(r -> rejected.add(r.toJson()));
+    if (batch.accepted().isEmpty()) {
+      throw new InvalidBatchException("no-valid-recipients",
+        "None of the batch's " + batch.rejected().size() + " recipients is valid; nothing was stored.",
+        new JsonObject().put("rejected", rejected));
+    }
+    int count = batch.accepted().size();
+    if (!queueDepth.admits(count)) {
+      throw new QueueFullException(queueDepth.current(), queueDepth.max());
+    }
+    UUID batchId = UUID.randomUUID();
+    String answer = new JsonObject()
+      .put("batch_id", batchId.toString())
+      .put("status_url", "/v1/batches/" + batchId)
+      .put("accepted", count)
+      .put("rejected", rejected)
+      .encode();
+    NewBatch row = new NewBatch(tenant.id(), idempotencyKey, sha256(rawBody), batchId, batch.campaign(),
+      batch.templateName(), batch.templateVersion(),
+      batch.channels().stream().map(Channel::wireName).toArray(String[]::new), batch.priority(), batch.sendAt(),
+      batch.ttlSeconds(), batch.accepted(), batch.rejected().size(), 202, answer);
+    return store.persist(row).map(outcome -> {
+      switch (outcome.kind()) {
+        case STORED:
+          queueDepth.added(count);
+          return new Answer(outcome.status(), outcome.body(), batchId, false);
+        case REPLAYED:
+          return new Answer(outcome.status(), outcome.body(), UUID.fromString(
+            new JsonObject(outcome.body()).getString("batch_id")), true);
+        default:
+          throw new KeyReusedException(idempotencyKey);
+      }
+    });
+  }
+
+  private static byte[] sha256(Buffer body) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(body.getBytes());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required by every Java platform", e);
+    }
+  }
+}

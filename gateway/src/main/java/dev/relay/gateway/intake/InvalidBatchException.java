@@ -1,0 +1,29 @@
+package dev.relay.gateway.intake;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * A batch refused as a whole, before anything is stored: a limit it passes or a field it gets wrong.
+ * The API answers it 422 with the kind, the detail and the members given here.
+ */
+public final class InvalidBatchException extends RuntimeException {
+
+  private final String kind;
+  private final JsonObject members;
+
+  public InvalidBatchException(String kind, String detail, JsonObject members) {
+    super(detail, null, false, false);
+    this.kind = kind;
+    this.members = members;
+  }
+
+  /** A short name of the kind of problem, such as {@code too-many-recipients}. */
+  public String kind() {
+    return kind;
+  }
+
+  /** Extra members for the problem document, such as the limit that was passed. */
+  public JsonObject members() {
+    return members;
+  }
+}

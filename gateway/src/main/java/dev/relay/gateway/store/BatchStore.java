@@ -1,0 +1,177 @@
+package dev.relay.gateway.store;
+
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+
+import java.security.MessageDigest;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Optional;
+import java.util.UUID;
+
+/** Batches and their messages: atomic intake, and the status of a batch. */
+public final class BatchStore {
+
+  /** Every message state, in the order of a message's life; the status of a batch counts each. */
+  public static final String[] STATES = {
+    "queued", "sending", "retry", "sent", "delivered", "failed", "dead", "suppressed", "capped", "expired"};
+
+  private final Pool pool;
+
+  public BatchStore(Pool pool) {
+    this.pool = pool;
+  }
+
+  /** What became of a batch handed to {@link #persist}. */
+  public record Outcome(Kind kind, int status, String body) {
+
+    public enum Kind {
+      /** Stored now; answer with the batch's own answer. */
+      STORED,
+      /** The key was used before with the same body: answer with the first answer. */
+      REPLAYED,
+      /** The key was used before with another body: nothing stored. */
+      KEY_REUSED
+    }
+  }
+
+  /**
+   * Stores the idempotency record, the batch and all its messages in one transaction, or nothing.
+   * A key seen before is not stored again: the outcome says whether its first body matched.
+   */
+  public Future<Outcome> persist(NewBatch batch) {
+    return pool.withTransaction(conn -> claimKey(conn, batch).compose(claimed -> {
+        if (!claimed) {
+          return Future.succeededFuture((Outcome) null);
+        }
+        return insertBatch(conn, batch)
+          .map(v -> new Outcome(Outcome.Kind.STORED, batch.responseStatus(), batch.responseBody()));
+      }))
+      .compose(outcome -> outcome != null ? Future.succeededFuture(outcome) : replay(batch));
+  }
+
+  private Future<Boolean> claimKey(SqlConnection conn, NewBatch batch) {
+    if (batch.idempotencyKey() == null) {
+      return Future.succeededFuture(true);
+    }
+    return conn.preparedQuery(Queries.sql("idempotency-claim"))
+      .execute(Tuple.of(batch.tenantId(), batch.idempotencyKey(), Buffer.buffer(batch.requestHash()),
+        batch.responseStatus(), batch.responseBody()))
+      .map(rows -> rows.rowCount() == 1);
+  }
+
+  private Future<Void> insertBatch(SqlConnection conn, NewBatch batch) {
+    return ensureCampaign(conn, batch.tenantId(), batch.campaign(), true)
+      .compose(campaignId -> conn.preparedQuery(Queries.sql("batch-insert"))
+        .execute(Tuple.from(new Object[] {
+          batch.batchId(), batch.tenantId(), campaignId, batch.templateName(), batch.templateVersion(),
+          batch.channels(), batch.priority(), batch.sendAt(), (double) batch.ttlSeconds(),
+          batch.recipients().size(), batch.rejected()}))
+        .compose(v -> conn.preparedQuery(Queries.sql("messages-insert"))
+          .execute(Tuple.from(new Object[] {
+            batch.batchId(), batch.tenantId(), campaignId, batch.priority(), batch.sendAt(),
+            (double) batch.ttlSeconds(), batch.recipients()}))))
+      .mapEmpty();
+  }
+
+  private Future<Long> ensureCampaign(SqlConnection conn, long tenantId, String name, boolean retry) {
+    return conn.preparedQuery(Queries.sql("campaign-ensure"))
+      .execute(Tuple.of(tenantId, name))
+      .compose(rows -> {
+        if (rows.size() > 0) {
+          return Future.succeededFuture(rows.iterator().next().getLong("id"));
+        }
+        // Created by a concurrent transaction after this statement's snapshot: a new statement sees it.
+        if (retry) {
+          return ensureCampaign(conn, tenantId, name, false);
+        }
+        return Future.failedFuture(new IllegalStateException("campaign '" + name + "' is neither insertable nor visible"));
+      });
+  }
+
+  private Future<Outcome> replay(NewBatch batch) {
+    return pool.preparedQuery(Queries.sql("idempotency-find"))
+      .execute(Tuple.of(batch.tenantId(), batch.idempotencyKey()))
+      .compose(rows -> {
+        if (rows.size() == 0) {
+          return Future.failedFuture(new IllegalStateException(
+            "idempotency key was taken but its record is gone; the request can be retried"));
+        }
+        Row row = rows.iterator().next();
+        if (!MessageDigest.isEqual(row.getBuffer("request_hash").getBytes(), batch.requestHash())) {
+          return Future.succeededFuture(new Outcome(Outcome.Kind.KEY_REUSED, 422, null));
+        }
+        return Future.succeededFuture(new Outcome(Outcome.Kind.REPLAYED, row.getInteger("response_status"),
+          row.getString("response_body")));
+      });
+  }
+
+  /** The status of a batch of this tenant: its envelope and its messages counted per state. */
+  public Future<Optional<JsonObject>> status(long tenantId, UUID batchId) {
+    return pool.preparedQuery(Queries.sql("batch-find"))
+      .execute(Tuple.of(batchId, tenantId))
+      .compose(rows -> {
+        if (rows.size() == 0) {
+          return Future.succeededFuture(Optional.empty());
+        }
+        JsonObject batch = describe(rows.iterator().next());
+        return pool.preparedQuery(Queries.sql("batch-state-counts"))
+          .execute(Tuple.of(batchId))
+          .map(counts -> Optional.of(batch.put("states", countStates(counts))));
+      });
+  }
+
+  private static JsonObject describe(Row row) {
+    JsonObject template = new JsonObject().put("name", row.getString("template_name"));
+    if (row.getInteger("template_version") != null) {
+      template.put("version", row.getInteger("template_version"));
+    }
+    return new JsonObject()
+      .put("batch_id", row.getUUID("id").toString())
+      .put("campaign", row.getString("campaign"))
+      .put("template", template)
+      .put("channels", new JsonArray(java.util.List.of(row.getArrayOfStrings("channels"))))
+      .put("priority", row.getString("priority"))
+      .put("send_at", format(row.getOffsetDateTime("send_at")))
+      .put("expires_at", format(row.getOffsetDateTime("expires_at")))
+      .put("created_at", format(row.getOffsetDateTime("created_at")))
+      .put("recipients", new JsonObject()
+        .put("accepted", row.getInteger("accepted"))
+        .put("rejected", row.getInteger("rejected")));
+  }
+
+  private static JsonObject countStates(RowSet<Row> rows) {
+    JsonObject states = new JsonObject();
+    for (String state : STATES) {
+      states.put(state, 0L);
+    }
+    for (Row row : rows) {
+      states.put(row.getString("state"), row.getLong("n"));
+    }
+    return states;
+  }
+
+  private static String format(OffsetDateTime time) {
+    return time == null ? null : time.format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
+  }
+
+  /** Messages waiting to be sent: queued, due for retry, or being sent. */
+  public Future<Long> queueDepth() {
+    return pool.query(Queries.sql("queue-depth")).execute()
+      .map(rows -> rows.iterator().next().getLong("depth"));
+  }
+
+  /** Forgets idempotency records older than the retention; returns how many. */
+  public Future<Integer> expireIdempotencyKeys(int retentionHours) {
+    return pool.preparedQuery(Queries.sql("idempotency-expire"))
+      .execute(Tuple.of(retentionHours))
+      .map(RowSet::rowCount);
+  }
+}

@@ -1,0 +1,125 @@
+package dev.relay.gateway.store;
+
+import dev.relay.gateway.config.RelayConfig;
+import dev.relay.gateway.config.Setting;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.output.MigrateResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The gateway's PostgreSQL: creating the database when it is missing and migrating its schema,
+ * both blocking and done once before the verticles deploy, and the reactive pool that every run-time
+ * statement goes through.
+ */
+public final class Database {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Database.class);
+
+  private Database() {
+  }
+
+  /** Creates the configured database when it does not exist; a role that may not create it fails with a clear message. */
+  public static void ensureExists(RelayConfig config) {
+    String name = config.string(Setting.DB_NAME);
+    try (Connection c = jdbc(config, "postgres")) {
+      try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
+        ps.setString(1, name);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next()) {
+            return;
+          }
+        }
+      }
+      if (!config.bool(Setting.DB_CREATE_DATABASE)) {
+        throw new IllegalStateException("database '" + name + "' does not exist and db.create-database is false");
+      }
+      try (Statement st = c.createStatement()) {
+        st.execute("CREATE DATABASE " + quoteIdentifier(name));
+        LOG.info("created database {}", name);
+      }
+    } catch (SQLException e) {
+      if ("42P04".equals(e.getSQLState())) {
+        return; // created concurrently by another instance
+      }
+      throw new IllegalStateException("cannot create database '" + name + "' as role '"
+        + config.string(Setting.DB_USER) + "': " + e.getMessage(), e);
+    }
+  }
+
+  /** Creates the database when missing and migrates it, on a worker thread. */
+  public static Future<Void> ensureSchema(Vertx vertx, RelayConfig config) {
+    return vertx.executeBlocking(() -> {
+      ensureExists(config);
+      migrate(config);
+      return null;
+    });
+  }
+
+  /** Applies the schema migrations in {@code db/migration}; returns how many were applied. */
+  public static int migrate(RelayConfig config) {
+    Flyway flyway = Flyway.configure()
+      .dataSource(jdbcUrl(config, config.string(Setting.DB_NAME)), config.string(Setting.DB_USER),
+        config.string(Setting.DB_PASSWORD))
+      .locations("classpath:db/migration")
+      .load();
+    MigrateResult result = flyway.migrate();
+    LOG.info("schema at version {} ({} migrations applied)", flyway.info().current().getVersion(),
+      result.migrationsExecuted);
+    return result.migrationsExecuted;
+  }
+
+  /** The reactive pool for run-time SQL. It reconnects by itself when PostgreSQL comes back. */
+  public static Pool pool(Vertx vertx, RelayConfig config) {
+    PgConnectOptions connect = new PgConnectOptions()
+      .setHost(config.string(Setting.DB_HOST))
+      .setPort(config.integer(Setting.DB_PORT))
+      .setDatabase(config.string(Setting.DB_NAME))
+      .setUser(config.string(Setting.DB_USER))
+      .setPassword(config.string(Setting.DB_PASSWORD))
+      .setCachePreparedStatements(true)
+      .setPipeliningLimit(256);
+    PoolOptions pool = new PoolOptions()
+      .setMaxSize(config.integer(Setting.DB_POOL_SIZE))
+      .setMaxWaitQueueSize(10_000)
+      .setConnectionTimeout(config.integer(Setting.DB_CONNECT_TIMEOUT_MS))
+      .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS)
+      .setShared(false);
+    NetClientOptions transport = new NetClientOptions()
+      .setConnectTimeout(config.integer(Setting.DB_CONNECT_TIMEOUT_MS))
+      .setTcpNoDelay(true);
+    return PgBuilder.pool().with(pool).with(transport).connectingTo(connect).using(vertx).build();
+  }
+
+  private static Connection jdbc(RelayConfig config, String database) throws SQLException {
+    Properties props = new Properties();
+    props.setProperty("user", config.string(Setting.DB_USER));
+    props.setProperty("password", config.string(Setting.DB_PASSWORD));
+    props.setProperty("connectTimeout", Integer.toString(Math.max(1, config.integer(Setting.DB_CONNECT_TIMEOUT_MS) / 1000)));
+    return DriverManager.getConnection(jdbcUrl(config, database), props);
+  }
+
+  private static String jdbcUrl(RelayConfig config, String database) {
+    return "jdbc:postgresql://" + config.string(Setting.DB_HOST) + ":" + config.integer(Setting.DB_PORT) + "/" + database;
+  }
+
+  private static String quoteIdentifier(String name) {
+    return '"' + name.replace("\"", "\"\"") + '"';
+  }
+}
