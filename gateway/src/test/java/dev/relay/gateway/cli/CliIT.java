@@ -1,0 +1,63 @@
+package dev.relay.gateway.cli;
+
+import dev.relay.gateway.testing.Batches;
+import dev.relay.gateway.testing.GatewayProcess;
+import dev.relay.gateway.testing.TestDatabase;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+@DisplayName("The relay command line")
+class CliIT {
+
+  @Test
+  @DisplayName("api-key create prints a working key once; api-key revoke makes it 401; bad usage exits 2")
+  void apiKeys() throws Exception {
+    try (TestDatabase database = TestDatabase.fresh()) {
+      Map<String, String> env = GatewayProcess.environment(database);
+
+      GatewayProcess.Result created = GatewayProcess.run(env, "api-key", "create", "--tenant", "acme");
+      assertThat(created.exitCode()).isZero();
+      String key = created.stdout().trim();
+      assertThat(key).matches("rly_[a-z0-9]{12}_[A-Za-z0-9_-]{43}");
+      String secret = key.substring(17);
+      assertThat(database.count("SELECT count(*) FROM api_keys WHERE id = '" + key.substring(4, 16)
+        + "' AND secret_hash = sha256(convert_to('" + secret + "', 'UTF8'))")).as("only the secret's hash is stored")
+        .isEqualTo(1);
+
+      try (GatewayProcess gateway = GatewayProcess.serve(env)) {
+        String body = Batches.batch("cli", "cli", 2).encode();
+        assertThat(gateway.post("/v1/batches", key, null, body).statusCode()).isEqualTo(202);
+
+        GatewayProcess.Result revoked = GatewayProcess.run(env, "api-key", "revoke", key.substring(4, 16));
+        assertThat(revoked.exitCode()).isZero();
+        assertThat(gateway.post("/v1/batches", key, null, body).statusCode()).isEqualTo(401);
+        assertThat(gateway.log()).doesNotContain(secret);
+      }
+
+      assertThat(GatewayProcess.run(env, "api-key", "revoke", "nosuchkeyid0").exitCode()).isEqualTo(1);
+      assertThat(GatewayProcess.run(env, "api-key", "create").exitCode()).isEqualTo(2);
+      assertThat(GatewayProcess.run(env, "no-such-command").exitCode()).isEqualTo(2);
+      GatewayProcess.Result help = GatewayProcess.run(env, "--help");
+      assertThat(help.exitCode()).isZero();
+      assertThat(help.stdout()).contains("serve", "migrate", "api-key");
+    }
+  }
+
+  @Test
+  @DisplayName("migrate creates a missing database and applies the schema, and a second run applies nothing")
+  void migrate() throws Exception {
+    try (TestDatabase database = TestDatabase.fresh()) {
+      Map<String, String> env = GatewayProcess.environment(database);
+      GatewayProcess.Result first = GatewayProcess.run(env, "migrate");
+      assertThat(first.exitCode()).as(first.stderr()).isZero();
+      assertThat(first.stdout()).contains("1 migrations applied");
+      assertThat(database.count("SELECT count(*) FROM information_schema.tables WHERE table_name = 'messages'"))
+        .isEqualTo(1);
+      assertThat(GatewayProcess.run(env, "migrate").stdout()).contains("0 migrations applied");
+    }
+  }
+}

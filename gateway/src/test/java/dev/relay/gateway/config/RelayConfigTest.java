@@ -1,0 +1,86 @@
+package dev.relay.gateway.config;
+
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static dev.relay.gateway.testing.TestGateway.await;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+@DisplayName("Configuration")
+class RelayConfigTest {
+
+  private final Vertx vertx = Vertx.vertx();
+
+  @AfterEach
+  void close() {
+    await(vertx.close());
+  }
+
+  @Test
+  @DisplayName("environment overrides the config file, which overrides the defaults")
+  void precedence(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("relay.yaml");
+    Files.writeString(file, "http:\n  port: 9000\ndb:\n  pool-size: 3\n  name: from_file\n");
+
+    RelayConfig config = await(RelayConfig.load(vertx, file, Map.of("RELAY_DB_POOL_SIZE", "5")));
+
+    assertThat(config.integer(Setting.HTTP_PORT)).isEqualTo(9000);
+    assertThat(config.integer(Setting.DB_POOL_SIZE)).isEqualTo(5);
+    assertThat(config.string(Setting.DB_NAME)).isEqualTo("from_file");
+    assertThat(config.string(Setting.DB_HOST)).isEqualTo("localhost");
+  }
+
+  @Test
+  @DisplayName("RELAY_CONFIG names the config file when --config does not")
+  void configFromEnvironment(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("relay.json");
+    Files.writeString(file, "{\"intake\": {\"max-recipients\": 50}}");
+
+    RelayConfig config = await(RelayConfig.load(vertx, null, Map.of("RELAY_CONFIG", file.toString())));
+
+    assertThat(config.integer(Setting.INTAKE_MAX_RECIPIENTS)).isEqualTo(50);
+  }
+
+  @Test
+  @DisplayName("an unknown key, a wrong type or a missing file fails start-up with a message that names it")
+  void errorsNameTheSetting(@TempDir Path dir) throws Exception {
+    Path typo = dir.resolve("typo.yaml");
+    Files.writeString(typo, "db:\n  poolsize: 3\n");
+    assertThat(RelayConfig.load(vertx, typo, Map.of()).toCompletionStage().toCompletableFuture())
+      .failsWithin(java.time.Duration.ofSeconds(10))
+      .withThrowableThat().withMessageContaining("unknown settings: db.poolsize");
+
+    assertThatThrownBy(() -> await(RelayConfig.load(vertx, null, Map.of("RELAY_HTTP_PORT", "eighty"))))
+      .hasMessageContaining("RELAY_HTTP_PORT: 'eighty' is not a whole number");
+
+    assertThatThrownBy(() -> await(RelayConfig.load(vertx, dir.resolve("missing.yaml"), Map.of())))
+      .hasMessageContaining("missing.yaml does not exist");
+  }
+
+  @Test
+  @DisplayName("secrets are masked when the configuration is described for a log line")
+  void masksSecrets() {
+    RelayConfig config = RelayConfig.of(Map.of(Setting.DB_PASSWORD, "hunter2",
+      Setting.REDIS_URI, "redis://:s3cret@localhost:6379"));
+    assertThat(config.describe().encode()).doesNotContain("hunter2").doesNotContain("s3cret");
+  }
+
+  @Test
+  @DisplayName("the README's configuration reference lists every setting with its variable and default")
+  void readmeListsEverySetting() throws Exception {
+    String readme = Files.readString(Path.of("..", "README.md"));
+    for (Setting setting : Setting.values()) {
+      assertThat(readme).as("README entry for " + setting.key())
+        .contains("| `" + setting.key() + "` | `" + setting.envName() + "` | "
+          + (setting.defaultValue().isEmpty() ? "(empty)" : "`" + setting.defaultValue() + "`") + " |");
+    }
+  }
+}

@@ -1,0 +1,142 @@
+package dev.relay.gateway.testing;
+
+import dev.relay.gateway.RelayServer;
+import dev.relay.gateway.api.ApiKeys;
+import dev.relay.gateway.config.RelayConfig;
+import dev.relay.gateway.config.Setting;
+import dev.relay.gateway.store.Database;
+import dev.relay.gateway.store.TenantStore;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.sqlclient.Pool;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A gateway started in-process for a test class, on its own database and a free port, with a
+ * client for its API. The test thread waits on futures with {@link #await}; nothing here runs on an
+ * event loop.
+ */
+public final class TestGateway implements AutoCloseable {
+
+  private final Vertx vertx;
+  private final TestDatabase database;
+  private final RelayServer server;
+  private final RelayConfig config;
+  private final WebClient client;
+
+  private TestGateway(Vertx vertx, TestDatabase database, RelayServer server, RelayConfig config) {
+    this.vertx = vertx;
+    this.database = database;
+    this.server = server;
+    this.config = config;
+    this.client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("localhost")
+      .setDefaultPort(server.port()));
+  }
+
+  /** Starts a gateway with the defaults, overridden where given. */
+  public static TestGateway start(Map<Setting, String> overrides) {
+    TestDatabase database = TestDatabase.fresh();
+    Map<Setting, String> settings = new EnumMap<>(Setting.class);
+    settings.put(Setting.HTTP_HOST, "127.0.0.1");
+    settings.put(Setting.HTTP_PORT, "0");
+    settings.put(Setting.HTTP_INSTANCES, "1");
+    settings.put(Setting.DB_HOST, TestDatabase.HOST);
+    settings.put(Setting.DB_PORT, Integer.toString(TestDatabase.PORT));
+    settings.put(Setting.DB_USER, TestDatabase.USER);
+    settings.put(Setting.DB_NAME, database.name());
+    settings.put(Setting.INTAKE_QUEUE_DEPTH_REFRESH_MS, "100");
+    settings.putAll(overrides);
+    RelayConfig config = RelayConfig.of(settings);
+    Vertx vertx = Vertx.vertx();
+    RelayServer server = await(RelayServer.start(vertx, config));
+    return new TestGateway(vertx, database, server, config);
+  }
+
+  public static TestGateway start() {
+    return start(Map.of());
+  }
+
+  /** Waits for a future from the test thread. */
+  public static <T> T await(Future<T> future) {
+    try {
+      return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new AssertionError("future failed: " + e.getCause(), e.getCause());
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /** Makes an API key for a tenant, returning the key text to put in Authorization. */
+  public String apiKey(String tenant) {
+    ApiKeys.Issued key = ApiKeys.issue();
+    Pool pool = Database.pool(vertx, config);
+    try {
+      await(new TenantStore(pool).insertKey(tenant, key.id(), key.secretHash()));
+    } finally {
+      await(pool.close());
+    }
+    return key.text();
+  }
+
+  public TestDatabase database() {
+    return database;
+  }
+
+  public RelayConfig config() {
+    return config;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public int port() {
+    return server.port();
+  }
+
+  public HttpRequest<Buffer> get(String path, String key) {
+    return authorized(client.get(path), key);
+  }
+
+  public HttpRequest<Buffer> post(String path, String key) {
+    return authorized(client.post(path), key).putHeader("Content-Type", "application/json");
+  }
+
+  /** POSTs a batch and waits for the answer. */
+  public HttpResponse<Buffer> postBatch(String key, String idempotencyKey, Buffer body) {
+    HttpRequest<Buffer> request = post("/v1/batches", key);
+    if (idempotencyKey != null) {
+      request.putHeader("Idempotency-Key", idempotencyKey);
+    }
+    return await(request.sendBuffer(body));
+  }
+
+  public HttpResponse<Buffer> postBatch(String key, String idempotencyKey, JsonObject body) {
+    return postBatch(key, idempotencyKey, body.toBuffer());
+  }
+
+  private static HttpRequest<Buffer> authorized(HttpRequest<Buffer> request, String key) {
+    return key == null ? request : request.putHeader("Authorization", "Bearer " + key);
+  }
+
+  @Override
+  public void close() throws Exception {
+    try {
+      client.close();
+      await(server.stop());
+      await(vertx.close());
+    } finally {
+      database.close();
+    }
+  }
+}

@@ -1,0 +1,114 @@
+package dev.relay.loadtests;
+
+import io.vertx.core.json.JsonObject;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Properties;
+
+/**
+ * Plain JDBC access to the PostgreSQL server the gateway uses: the server's facts, creating and
+ * dropping nothing but the benchmark's own database, and the few statements that set up the
+ * baseline. Everything here blocks; it runs on the benchmark's main thread or its COPY threads.
+ */
+final class BenchDatabase {
+
+  private static final String[] REPORTED_SETTINGS = {
+    "shared_buffers", "synchronous_commit", "fsync", "wal_level", "max_wal_size", "checkpoint_timeout"};
+
+  private final String host;
+  private final int port;
+  private final String user;
+
+  BenchDatabase(String host, int port, String user) {
+    this.host = host;
+    this.port = port;
+    this.user = user;
+  }
+
+  /** A new connection to {@code database}. */
+  Connection connect(String database) throws SQLException {
+    Properties props = new Properties();
+    props.setProperty("user", user);
+    props.setProperty("ApplicationName", "relay-bench");
+    props.setProperty("connectTimeout", "10");
+    return DriverManager.getConnection("jdbc:postgresql://" + host + ":" + port + "/" + database, props);
+  }
+
+  /** The server's version and the settings that bear on write speed. */
+  JsonObject serverFacts() throws SQLException {
+    try (Connection c = connect("postgres"); Statement st = c.createStatement()) {
+      JsonObject facts = new JsonObject();
+      try (ResultSet rs = st.executeQuery("SELECT current_setting('server_version'), version()")) {
+        rs.next();
+        facts.put("version", rs.getString(1)).put("description", rs.getString(2));
+      }
+      JsonObject settings = new JsonObject();
+      for (String name : REPORTED_SETTINGS) {
+        try (ResultSet rs = st.executeQuery("SHOW " + name)) {
+          rs.next();
+          settings.put(name, rs.getString(1));
+        }
+      }
+      return facts.put("settings", settings);
+    }
+  }
+
+  boolean exists(String database) throws SQLException {
+    try (Connection c = connect("postgres");
+         PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
+      ps.setString(1, database);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  /** Drops the database, closing any session still connected to it. */
+  void drop(String database) throws SQLException {
+    try (Connection c = connect("postgres"); Statement st = c.createStatement()) {
+      st.execute("DROP DATABASE IF EXISTS " + quote(database) + " WITH (FORCE)");
+    }
+  }
+
+  /** The ids of a tenant and of its campaign, by name. */
+  long[] tenantAndCampaign(String database, String tenant, String campaign) throws SQLException {
+    try (Connection c = connect(database); PreparedStatement ps = c.prepareStatement(
+      "SELECT t.id, c.id FROM tenants t JOIN campaigns c ON c.tenant_id = t.id WHERE t.name = ? AND c.name = ?")) {
+      ps.setString(1, tenant);
+      ps.setString(2, campaign);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          throw new IllegalStateException("no campaign '" + campaign + "' of tenant '" + tenant + "' in " + database);
+        }
+        return new long[] {rs.getLong(1), rs.getLong(2)};
+      }
+    }
+  }
+
+  /** Runs statements one after the other, each in its own transaction. */
+  void execute(String database, String... statements) throws SQLException {
+    try (Connection c = connect(database); Statement st = c.createStatement()) {
+      for (String sql : statements) {
+        st.execute(sql);
+      }
+    }
+  }
+
+  /** Rows in a table, counted exactly. */
+  long count(String database, String table) throws SQLException {
+    try (Connection c = connect(database); Statement st = c.createStatement();
+         ResultSet rs = st.executeQuery("SELECT count(*) FROM " + quote(table))) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private static String quote(String identifier) {
+    return '"' + identifier.replace("\"", "\"\"") + '"';
+  }
+}
