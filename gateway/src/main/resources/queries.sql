@@ -64,3 +64,111 @@ SELECT state, count(*) AS n FROM messages WHERE batch_id = $1 GROUP BY state;
 -- name: queue-depth
 SELECT (SELECT count(*) FROM messages WHERE state IN ('queued', 'retry'))
      + (SELECT count(*) FROM messages WHERE state = 'sending') AS depth;
+
+-- name: dispatch-claim
+-- Claims due messages of active campaigns: sets the lease, bumps the attempt (the fencing token)
+-- and appends a 'sending' event, in one statement.
+WITH due AS (
+  SELECT m.id FROM messages m
+  WHERE m.state IN ('queued', 'retry') AND m.due_at <= now()
+    AND NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.id = m.campaign_id AND c.status = 'paused')
+  ORDER BY m.due_at
+  LIMIT $1
+  FOR UPDATE OF m SKIP LOCKED
+), claimed AS (
+  UPDATE messages m
+  SET state = 'sending', attempt = m.attempt + 1, lease_until = now() + make_interval(secs => $2), updated_at = now()
+  FROM due WHERE m.id = due.id
+  RETURNING m.id, m.attempt, m.tenant_id, m.campaign_id, m.batch_id, m.recipient_id, m.addresses, m.locale,
+            m.variables, m.expires_at, m.channel_index
+), logged AS (
+  INSERT INTO events (message_id, tenant_id, campaign_id, type, data)
+  SELECT id, tenant_id, campaign_id, 'sending', jsonb_build_object('attempt', attempt, 'instance', $3::text)
+  FROM claimed
+)
+SELECT c.id, c.attempt, c.tenant_id, c.campaign_id, c.recipient_id, c.addresses, c.locale, c.variables,
+       c.expires_at <= now() AS expired, c.channel_index, b.channels, t.name AS tenant, cp.name AS campaign
+FROM claimed c
+JOIN batches b ON b.id = c.batch_id
+JOIN tenants t ON t.id = c.tenant_id
+JOIN campaigns cp ON cp.id = c.campaign_id;
+
+-- name: dispatch-record
+-- Applies a batch of outcomes, each fenced by its attempt (a completion of an expired lease changes
+-- nothing), and appends one event per applied outcome. A refunded outcome (deferred without a
+-- provider call) gives the attempt back.
+WITH o AS (
+  SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::bigint[], $5::smallint[], $6::text[], $7::text[],
+                       $8::text[], $9::text[], $10::text[], $11::bool[])
+    AS o(id, attempt, state, delay_ms, channel_index, channel, account, provider_message_id, reason, event, refund)
+), applied AS (
+  UPDATE messages m
+  SET state = o.state,
+      attempt = CASE WHEN o.refund THEN m.attempt - 1 ELSE m.attempt END,
+      due_at = CASE WHEN o.delay_ms IS NULL THEN m.due_at ELSE now() + o.delay_ms * interval '1 millisecond' END,
+      lease_until = NULL,
+      channel_index = o.channel_index,
+      channel = coalesce(o.channel, m.channel),
+      account = coalesce(o.account, m.account),
+      provider_message_id = coalesce(o.provider_message_id, m.provider_message_id),
+      last_error = o.reason,
+      updated_at = now()
+  FROM o
+  WHERE m.id = o.id AND m.attempt = o.attempt AND m.state = 'sending'
+  RETURNING m.id, m.tenant_id, m.campaign_id, o.attempt, o.event, o.reason, o.channel, o.account,
+            o.provider_message_id, o.delay_ms
+)
+INSERT INTO events (message_id, tenant_id, campaign_id, type, reason, data)
+SELECT id, tenant_id, campaign_id, event, reason,
+       jsonb_strip_nulls(jsonb_build_object('attempt', attempt, 'channel', channel, 'account', account,
+                                            'provider_message_id', provider_message_id, 'retry_in_ms', delay_ms,
+                                            'instance', $12::text))
+FROM applied
+RETURNING message_id;
+
+-- name: dispatch-reclaim
+-- Returns messages whose lease expired (their instance died or stalled) to the queue.
+WITH expired AS (
+  SELECT id FROM messages WHERE state = 'sending' AND lease_until < now()
+  ORDER BY lease_until LIMIT $1 FOR UPDATE SKIP LOCKED
+), reclaimed AS (
+  UPDATE messages m SET state = 'retry', lease_until = NULL, due_at = now(), updated_at = now()
+  FROM expired WHERE m.id = expired.id
+  RETURNING m.id, m.tenant_id, m.campaign_id, m.attempt
+)
+INSERT INTO events (message_id, tenant_id, campaign_id, type, data)
+SELECT id, tenant_id, campaign_id, 'lease_expired', jsonb_build_object('attempt', attempt) FROM reclaimed
+RETURNING message_id;
+
+-- name: dispatch-release
+-- Gives back claimed messages that were never handed to a provider (graceful shutdown): the attempt
+-- they were claimed with does not count.
+WITH o AS (
+  SELECT * FROM unnest($1::bigint[], $2::int[]) AS o(id, attempt)
+), released AS (
+  UPDATE messages m
+  SET state = CASE WHEN m.attempt > 1 THEN 'retry' ELSE 'queued' END, attempt = m.attempt - 1,
+      lease_until = NULL, updated_at = now()
+  FROM o WHERE m.id = o.id AND m.attempt = o.attempt AND m.state = 'sending'
+  RETURNING m.id, m.tenant_id, m.campaign_id
+)
+INSERT INTO events (message_id, tenant_id, campaign_id, type)
+SELECT id, tenant_id, campaign_id, 'released' FROM released
+RETURNING message_id;
+
+-- name: campaign-set-status
+UPDATE campaigns SET status = $3, paused_reason = $4 WHERE tenant_id = $1 AND name = $2
+RETURNING name, status, paused_reason;
+
+-- name: campaign-auto-pause
+UPDATE campaigns SET status = 'paused', paused_reason = $2 WHERE id = $1 AND status = 'active'
+RETURNING tenant_id, name;
+
+-- name: message-find
+SELECT m.id, m.batch_id, m.recipient_id, m.state, m.attempt, m.channel, m.account, m.provider_message_id,
+       m.last_error, m.due_at, m.expires_at, m.created_at, m.updated_at, c.name AS campaign
+FROM messages m JOIN campaigns c ON c.id = m.campaign_id
+WHERE m.id = $1 AND m.tenant_id = $2;
+
+-- name: message-events
+SELECT type, class, reason, data, occurred_at FROM events WHERE message_id = $1 ORDER BY occurred_at, id;

@@ -1,14 +1,22 @@
 package dev.relay.gateway;
 
+import dev.relay.adapters.spi.Channel;
+import dev.relay.adapters.testkit.SandboxServer;
 import dev.relay.gateway.api.ApiProblem;
 import dev.relay.gateway.api.ApiVerticle;
 import dev.relay.gateway.config.RelayConfig;
 import dev.relay.gateway.config.Setting;
+import dev.relay.gateway.dispatch.Accounts;
+import dev.relay.gateway.dispatch.Adapters;
+import dev.relay.gateway.dispatch.Dispatcher;
 import dev.relay.gateway.intake.BatchValidator;
 import dev.relay.gateway.intake.IntakeLimits;
 import dev.relay.gateway.intake.IntakeService;
 import dev.relay.gateway.intake.QueueDepth;
 import dev.relay.gateway.store.BatchStore;
+import dev.relay.gateway.store.CampaignStore;
+import dev.relay.gateway.store.DispatchStore;
+import dev.relay.gateway.store.MessageStore;
 import dev.relay.gateway.store.Database;
 import dev.relay.gateway.store.TenantStore;
 import io.vertx.core.DeploymentOptions;
@@ -16,6 +24,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.redis.client.Redis;
@@ -40,16 +49,20 @@ public final class RelayServer {
   private final Vertx vertx;
   private final Pool pool;
   private final Redis redis;
-  private final List<ApiVerticle> apis;
-  private final List<Long> timers;
-  private String deploymentId;
+  private final List<ApiVerticle> apis = new CopyOnWriteArrayList<>();
+  private final List<Long> timers = new CopyOnWriteArrayList<>();
+  private final Accounts accounts;
+  private final SandboxServer sandbox;
+  private String apiDeployment;
+  private String dispatchDeployment;
+  private Future<Void> stopped;
 
-  private RelayServer(Vertx vertx, Pool pool, Redis redis, List<ApiVerticle> apis, List<Long> timers) {
+  private RelayServer(Vertx vertx, Pool pool, Redis redis, Accounts accounts, SandboxServer sandbox) {
     this.vertx = vertx;
     this.pool = pool;
     this.redis = redis;
-    this.apis = apis;
-    this.timers = timers;
+    this.accounts = accounts;
+    this.sandbox = sandbox;
   }
 
   /** Migrates the schema when configured to, then starts serving. */
@@ -60,7 +73,41 @@ public final class RelayServer {
     return schema
       .compose(v -> vertx.fileSystem().readFile(CONTRACT))
       .compose(document -> OpenAPIContract.from(vertx, forValidation(document.toJsonObject()))
-        .compose(contract -> deploy(vertx, config, contract, document)));
+        .compose(contract -> providers(vertx, config)
+          .compose(providers -> deploy(vertx, config, contract, document, providers.accounts(), providers.sandbox()))));
+  }
+
+  private record Providers(Accounts accounts, SandboxServer sandbox) {
+  }
+
+  /**
+   * Opens the configured provider accounts; with none configured, starts the sandbox provider in this
+   * process and sends every channel to it, so that a gateway with default settings delivers.
+   */
+  private static Future<Providers> providers(Vertx vertx, RelayConfig config) {
+    Future<SandboxServer> sandbox = config.accounts().isEmpty()
+      ? SandboxServer.start(vertx, "127.0.0.1", config.integer(Setting.SANDBOX_PORT))
+        .onSuccess(s -> LOG.info("no provider accounts configured: sending every channel to the sandbox at {}", s.url()))
+      : Future.succeededFuture();
+    return sandbox.compose(server -> {
+      JsonArray defaults = new JsonArray();
+      if (server != null) {
+        for (Channel channel : Channel.values()) {
+          defaults.add(new JsonObject().put("name", "sandbox-" + channel.wireName())
+            .put("adapter", "sandbox-" + channel.wireName())
+            .put("settings", new JsonObject().put("url", server.url())
+              .put("timeout-ms", config.integer(Setting.DISPATCH_SEND_TIMEOUT_MS))));
+        }
+      }
+      return vertx.executeBlocking(() -> Accounts.open(vertx, config,
+          Adapters.discover(RelayServer.class.getClassLoader()), defaults))
+        .map(accounts -> new Providers(accounts, server))
+        .onFailure(err -> {
+          if (server != null) {
+            server.close();
+          }
+        });
+    });
   }
 
   /**
@@ -81,7 +128,8 @@ public final class RelayServer {
     return copy;
   }
 
-  private static Future<RelayServer> deploy(Vertx vertx, RelayConfig config, OpenAPIContract contract, Buffer document) {
+  private static Future<RelayServer> deploy(Vertx vertx, RelayConfig config, OpenAPIContract contract, Buffer document,
+                                            Accounts accounts, SandboxServer sandbox) {
     Pool pool = Database.pool(vertx, config);
     Redis redis = Redis.createClient(vertx, new RedisOptions()
       .setConnectionString(config.string(Setting.REDIS_URI))
@@ -96,37 +144,41 @@ public final class RelayServer {
         .setHost(config.string(Setting.HTTP_HOST))
         .setPort(config.integer(Setting.HTTP_PORT))
         .setCompressionSupported(true),
-      contract, document, pool, redis, tenants, batches, intake,
+      contract, document, pool, redis, tenants, batches, new CampaignStore(pool), new MessageStore(pool), intake,
       config.integer(Setting.INTAKE_MAX_BODY_BYTES),
       config.integer(Setting.INTAKE_RETRY_AFTER_SECONDS),
       config.integer(Setting.HEALTH_TIMEOUT_MS));
 
-    List<ApiVerticle> apis = new CopyOnWriteArrayList<>();
-    List<Long> timers = new CopyOnWriteArrayList<>();
-    RelayServer server = new RelayServer(vertx, pool, redis, apis, timers);
+    RelayServer server = new RelayServer(vertx, pool, redis, accounts, sandbox);
 
-    int instances = config.integer(Setting.HTTP_INSTANCES);
-    if (instances == 0) {
-      instances = Runtime.getRuntime().availableProcessors();
-    }
-    timers.add(vertx.setPeriodic(1, config.integer(Setting.INTAKE_QUEUE_DEPTH_REFRESH_MS), id ->
+    int instances = config.integer(Setting.HTTP_INSTANCES) == 0
+      ? Runtime.getRuntime().availableProcessors()
+      : config.integer(Setting.HTTP_INSTANCES);
+    server.timers.add(vertx.setPeriodic(1, config.integer(Setting.INTAKE_QUEUE_DEPTH_REFRESH_MS), id ->
       batches.queueDepth()
         .onSuccess(depth::recounted)
         .onFailure(err -> LOG.debug("queue depth not recounted: {}", err.toString()))));
     int retention = config.integer(Setting.INTAKE_IDEMPOTENCY_RETENTION_HOURS);
-    timers.add(vertx.setPeriodic(IDEMPOTENCY_EXPIRY_PERIOD_MS, id -> batches.expireIdempotencyKeys(retention)
+    server.timers.add(vertx.setPeriodic(IDEMPOTENCY_EXPIRY_PERIOD_MS, id -> batches.expireIdempotencyKeys(retention)
       .onSuccess(n -> LOG.debug("forgot {} idempotency keys", n))
       .onFailure(err -> LOG.warn("idempotency keys not expired: {}", err.toString()))));
 
-    return vertx.deployVerticle(() -> {
+    Future<Void> dispatch = config.bool(Setting.DISPATCH_ENABLED)
+      ? vertx.deployVerticle(new Dispatcher(new DispatchStore(pool, instanceName()), accounts, Dispatcher.Options.from(config)))
+        .onSuccess(id -> server.dispatchDeployment = id)
+        .mapEmpty()
+      : Future.succeededFuture();
+    return dispatch
+      .compose(v -> vertx.deployVerticle(() -> {
         ApiVerticle api = new ApiVerticle(deps);
-        apis.add(api);
+        server.apis.add(api);
         return api;
-      }, new DeploymentOptions().setInstances(instances))
+      }, new DeploymentOptions().setInstances(instances)))
       .map(id -> {
-        server.deploymentId = id;
-        LOG.info("Relay listening on {}:{} ({} event loops)", config.string(Setting.HTTP_HOST),
-          apis.get(0).actualPort(), apis.size());
+        server.apiDeployment = id;
+        LOG.info("Relay listening on {}:{} ({} event loops); dispatch {}", config.string(Setting.HTTP_HOST),
+          server.apis.get(0).actualPort(), server.apis.size(),
+          server.dispatchDeployment == null ? "off" : "on, " + accounts.all().size() + " accounts");
         return server;
       })
       .recover(err -> server.stop().transform(v -> Future.failedFuture(err)));
@@ -137,11 +189,34 @@ public final class RelayServer {
     return apis.get(0).actualPort();
   }
 
-  /** Stops serving and closes the pool and the Redis client. */
-  public Future<Void> stop() {
+  /** This process's name in events: host and process id, as the JVM reports them. */
+  private static String instanceName() {
+    return java.lang.management.ManagementFactory.getRuntimeMXBean().getName();
+  }
+
+  /** The in-process sandbox provider, when no accounts are configured. */
+  public SandboxServer sandbox() {
+    return sandbox;
+  }
+
+  /**
+   * Stops gracefully: the dispatcher stops claiming, lets provider calls finish within its grace period,
+   * releases what it did not send and writes every outcome; then the API stops and connections close.
+   */
+  public synchronized Future<Void> stop() {
+    if (stopped == null) {
+      stopped = shutdown();
+    }
+    return stopped;
+  }
+
+  private Future<Void> shutdown() {
     timers.forEach(vertx::cancelTimer);
-    Future<Void> undeploy = deploymentId == null ? Future.succeededFuture() : vertx.undeploy(deploymentId);
-    return undeploy
+    Future<Void> dispatch = dispatchDeployment == null ? Future.succeededFuture() : vertx.undeploy(dispatchDeployment);
+    return dispatch
+      .eventually(() -> apiDeployment == null ? Future.succeededFuture() : vertx.undeploy(apiDeployment))
+      .eventually(accounts::close)
+      .eventually(() -> sandbox == null ? Future.succeededFuture() : sandbox.close())
       .eventually(pool::close)
       .eventually(redis::close)
       .mapEmpty();

@@ -2,6 +2,8 @@ package dev.relay.gateway.api;
 
 import dev.relay.gateway.intake.IntakeService;
 import dev.relay.gateway.store.BatchStore;
+import dev.relay.gateway.store.CampaignStore;
+import dev.relay.gateway.store.MessageStore;
 import dev.relay.gateway.store.TenantStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -28,8 +30,9 @@ public final class ApiVerticle extends VerticleBase {
 
   /** What every instance shares. */
   public record Deps(HttpServerOptions serverOptions, OpenAPIContract contract, Buffer contractDocument, Pool pool,
-                     Redis redis, TenantStore tenants, BatchStore batches, IntakeService intake, int maxBodyBytes,
-                     int retryAfterSeconds, long healthTimeoutMs) {
+                     Redis redis, TenantStore tenants, BatchStore batches, CampaignStore campaigns,
+                     MessageStore messages, IntakeService intake, int maxBodyBytes, int retryAfterSeconds,
+                     long healthTimeoutMs) {
   }
 
   private final Deps deps;
@@ -59,6 +62,10 @@ public final class ApiVerticle extends VerticleBase {
     BatchRoutes batches = new BatchRoutes(deps.intake(), deps.batches());
     api.getRoute("createBatch").addHandler(batches::create);
     api.getRoute("getBatch").addHandler(batches::get);
+    CampaignRoutes campaigns = new CampaignRoutes(deps.campaigns(), deps.messages());
+    api.getRoute("pauseCampaign").addHandler(campaigns::pause);
+    api.getRoute("resumeCampaign").addHandler(campaigns::resume);
+    api.getRoute("getMessage").addHandler(campaigns::message);
     router.route("/*").subRouter(api.createRouter());
 
     router.route().last().handler(ctx -> ctx.fail(404));

@@ -5,6 +5,7 @@ import io.vertx.config.ConfigRetrieverOptions;
 import io.vertx.config.ConfigStoreOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Files;
@@ -24,6 +25,9 @@ public final class RelayConfig {
 
   /** The environment variable that names the config file when {@code --config} is not given. */
   public static final String CONFIG_FILE_ENV = "RELAY_CONFIG";
+
+  /** Top-level sections of the config file with a structure of their own, read by their users. */
+  private static final Set<String> STRUCTURED_SECTIONS = Set.of("accounts");
 
   private final Map<Setting, String> values;
   private final JsonObject file;
@@ -143,6 +147,9 @@ public final class RelayConfig {
   private static void collect(JsonObject json, String prefix, Set<String> known, Set<String> unknown) {
     for (String field : json.fieldNames()) {
       String key = prefix + field;
+      if (STRUCTURED_SECTIONS.contains(key)) {
+        continue;
+      }
       Object value = json.getValue(field);
       if (value instanceof JsonObject && known.stream().anyMatch(k -> k.startsWith(key + "."))) {
         collect((JsonObject) value, key + ".", known, unknown);
@@ -164,9 +171,16 @@ public final class RelayConfig {
     return Boolean.parseBoolean(values.get(setting));
   }
 
-  /** The config file as read, for sections with structure of their own (provider accounts). */
-  public JsonObject file() {
-    return file.copy();
+  /** The provider accounts of the config file ({@code accounts:}), in their failover order; empty when none. */
+  public JsonArray accounts() {
+    Object accounts = file.getValue("accounts");
+    if (accounts == null) {
+      return new JsonArray();
+    }
+    if (!(accounts instanceof JsonArray)) {
+      throw new ConfigException("config file key accounts must be a list of accounts");
+    }
+    return ((JsonArray) accounts).copy();
   }
 
   /** The effective settings, secrets masked: safe to log. */

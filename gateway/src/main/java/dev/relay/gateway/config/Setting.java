@@ -45,6 +45,38 @@ public enum Setting {
   INTAKE_IDEMPOTENCY_RETENTION_HOURS("intake.idempotency-retention-hours", Type.INT, "24",
       "How long an Idempotency-Key and its first answer are kept for replay."),
 
+  DISPATCH_ENABLED("dispatch.enabled", Type.BOOL, "true", "Claim and send messages in this process."),
+  DISPATCH_CLAIM_BATCH("dispatch.claim-batch", Type.INT, "500", "Most messages claimed in one statement."),
+  DISPATCH_MAX_PENDING("dispatch.max-pending", Type.INT, "2000",
+      "Most claimed messages a process holds at once (waiting for or in a provider call)."),
+  DISPATCH_IDLE_POLL_MS("dispatch.idle-poll-ms", Type.INT, "200", "How often an idle dispatcher looks for due messages."),
+  DISPATCH_LEASE_SECONDS("dispatch.lease-seconds", Type.INT, "60",
+      "How long a claim lasts; a message still sending after it is reclaimed by any instance."),
+  DISPATCH_MAX_ATTEMPTS("dispatch.max-attempts", Type.INT, "8", "Attempts before a message is dead."),
+  DISPATCH_BACKOFF_BASE_MS("dispatch.backoff-base-ms", Type.INT, "2000",
+      "First retry delay; it doubles with each attempt, with jitter."),
+  DISPATCH_BACKOFF_MAX_MS("dispatch.backoff-max-ms", Type.INT, "600000", "Longest retry delay."),
+  DISPATCH_SEND_TIMEOUT_MS("dispatch.send-timeout-ms", Type.INT, "10000",
+      "How long one provider call may take before its messages are retried."),
+  DISPATCH_MAX_IN_FLIGHT("dispatch.max-in-flight", Type.INT, "64",
+      "Messages in provider calls at once, per account (an account may set its own max-in-flight)."),
+  DISPATCH_SEND_BATCH("dispatch.send-batch", Type.INT, "50", "Most messages handed to an adapter in one call."),
+  DISPATCH_FLUSH_MS("dispatch.flush-ms", Type.INT, "25",
+      "How long outcomes wait to be written together (one statement per flush)."),
+  DISPATCH_SHUTDOWN_GRACE_SECONDS("dispatch.shutdown-grace-seconds", Type.INT, "20",
+      "On shutdown, how long provider calls in flight may finish before the rest is released."),
+  DISPATCH_BREAKER_FAILURES("dispatch.breaker-failures", Type.INT, "5",
+      "Failed provider calls in a row that open an account's circuit breaker."),
+  DISPATCH_BREAKER_RESET_MS("dispatch.breaker-reset-ms", Type.INT, "10000",
+      "How long an open circuit waits before it lets one call try the account again."),
+  DISPATCH_PAUSE_FAILURE_PERCENT("dispatch.pause-failure-percent", Type.INT, "50",
+      "A campaign pauses itself when more than this percent of its recent outcomes are permanent failures."),
+  DISPATCH_PAUSE_WINDOW("dispatch.pause-window", Type.INT, "200",
+      "How many recent outcomes of a campaign that percentage is taken over (per process)."),
+
+  SANDBOX_PORT("sandbox.port", Type.INT, "8081",
+      "Port of the in-process sandbox provider that serves when no accounts are configured (0: any free port)."),
+
   HEALTH_TIMEOUT_MS("health.timeout-ms", Type.INT, "2000", "How long each readiness check may take.");
 
   /** How a setting's text is read. */

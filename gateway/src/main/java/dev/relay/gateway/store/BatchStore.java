@@ -12,7 +12,6 @@ import io.vertx.sqlclient.Tuple;
 
 import java.security.MessageDigest;
 import java.time.OffsetDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -159,7 +158,7 @@ public final class BatchStore {
   }
 
   private static String format(OffsetDateTime time) {
-    return time == null ? null : time.format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
+    return MessageStore.format(time);
   }
 
   /** Messages waiting to be sent: queued, due for retry, or being sent. */

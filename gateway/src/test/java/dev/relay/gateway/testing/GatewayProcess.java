@@ -120,6 +120,11 @@ public final class GatewayProcess implements AutoCloseable {
     }
   }
 
+  /** Kills the process at once, as {@code kill -9} does: no shutdown hook runs. */
+  public void kill() throws InterruptedException {
+    process.destroyForcibly().waitFor();
+  }
+
   public long pid() {
     return process.pid();
   }

@@ -1,5 +1,6 @@
 package dev.relay.gateway.testing;
 
+import dev.relay.adapters.testkit.SandboxServer;
 import dev.relay.gateway.RelayServer;
 import dev.relay.gateway.api.ApiKeys;
 import dev.relay.gateway.config.RelayConfig;
@@ -32,19 +33,30 @@ public final class TestGateway implements AutoCloseable {
   private final RelayServer server;
   private final RelayConfig config;
   private final WebClient client;
+  private final boolean ownsDatabase;
 
-  private TestGateway(Vertx vertx, TestDatabase database, RelayServer server, RelayConfig config) {
+  private TestGateway(Vertx vertx, TestDatabase database, RelayServer server, RelayConfig config,
+                      boolean ownsDatabase) {
     this.vertx = vertx;
     this.database = database;
     this.server = server;
     this.config = config;
+    this.ownsDatabase = ownsDatabase;
     this.client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("localhost")
       .setDefaultPort(server.port()));
   }
 
-  /** Starts a gateway with the defaults, overridden where given. */
+  /** Starts a gateway with the defaults, overridden where given, on a new database it drops when closed. */
   public static TestGateway start(Map<Setting, String> overrides) {
-    TestDatabase database = TestDatabase.fresh();
+    return start(TestDatabase.fresh(), overrides, true);
+  }
+
+  /** Starts a gateway on an existing database (to restart on the same data); closing it keeps the database. */
+  public static TestGateway restart(TestDatabase database, Map<Setting, String> overrides) {
+    return start(database, overrides, false);
+  }
+
+  private static TestGateway start(TestDatabase database, Map<Setting, String> overrides, boolean ownsDatabase) {
     Map<Setting, String> settings = new EnumMap<>(Setting.class);
     settings.put(Setting.HTTP_HOST, "127.0.0.1");
     settings.put(Setting.HTTP_PORT, "0");
@@ -54,11 +66,13 @@ public final class TestGateway implements AutoCloseable {
     settings.put(Setting.DB_USER, TestDatabase.USER);
     settings.put(Setting.DB_NAME, database.name());
     settings.put(Setting.INTAKE_QUEUE_DEPTH_REFRESH_MS, "100");
+    settings.put(Setting.SANDBOX_PORT, "0");
+    settings.put(Setting.DISPATCH_IDLE_POLL_MS, "50");
     settings.putAll(overrides);
     RelayConfig config = RelayConfig.of(settings);
     Vertx vertx = Vertx.vertx();
     RelayServer server = await(RelayServer.start(vertx, config));
-    return new TestGateway(vertx, database, server, config);
+    return new TestGateway(vertx, database, server, config, ownsDatabase);
   }
 
   public static TestGateway start() {
@@ -86,6 +100,16 @@ public final class TestGateway implements AutoCloseable {
       await(pool.close());
     }
     return key.text();
+  }
+
+  /** The in-process sandbox provider every channel is sent to. */
+  public SandboxServer sandbox() {
+    return server.sandbox();
+  }
+
+  /** Stops the gateway gracefully, keeping the client's Vert.x for nothing else. */
+  public void stop() {
+    await(server.stop());
   }
 
   public TestDatabase database() {
@@ -136,7 +160,9 @@ public final class TestGateway implements AutoCloseable {
       await(server.stop());
       await(vertx.close());
     } finally {
-      database.close();
+      if (ownsDatabase) {
+        database.close();
+      }
     }
   }
 }

@@ -1,0 +1,25 @@
+package dev.relay.gateway.dispatch;
+
+import dev.relay.adapters.spi.Channel;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+
+/**
+ * A message this process has claimed: leased to it under {@code attempt}, which fences every
+ * outcome it records.
+ */
+record Claimed(long id, int attempt, long tenantId, long campaignId, String tenant, String campaign,
+               String recipientId, JsonObject addresses, String locale, JsonObject variables, boolean expired,
+               int channelIndex, List<Channel> channels) {
+
+  /** The index of the first channel, from {@code from} on, that the recipient has an address for; -1 if none. */
+  int reachableChannel(int from) {
+    for (int i = from; i < channels.size(); i++) {
+      if (addresses.getString(channels.get(i).wireName()) != null) {
+        return i;
+      }
+    }
+    return -1;
+  }
+}

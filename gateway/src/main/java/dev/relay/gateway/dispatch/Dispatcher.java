@@ -1,0 +1,287 @@
+package dev.relay.gateway.dispatch;
+
+import dev.relay.adapters.spi.Channel;
+import dev.relay.adapters.spi.SendResult;
+import dev.relay.gateway.config.RelayConfig;
+import dev.relay.gateway.config.Setting;
+import dev.relay.gateway.store.DispatchStore;
+import io.vertx.circuitbreaker.CircuitBreaker;
+import io.vertx.circuitbreaker.CircuitBreakerOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The send pipeline of one process: claims due messages with {@code FOR UPDATE SKIP LOCKED} under a
+ * lease, routes each to an account of the first channel of its fallback list that it has an address
+ * for, sends through the account's lane (bounded in-flight, circuit breaker), and records outcomes in
+ * batches, each fenced by the attempt it was claimed with. Retryable failures fail over to the next
+ * account of the channel and are otherwise retried with backoff; permanent ones fail over to the next
+ * channel of the list, or fail the message. Everything here runs on this verticle's event loop.
+ */
+public final class Dispatcher extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
+
+  /** The dispatcher's settings. */
+  public record Options(int claimBatch, int maxPending, long idlePollMs, int leaseSeconds, int maxAttempts,
+                        long backoffBaseMs, long backoffMaxMs, long sendTimeoutMs, int sendBatch, long flushMs,
+                        long shutdownGraceMs, int breakerFailures, long breakerResetMs, int pauseWindow,
+                        int pauseFailurePercent) {
+
+    public static Options from(RelayConfig config) {
+      return new Options(config.integer(Setting.DISPATCH_CLAIM_BATCH), config.integer(Setting.DISPATCH_MAX_PENDING),
+        config.integer(Setting.DISPATCH_IDLE_POLL_MS), config.integer(Setting.DISPATCH_LEASE_SECONDS),
+        config.integer(Setting.DISPATCH_MAX_ATTEMPTS), config.integer(Setting.DISPATCH_BACKOFF_BASE_MS),
+        config.integer(Setting.DISPATCH_BACKOFF_MAX_MS), config.integer(Setting.DISPATCH_SEND_TIMEOUT_MS),
+        config.integer(Setting.DISPATCH_SEND_BATCH), config.integer(Setting.DISPATCH_FLUSH_MS),
+        config.integer(Setting.DISPATCH_SHUTDOWN_GRACE_SECONDS) * 1000L,
+        config.integer(Setting.DISPATCH_BREAKER_FAILURES), config.integer(Setting.DISPATCH_BREAKER_RESET_MS),
+        config.integer(Setting.DISPATCH_PAUSE_WINDOW), config.integer(Setting.DISPATCH_PAUSE_FAILURE_PERCENT));
+    }
+  }
+
+  private final DispatchStore store;
+  private final Accounts accounts;
+  private final Options options;
+  private final Backoff backoff;
+  private final Map<String, Lane> lanes = new HashMap<>();
+  private OutcomeWriter writer;
+  private PauseGuard pauseGuard;
+  private int pending;
+  private boolean claiming;
+  private boolean stopping;
+  private long claimTimer = -1;
+  private long reclaimTimer = -1;
+
+  public Dispatcher(DispatchStore store, Accounts accounts, Options options) {
+    this.store = store;
+    this.accounts = accounts;
+    this.options = options;
+    this.backoff = new Backoff(options.backoffBaseMs(), options.backoffMaxMs());
+  }
+
+  @Override
+  public Future<?> start() {
+    writer = new OutcomeWriter(vertx, store, options.flushMs());
+    pauseGuard = new PauseGuard(options.pauseWindow(), options.pauseFailurePercent());
+    for (Accounts.Entry account : accounts.all()) {
+      CircuitBreaker breaker = CircuitBreaker.create("relay-" + account.name(), vertx, new CircuitBreakerOptions()
+        .setMaxFailures(options.breakerFailures())
+        .setTimeout(options.sendTimeoutMs())
+        .setResetTimeout(options.breakerResetMs())
+        .setNotificationAddress(null))
+        .openHandler(v -> LOG.warn("circuit of account {} opened", account.name()))
+        .closeHandler(v -> LOG.info("circuit of account {} closed", account.name()));
+      long leaseMarginMs = Math.min(options.sendTimeoutMs(), options.leaseSeconds() * 500L);
+      lanes.put(account.name(), new Lane(account, breaker, options.sendBatch(), leaseMarginMs,
+        (job, result) -> onContext(() -> handle(job, result)),
+        job -> complete(job.message(), Outcome.deferred(job.message(), job.channelIndex(), 0,
+          "its lease ran out while account " + job.account() + " had no room"))));
+    }
+    long reclaimEvery = Math.max(1000, options.leaseSeconds() * 250L);
+    reclaimTimer = vertx.setPeriodic(reclaimEvery, id -> store.reclaimExpired(options.claimBatch())
+      .onSuccess(n -> {
+        if (n > 0) {
+          LOG.info("reclaimed {} messages whose lease expired", n);
+        }
+      })
+      .onFailure(err -> LOG.debug("reclaim failed: {}", err.toString())));
+    claimSoon(0);
+    return Future.succeededFuture();
+  }
+
+  /** Stops claiming, lets provider calls finish within the grace period, releases the rest, writes every outcome. */
+  @Override
+  public Future<?> stop() {
+    stopping = true;
+    vertx.cancelTimer(claimTimer);
+    vertx.cancelTimer(reclaimTimer);
+    List<Lane.Job> unsent = new ArrayList<>();
+    lanes.values().forEach(lane -> unsent.addAll(lane.takeQueued()));
+    Future<Integer> released = release(unsent);
+    Promise<Void> idle = Promise.promise();
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(options.shutdownGraceMs());
+    awaitIdle(idle, deadline);
+    return Future.join(released, idle.future())
+      .compose(v -> writer.drain())
+      .onComplete(ar -> LOG.info("dispatcher stopped: {} released, {} still in provider calls", unsent.size(),
+        lanes.values().stream().mapToInt(Lane::inFlight).sum()));
+  }
+
+  private void awaitIdle(Promise<Void> idle, long deadlineNanos) {
+    if (lanes.values().stream().allMatch(l -> l.inFlight() == 0) || System.nanoTime() > deadlineNanos) {
+      idle.complete();
+    } else {
+      vertx.setTimer(20, id -> awaitIdle(idle, deadlineNanos));
+    }
+  }
+
+  private Future<Integer> release(List<Lane.Job> jobs) {
+    if (jobs.isEmpty()) {
+      return Future.succeededFuture(0);
+    }
+    Long[] ids = new Long[jobs.size()];
+    Integer[] attempts = new Integer[jobs.size()];
+    for (int i = 0; i < jobs.size(); i++) {
+      ids[i] = jobs.get(i).message().id();
+      attempts[i] = jobs.get(i).message().attempt();
+    }
+    pending -= jobs.size();
+    return store.release(ids, attempts)
+      .onFailure(err -> LOG.warn("releasing {} messages failed; their leases will expire: {}", jobs.size(), err.toString()));
+  }
+
+  private void claimSoon(long delayMs) {
+    if (stopping || claimTimer >= 0) {
+      return;
+    }
+    if (delayMs <= 0) {
+      claimTimer = 0;
+      context.runOnContext(v -> {
+        claimTimer = -1;
+        claim();
+      });
+    } else {
+      claimTimer = vertx.setTimer(delayMs, id -> {
+        claimTimer = -1;
+        claim();
+      });
+    }
+  }
+
+  private void claim() {
+    int room = options.maxPending() - pending;
+    if (stopping || claiming || room < Math.min(options.claimBatch(), options.maxPending()) / 4 + 1) {
+      return;
+    }
+    int limit = Math.min(options.claimBatch(), room);
+    claiming = true;
+    store.claim(limit, options.leaseSeconds()).onComplete(ar -> {
+      claiming = false;
+      if (ar.failed()) {
+        LOG.debug("claim failed: {}", ar.cause().toString());
+        claimSoon(options.idlePollMs());
+        return;
+      }
+      long leaseDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(options.leaseSeconds());
+      for (DispatchStore.ClaimedRow row : ar.result()) {
+        pending++;
+        route(toClaimed(row), row.channelIndex(), List.of(), leaseDeadline, null);
+      }
+      claimSoon(ar.result().size() == limit ? 0 : options.idlePollMs());
+    });
+  }
+
+  private static Claimed toClaimed(DispatchStore.ClaimedRow row) {
+    List<Channel> channels = new ArrayList<>(row.channels().length);
+    for (String name : row.channels()) {
+      channels.add(Channel.fromWireName(name).orElseThrow(() -> new IllegalStateException("unknown channel " + name)));
+    }
+    return new Claimed(row.id(), row.attempt(), row.tenantId(), row.campaignId(), row.tenant(), row.campaign(),
+      row.recipientId(), row.addresses(), row.locale(), row.variables(), row.expired(), row.channelIndex(),
+      List.copyOf(channels));
+  }
+
+  /**
+   * Sends a message on the first channel from {@code from} that it has an address and an account for,
+   * through the first account not yet tried whose circuit is not open.
+   */
+  private void route(Claimed m, int from, List<String> tried, long leaseDeadline, SendResult lastFailure) {
+    if (m.expired()) {
+      complete(m, Outcome.dead(m, from, null, null, "its time to live passed before it could be sent"));
+      return;
+    }
+    if (m.attempt() > options.maxAttempts()) {
+      complete(m, Outcome.dead(m, from, null, null, "attempts exhausted"));
+      return;
+    }
+    int index = m.reachableChannel(from);
+    while (index >= 0 && accounts.forChannel(m.channels().get(index)).isEmpty()) {
+      index = m.reachableChannel(index + 1);
+    }
+    if (index < 0) {
+      complete(m, Outcome.failed(m, from, null, null, lastFailure != null && lastFailure.isPermanent()
+        ? lastFailure.reason() : "no address with a configured account on any remaining channel of "
+        + m.channels().stream().map(Channel::wireName).toList()));
+      return;
+    }
+    Channel channel = m.channels().get(index);
+    for (Accounts.Entry account : accounts.forChannel(channel)) {
+      Lane lane = lanes.get(account.name());
+      if (!tried.contains(account.name()) && !lane.isOpen()) {
+        lane.enqueue(new Lane.Job(m, index, account.name(), tried, leaseDeadline));
+        return;
+      }
+    }
+    if (lastFailure == null) {
+      complete(m, Outcome.deferred(m, index, options.breakerResetMs(),
+        "every " + channel.wireName() + " account's circuit is open"));
+    } else {
+      retryLater(m, index, channel.wireName(), tried.get(tried.size() - 1), lastFailure.reason(), lastFailure);
+    }
+  }
+
+  private void handle(Lane.Job job, SendResult result) {
+    Claimed m = job.message();
+    String channel = m.channels().get(job.channelIndex()).wireName();
+    String account = job.account();
+    switch (result.kind()) {
+      case ACCEPTED:
+        complete(m, Outcome.sent(m, job.channelIndex(), channel, account, result.providerMessageId()));
+        break;
+      case PERMANENT:
+        int next = m.reachableChannel(job.channelIndex() + 1);
+        if (next >= 0) {
+          complete(m, Outcome.failover(m, next, channel, account, result.reason()));
+        } else {
+          complete(m, Outcome.failed(m, job.channelIndex(), channel, account, result.reason()));
+        }
+        break;
+      default:
+        List<String> tried = new ArrayList<>(job.triedAccounts());
+        tried.add(account);
+        route(m, job.channelIndex(), tried, job.leaseDeadlineNanos(), result);
+        break;
+    }
+  }
+
+  private void retryLater(Claimed m, int index, String channel, String account, String reason, SendResult last) {
+    if (m.attempt() >= options.maxAttempts()) {
+      complete(m, Outcome.dead(m, index, channel, account, "attempts exhausted; last: " + reason));
+    } else {
+      long delay = backoff.delayMs(m.attempt(), last == null ? java.util.Optional.empty() : last.retryAfter());
+      complete(m, Outcome.retry(m, index, channel, account, delay, reason));
+    }
+  }
+
+  private void complete(Claimed m, Outcome outcome) {
+    pending--;
+    writer.add(outcome);
+    boolean terminal = "sent".equals(outcome.state()) || "failed".equals(outcome.state());
+    if (terminal && pauseGuard.record(m.campaignId(), "failed".equals(outcome.state()))) {
+      String reason = "paused by Relay: over " + options.pauseFailurePercent() + "% of the last "
+        + options.pauseWindow() + " messages failed permanently";
+      store.autoPause(m.campaignId(), reason).onSuccess(rows -> rows.forEach(row ->
+        LOG.warn("campaign '{}' of tenant {} {}", row.getString("name"), row.getLong("tenant_id"), reason)));
+    }
+    claimSoon(0);
+  }
+
+  private void onContext(Runnable action) {
+    if (Vertx.currentContext() == context) {
+      action.run();
+    } else {
+      context.runOnContext(v -> action.run());
+    }
+  }
+}

@@ -1,0 +1,137 @@
+package dev.relay.gateway.dispatch;
+
+import dev.relay.adapters.spi.OutboundMessage;
+import dev.relay.adapters.spi.SendResult;
+import io.vertx.circuitbreaker.CircuitBreaker;
+import io.vertx.circuitbreaker.CircuitBreakerState;
+import io.vertx.core.Future;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+
+/**
+ * The way to one provider account: a queue of messages routed to it, at most {@code maxInFlight} of
+ * them in provider calls at once, and the account's circuit breaker. Used from the dispatcher's event
+ * loop only.
+ */
+final class Lane {
+
+  /** A message routed to this lane. */
+  record Job(Claimed message, int channelIndex, String account, List<String> triedAccounts, long leaseDeadlineNanos) {
+  }
+
+  private final Accounts.Entry account;
+  private final CircuitBreaker breaker;
+  private final int sendBatch;
+  private final long leaseMarginNanos;
+  private final BiConsumer<Job, SendResult> onResult;
+  private final Consumer<Job> onLeaseRunningOut;
+  private final ArrayDeque<Job> queue = new ArrayDeque<>();
+  private int inFlight;
+
+  Lane(Accounts.Entry account, CircuitBreaker breaker, int sendBatch, long leaseMarginMs,
+       BiConsumer<Job, SendResult> onResult, Consumer<Job> onLeaseRunningOut) {
+    this.account = account;
+    this.breaker = breaker;
+    this.sendBatch = sendBatch;
+    this.leaseMarginNanos = leaseMarginMs * 1_000_000L;
+    this.onResult = onResult;
+    this.onLeaseRunningOut = onLeaseRunningOut;
+  }
+
+  String name() {
+    return account.name();
+  }
+
+  boolean isOpen() {
+    return breaker.state() == CircuitBreakerState.OPEN;
+  }
+
+  int inFlight() {
+    return inFlight;
+  }
+
+  void enqueue(Job job) {
+    queue.add(job);
+    drain();
+  }
+
+  /** Takes back every job not yet handed to the provider (for release at shutdown). */
+  List<Job> takeQueued() {
+    List<Job> taken = new ArrayList<>(queue);
+    queue.clear();
+    return taken;
+  }
+
+  private void drain() {
+    while (inFlight < account.maxInFlight() && !queue.isEmpty()) {
+      int n = Math.min(sendBatch, Math.min(queue.size(), account.maxInFlight() - inFlight));
+      List<Job> jobs = new ArrayList<>(n);
+      long now = System.nanoTime();
+      while (jobs.size() < n && !queue.isEmpty()) {
+        Job job = queue.poll();
+        if (job.leaseDeadlineNanos() - leaseMarginNanos < now) {
+          // Its lease could run out during the call, and another instance would send it again.
+          onLeaseRunningOut.accept(job);
+        } else {
+          jobs.add(job);
+        }
+      }
+      if (!jobs.isEmpty()) {
+        send(jobs);
+      }
+    }
+  }
+
+  private void send(List<Job> jobs) {
+    inFlight += jobs.size();
+    List<OutboundMessage> messages = new ArrayList<>(jobs.size());
+    for (Job job : jobs) {
+      Claimed m = job.message();
+      String channel = m.channels().get(job.channelIndex()).wireName();
+      messages.add(new OutboundMessage(m.id(), "relay-" + m.id(), m.attempt(), m.tenant(), m.campaign(),
+        m.recipientId(), m.addresses().getString(channel), m.locale(), m.variables()));
+    }
+    Future<List<SendResult>> call = breaker.execute(() -> account.account().send(messages)
+      .compose(results -> {
+        if (results.size() != messages.size()) {
+          return Future.failedFuture(new IllegalStateException(name() + " answered " + results.size()
+            + " results for " + messages.size() + " messages"));
+        }
+        // A call whose every message failed transiently counts against the circuit, not one of mixed results.
+        return results.stream().allMatch(SendResult::isTransient)
+          ? Future.failedFuture(new ProviderFailure(results))
+          : Future.succeededFuture(results);
+      }));
+    call.onComplete(ar -> {
+      inFlight -= jobs.size();
+      List<SendResult> results;
+      if (ar.succeeded()) {
+        results = ar.result();
+      } else if (ar.cause() instanceof ProviderFailure) {
+        results = ((ProviderFailure) ar.cause()).results;
+      } else {
+        String reason = name() + ": " + (ar.cause().getMessage() == null ? ar.cause().toString() : ar.cause().getMessage());
+        results = Collections.nCopies(jobs.size(), SendResult.retryable(reason, null));
+      }
+      for (int i = 0; i < jobs.size(); i++) {
+        onResult.accept(jobs.get(i), results.get(i));
+      }
+      drain();
+    });
+  }
+
+  /** Carries the results of a call that failed as a whole, so that none of them is lost. */
+  private static final class ProviderFailure extends RuntimeException {
+    private final List<SendResult> results;
+
+    ProviderFailure(List<SendResult> results) {
+      super(results.get(0).reason(), null, false, false);
+      this.results = results;
+    }
+  }
+}

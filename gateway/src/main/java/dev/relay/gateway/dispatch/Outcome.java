@@ -1,0 +1,43 @@
+package dev.relay.gateway.dispatch;
+
+/**
+ * A state change of a claimed message, to be written with others in one statement.
+ *
+ * @param delayMs for {@code retry}, how long until the message is due again; null otherwise
+ * @param event   the event type appended with it
+ * @param refund  whether the claim's attempt is given back, because no provider call was made
+ */
+record Outcome(long id, int attempt, String state, Long delayMs, int channelIndex, String channel, String account,
+               String providerMessageId, String reason, String event, boolean refund) {
+
+  static Outcome sent(Claimed m, int channelIndex, String channel, String account, String providerId) {
+    return new Outcome(m.id(), m.attempt(), "sent", null, channelIndex, channel, account, providerId, null, "sent",
+      false);
+  }
+
+  static Outcome retry(Claimed m, int channelIndex, String channel, String account, long delayMs, String reason) {
+    return new Outcome(m.id(), m.attempt(), "retry", delayMs, channelIndex, channel, account, null, reason, "retry",
+      false);
+  }
+
+  /** Put back without a provider call (every circuit open, or the lease ran out waiting): the attempt does not count. */
+  static Outcome deferred(Claimed m, int channelIndex, long delayMs, String reason) {
+    return new Outcome(m.id(), m.attempt(), "retry", delayMs, channelIndex, null, null, null, reason, "deferred",
+      true);
+  }
+
+  static Outcome failover(Claimed m, int nextChannelIndex, String channel, String account, String reason) {
+    return new Outcome(m.id(), m.attempt(), "retry", 0L, nextChannelIndex, channel, account, null, reason,
+      "failover", false);
+  }
+
+  static Outcome failed(Claimed m, int channelIndex, String channel, String account, String reason) {
+    return new Outcome(m.id(), m.attempt(), "failed", null, channelIndex, channel, account, null, reason, "failed",
+      false);
+  }
+
+  static Outcome dead(Claimed m, int channelIndex, String channel, String account, String reason) {
+    return new Outcome(m.id(), m.attempt(), "dead", null, channelIndex, channel, account, null, reason, "dead",
+      false);
+  }
+}

@@ -1,0 +1,79 @@
+package dev.relay.gateway.store;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** The dispatcher's statements: claim, record outcomes, reclaim expired leases, release on shutdown. */
+public final class DispatchStore {
+
+  private final Pool pool;
+  private final String instance;
+
+  /** @param instance this process's name in the events it writes (host and process id) */
+  public DispatchStore(Pool pool, String instance) {
+    this.pool = pool;
+    this.instance = instance;
+  }
+
+  /** A claimed row as the claim statement returns it. */
+  public record ClaimedRow(long id, int attempt, long tenantId, long campaignId, String tenant, String campaign,
+                           String recipientId, JsonObject addresses, String locale, JsonObject variables,
+                           boolean expired, int channelIndex, String[] channels) {
+  }
+
+  /** Claims up to {@code limit} due messages under a lease of {@code leaseSeconds}. */
+  public Future<List<ClaimedRow>> claim(int limit, int leaseSeconds) {
+    return pool.preparedQuery(Queries.sql("dispatch-claim"))
+      .execute(Tuple.of(limit, (double) leaseSeconds, instance))
+      .map(rows -> {
+        List<ClaimedRow> claimed = new ArrayList<>(rows.size());
+        for (Row row : rows) {
+          claimed.add(new ClaimedRow(row.getLong("id"), row.getInteger("attempt"), row.getLong("tenant_id"),
+            row.getLong("campaign_id"), row.getString("tenant"), row.getString("campaign"),
+            row.getString("recipient_id"), (JsonObject) row.getValue("addresses"), row.getString("locale"),
+            (JsonObject) row.getValue("variables"), row.getBoolean("expired"), row.getInteger("channel_index"),
+            row.getArrayOfStrings("channels")));
+        }
+        return claimed;
+      });
+  }
+
+  /**
+   * Writes outcomes, each fenced by its attempt, with their events, in one statement. The arrays are
+   * parallel, one element per outcome. Returns how many were applied (a stale attempt is not).
+   */
+  public Future<Integer> record(Long[] ids, Integer[] attempts, String[] states, Long[] delaysMs, Short[] channelIndexes,
+                                String[] channels, String[] accounts, String[] providerIds, String[] reasons,
+                                String[] events, Boolean[] refunds) {
+    return pool.preparedQuery(Queries.sql("dispatch-record"))
+      .execute(Tuple.from(new Object[] {ids, attempts, states, delaysMs, channelIndexes, channels, accounts, providerIds,
+        reasons, events, refunds, instance}))
+      .map(RowSet::rowCount);
+  }
+
+  /** Returns up to {@code limit} messages whose lease expired to the queue; how many. */
+  public Future<Integer> reclaimExpired(int limit) {
+    return pool.preparedQuery(Queries.sql("dispatch-reclaim"))
+      .execute(Tuple.of(limit))
+      .map(RowSet::rowCount);
+  }
+
+  /** Gives back claimed messages never handed to a provider; how many. */
+  public Future<Integer> release(Long[] ids, Integer[] attempts) {
+    return pool.preparedQuery(Queries.sql("dispatch-release"))
+      .execute(Tuple.tuple().addValue(ids).addValue(attempts))
+      .map(RowSet::rowCount);
+  }
+
+  /** Pauses a campaign that passed its failure threshold; the campaign's tenant and name, if it was active. */
+  public Future<RowSet<Row>> autoPause(long campaignId, String reason) {
+    return pool.preparedQuery(Queries.sql("campaign-auto-pause")).execute(Tuple.of(campaignId, reason));
+  }
+}
