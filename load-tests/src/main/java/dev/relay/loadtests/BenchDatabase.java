@@ -8,6 +8,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
 
 /**
@@ -99,12 +101,33 @@ final class BenchDatabase {
     }
   }
 
-  /** Rows in a table, counted exactly. */
-  long count(String database, String table) throws SQLException {
+  /** The rows of {@code messages} and its size on disk with indexes and TOAST. */
+  JsonObject messagesTable(String database) throws SQLException {
     try (Connection c = connect(database); Statement st = c.createStatement();
-         ResultSet rs = st.executeQuery("SELECT count(*) FROM " + quote(table))) {
+         ResultSet rs = st.executeQuery("SELECT count(*), pg_total_relation_size('messages') FROM messages")) {
       rs.next();
-      return rs.getLong(1);
+      return new JsonObject().put("rows", rs.getLong(1)).put("total_bytes", rs.getLong(2));
+    }
+  }
+
+  /**
+   * The stored values of the messages of these recipients, as text, without what differs by
+   * construction between two writes of the same row (id, created_at, updated_at, and due_at, which
+   * is the time of the write; expires_at is kept as its distance from due_at).
+   */
+  List<String> messageValues(String database, List<String> recipientIds) throws SQLException {
+    try (Connection c = connect(database); PreparedStatement ps = c.prepareStatement(
+      "SELECT (batch_id, tenant_id, campaign_id, recipient_id, addresses, locale, time_zone, variables, priority, "
+        + "state, attempt, lease_until, channel_index, channel, account, provider_message_id, last_error, "
+        + "expires_at - due_at)::text FROM messages WHERE recipient_id = ANY (?) ORDER BY recipient_id")) {
+      ps.setArray(1, c.createArrayOf("text", recipientIds.toArray()));
+      List<String> values = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          values.add(rs.getString(1));
+        }
+      }
+      return values;
     }
   }
 

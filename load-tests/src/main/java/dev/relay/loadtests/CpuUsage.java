@@ -56,8 +56,11 @@ final class CpuUsage {
     double postgres = cores(delta(from.postgres(), to.postgres()), seconds);
     double bench = cores(to.bench() - from.bench(), seconds);
     double machine = cores(to.machineBusy() - from.machineBusy(), seconds);
-    return new JsonObject()
-      .put("gateway", round2(gateway))
+    JsonObject split = new JsonObject();
+    if (!to.gateway().isEmpty()) {
+      split.put("gateway", round2(gateway));
+    }
+    return split
       .put("postgresql", round2(postgres))
       .put("load_generator", round2(bench))
       .put("other", round2(Math.max(0, machine - gateway - postgres - bench)))

@@ -8,6 +8,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
@@ -40,6 +41,7 @@ final class IntakeLoad implements AutoCloseable {
 
   private static final long REQUEST_TIMEOUT_MS = TimeUnit.MINUTES.toMillis(2);
   private static final long HIGHEST_LATENCY_US = TimeUnit.MINUTES.toMicros(10);
+  /** Distinct error answers kept to show in the report. */
   private static final int ERROR_SAMPLES = 5;
   private static final int ERROR_BODY_CHARS = 300;
 
@@ -48,8 +50,10 @@ final class IntakeLoad implements AutoCloseable {
   private final String authorization;
   private final BooleanSupplier gatewayAlive;
   private final int clients;
+  private final boolean idempotencyKeys;
 
-  IntakeLoad(Vertx vertx, int port, String apiKey, int clients, BooleanSupplier gatewayAlive) {
+  /** {@code idempotencyKeys}: send {@code Idempotency-Key: bench-<batch number>} with each batch. */
+  IntakeLoad(Vertx vertx, int port, String apiKey, int clients, boolean idempotencyKeys, BooleanSupplier gatewayAlive) {
     this.vertx = vertx;
     this.client = WebClient.create(vertx,
       new WebClientOptions()
@@ -62,6 +66,7 @@ final class IntakeLoad implements AutoCloseable {
     this.authorization = "Bearer " + apiKey;
     this.gatewayAlive = gatewayAlive;
     this.clients = clients;
+    this.idempotencyKeys = idempotencyKeys;
   }
 
   /**
@@ -84,19 +89,21 @@ final class IntakeLoad implements AutoCloseable {
   private final class Run {
 
     private final Supplier<Batch> source;
-    private final long deadline;
+    private final Duration duration;
     private final Promise<Phase> done;
     private final Phase phase = new Phase();
+    private long deadline;
     private int running;
 
     Run(Supplier<Batch> source, Duration duration, Promise<Phase> done) {
       this.source = source;
-      this.deadline = System.nanoTime() + duration.toNanos();
+      this.duration = duration;
       this.done = done;
     }
 
     void start() {
       phase.startNanos = System.nanoTime();
+      deadline = phase.startNanos + duration.toNanos();
       running = clients;
       for (int i = 0; i < clients; i++) {
         next();
@@ -122,11 +129,14 @@ final class IntakeLoad implements AutoCloseable {
       }
       Batch sent = batch;
       long started = System.nanoTime();
-      client.post("/v1/batches")
+      HttpRequest<Buffer> request = client.post("/v1/batches")
         .putHeader("Authorization", authorization)
         .putHeader("Content-Type", "application/json")
-        .timeout(REQUEST_TIMEOUT_MS)
-        .sendBuffer(sent.body())
+        .timeout(REQUEST_TIMEOUT_MS);
+      if (idempotencyKeys) {
+        request.putHeader("Idempotency-Key", "bench-" + sent.number());
+      }
+      request.sendBuffer(sent.body())
         .onComplete(answer -> {
           phase.record(sent, answer, System.nanoTime() - started);
           next();
@@ -173,8 +183,9 @@ final class IntakeLoad implements AutoCloseable {
     private void error(String kind, String detail) {
       errors++;
       errorsByKind.merge(kind, 1L, Long::sum);
-      if (errorSamples.size() < ERROR_SAMPLES) {
-        errorSamples.add(kind + ": " + detail);
+      String sample = kind + ": " + detail;
+      if (errorSamples.size() < ERROR_SAMPLES && !errorSamples.contains(sample)) {
+        errorSamples.add(sample);
       }
     }
 

@@ -85,6 +85,11 @@ final class Recipients {
     return text.toString().getBytes(StandardCharsets.UTF_8);
   }
 
+  /** The id of the {@code index}-th recipient (from 0) of batch {@code batch}. */
+  String recipientId(long batch, int index) {
+    return id(batch * batchSize + index);
+  }
+
   private static String id(long g) {
     return "r-" + g;
   }

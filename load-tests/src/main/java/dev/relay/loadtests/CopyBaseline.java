@@ -1,0 +1,124 @@
+package dev.relay.loadtests;
+
+import io.vertx.core.json.JsonObject;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
+import org.postgresql.copy.CopyManager;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The baseline intake is measured against: the same message rows written with a plain
+ * {@code COPY messages (...) FROM STDIN} through pgjdbc's {@link CopyManager}, from as many
+ * connections as intake had clients, one COPY of one batch's rows per transaction. This is the
+ * fastest way PostgreSQL takes rows into that table with its indexes, so it bounds what any intake
+ * path can reach on the same machine.
+ */
+final class CopyBaseline {
+
+  static final String COPY_SQL = "COPY messages (" + Recipients.COPY_COLUMNS + ") FROM STDIN";
+  private static final long PHASE_TIMEOUT_MINUTES = 10;
+
+  /** What the timed part did. */
+  record Result(long rows, int batches, int connections, double seconds, JsonObject cpu) {
+
+    double rowsPerSecond() {
+      return rows == 0 ? 0 : rows / seconds;
+    }
+  }
+
+  private final BenchDatabase db;
+  private final String database;
+  private final int connections;
+
+  CopyBaseline(BenchDatabase db, String database, int connections) {
+    this.db = db;
+    this.database = database;
+    this.connections = connections;
+  }
+
+  /**
+   * Copies {@code warmup} (not timed), runs {@code beforeTimed}, then copies {@code timed} and times
+   * it from the first COPY's start to the last commit. Each element is one batch's COPY text.
+   */
+  Result run(List<byte[]> warmup, List<byte[]> timed, SqlStep beforeTimed, CpuUsage cpu) throws Exception {
+    List<Connection> open = new ArrayList<>();
+    ExecutorService threads = Executors.newFixedThreadPool(connections, task -> {
+      Thread thread = new Thread(task, "relay-bench-copy");
+      thread.setDaemon(true);
+      return thread;
+    });
+    try {
+      for (int i = 0; i < connections; i++) {
+        Connection connection = db.connect(database);
+        connection.setAutoCommit(false);
+        open.add(connection);
+      }
+      copyAll(threads, open, warmup);
+      beforeTimed.run();
+      CpuUsage.Snapshot cpuBefore = cpu.snapshot();
+      long start = System.nanoTime();
+      long rows = copyAll(threads, open, timed);
+      long end = System.nanoTime();
+      JsonObject split = CpuUsage.between(cpuBefore, cpu.snapshot(), Runtime.getRuntime().availableProcessors());
+      return new Result(rows, timed.size(), connections, (end - start) / 1e9, split);
+    } finally {
+      threads.shutdownNow();
+      for (Connection connection : open) {
+        connection.close();
+      }
+    }
+  }
+
+  /** Each connection takes the next batch not yet taken until none is left; returns the rows copied. */
+  private static long copyAll(ExecutorService threads, List<Connection> open, List<byte[]> batches)
+    throws InterruptedException, ExecutionException, TimeoutException {
+    AtomicInteger next = new AtomicInteger();
+    List<Future<Long>> workers = new ArrayList<>();
+    for (Connection connection : open) {
+      workers.add(threads.submit(() -> {
+        long rows = 0;
+        for (int i = next.getAndIncrement(); i < batches.size(); i = next.getAndIncrement()) {
+          rows += copyOne(connection, batches.get(i));
+        }
+        return rows;
+      }));
+    }
+    long rows = 0;
+    for (Future<Long> worker : workers) {
+      rows += worker.get(PHASE_TIMEOUT_MINUTES, TimeUnit.MINUTES);
+    }
+    return rows;
+  }
+
+  /** One batch's rows in one COPY, committed on its own. */
+  private static long copyOne(Connection connection, byte[] rows) throws SQLException {
+    CopyIn copy = connection.unwrap(PGConnection.class).getCopyAPI().copyIn(COPY_SQL);
+    try {
+      copy.writeToCopy(rows, 0, rows.length);
+      long copied = copy.endCopy();
+      connection.commit();
+      return copied;
+    } finally {
+      if (copy.isActive()) {
+        copy.cancelCopy();
+      }
+    }
+  }
+
+  /** A blocking database step run between the untimed and the timed part. */
+  @FunctionalInterface
+  interface SqlStep {
+    void run() throws SQLException;
+  }
+}
