@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
@@ -24,12 +25,14 @@ import java.util.regex.Pattern;
 public final class BatchValidator {
 
   private static final Set<String> RECIPIENT_FIELDS = Set.of("id", "addresses", "locale", "time_zone", "variables");
-  private static final Pattern EMAIL_LOCAL = Pattern.compile("[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*");
-  private static final Pattern DOMAIN_LABEL = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
-  private static final Pattern E164 = Pattern.compile("\\+[1-9][0-9]{6,14}");
+  private static final String EMAIL_ATEXT = "!#$%&'*+/=?^_`{|}~-";
   private static final Pattern PUSH_TOKEN = Pattern.compile("[A-Za-z0-9:_.\\-]{8,4096}");
   private static final Pattern LOCALE = Pattern.compile("[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}");
-  private static final Pattern VARIABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,63}");
+  private static final int KNOWN_CACHE_LIMIT = 10_000;
+
+  /** Locales and time zones already found valid: a batch repeats a handful of them thousands of times. */
+  private static final Set<String> KNOWN_LOCALES = ConcurrentHashMap.newKeySet();
+  private static final Set<String> KNOWN_ZONES = ConcurrentHashMap.newKeySet();
 
   private final IntakeLimits limits;
 
@@ -130,8 +133,11 @@ public final class BatchValidator {
       if (problem != null) {
         return problem;
       }
-      if (!LOCALE.matcher((String) locale).matches()) {
-        return "locale is not a BCP 47 language tag such as en or tr-TR";
+      if (!KNOWN_LOCALES.contains(locale)) {
+        if (!LOCALE.matcher((String) locale).matches()) {
+          return "locale is not a BCP 47 language tag such as en or tr-TR";
+        }
+        remember(KNOWN_LOCALES, (String) locale);
       }
     }
     Object zone = recipient.getValue("time_zone");
@@ -140,10 +146,13 @@ public final class BatchValidator {
       if (problem != null) {
         return problem;
       }
-      try {
-        ZoneId.of((String) zone);
-      } catch (DateTimeException e) {
-        return "time_zone is not an IANA time zone such as Europe/Istanbul";
+      if (!KNOWN_ZONES.contains(zone)) {
+        try {
+          ZoneId.of((String) zone);
+        } catch (DateTimeException e) {
+          return "time_zone is not an IANA time zone such as Europe/Istanbul";
+        }
+        remember(KNOWN_ZONES, (String) zone);
       }
     }
     Object variables = recipient.getValue("variables");
@@ -177,7 +186,7 @@ public final class BatchValidator {
           }
           break;
         case SMS:
-          if (!E164.matcher(address).matches()) {
+          if (!isE164(address)) {
             return field + " is not an E.164 phone number such as +905551234567";
           }
           break;
@@ -203,7 +212,7 @@ public final class BatchValidator {
       return "variables has " + variables.size() + " entries; at most " + limits.maxVariables() + " are allowed";
     }
     for (String name : variables.fieldNames()) {
-      if (!VARIABLE_NAME.matcher(name).matches()) {
+      if (!isVariableName(name)) {
         return "variables." + shorten(name) + " is not a valid variable name (letters, digits and _, at most 64)";
       }
       String problem = checkValue("variables." + name, variables.getValue(name), 1);
@@ -271,24 +280,95 @@ public final class BatchValidator {
     return null;
   }
 
+  /**
+   * An RFC 5321 mailbox in its common form: a dot-atom local part of at most 64 characters, and a
+   * domain of two or more LDH labels; at most 254 characters. No quoted local parts, no IP literals.
+   */
   static boolean isEmail(String address) {
     int at = address.lastIndexOf('@');
-    if (at < 1 || at > 64 || address.length() > 254) {
+    if (at < 1 || at > 64 || address.length() > 254 || at == address.length() - 1) {
       return false;
     }
-    if (!EMAIL_LOCAL.matcher(address.substring(0, at)).matches()) {
+    char previous = '.';
+    for (int i = 0; i < at; i++) {
+      char c = address.charAt(i);
+      if (c == '.') {
+        if (previous == '.') {
+          return false;
+        }
+      } else if (!isAsciiAlphanumeric(c) && EMAIL_ATEXT.indexOf(c) < 0) {
+        return false;
+      }
+      previous = c;
+    }
+    if (previous == '.') {
       return false;
     }
-    String[] labels = address.substring(at + 1).split("\\.", -1);
-    if (labels.length < 2) {
+    int labels = 0;
+    int labelStart = at + 1;
+    for (int i = at + 1; i <= address.length(); i++) {
+      if (i == address.length() || address.charAt(i) == '.') {
+        if (!isDomainLabel(address, labelStart, i)) {
+          return false;
+        }
+        labels++;
+        labelStart = i + 1;
+      }
+    }
+    return labels >= 2;
+  }
+
+  private static boolean isDomainLabel(String s, int from, int to) {
+    int length = to - from;
+    if (length < 1 || length > 63 || s.charAt(from) == '-' || s.charAt(to - 1) == '-') {
       return false;
     }
-    for (String label : labels) {
-      if (!DOMAIN_LABEL.matcher(label).matches()) {
+    for (int i = from; i < to; i++) {
+      char c = s.charAt(i);
+      if (!isAsciiAlphanumeric(c) && c != '-') {
         return false;
       }
     }
     return true;
+  }
+
+  /** {@code +} and 7 to 15 digits, the first not 0. */
+  static boolean isE164(String number) {
+    int length = number.length();
+    if (length < 8 || length > 16 || number.charAt(0) != '+' || number.charAt(1) == '0') {
+      return false;
+    }
+    for (int i = 1; i < length; i++) {
+      char c = number.charAt(i);
+      if (c < '0' || c > '9') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Letters, digits and _, not starting with a digit, at most 64 characters. */
+  static boolean isVariableName(String name) {
+    if (name.isEmpty() || name.length() > 64 || (name.charAt(0) >= '0' && name.charAt(0) <= '9')) {
+      return false;
+    }
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (!isAsciiAlphanumeric(c) && c != '_') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean isAsciiAlphanumeric(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  }
+
+  private static void remember(Set<String> known, String value) {
+    if (known.size() < KNOWN_CACHE_LIMIT) {
+      known.add(value);
+    }
   }
 
   private static String shorten(String text) {

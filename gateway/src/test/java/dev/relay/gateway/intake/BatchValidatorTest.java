@@ -44,10 +44,33 @@ class BatchValidatorTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"plain", "a@b", "@b.co", "a@@b.co", "a b@c.co", "a@b.co\r\nBcc: x@y.z", "a..b@c.co",
-    "a@-b.co", "a@b..co"})
+    "a@-b.co", "a@b..co", ".a@b.co", "a.@b.co", "a@b.co.", "a@b-.co", "a@", "é@b.co", "a@b_c.co"})
   @DisplayName("rejects malformed email addresses, including header injection attempts")
   void rejectsEmail(String address) {
     assertThat(BatchValidator.isEmail(address)).isFalse();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"+905551234567", "+1234567", "+123456789012345"})
+  @DisplayName("accepts E.164 numbers")
+  void acceptsE164(String number) {
+    assertThat(BatchValidator.isE164(number)).isTrue();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"905551234567", "+0123456789", "+123456", "+1234567890123456", "+90 555 123", "+90555x234567"})
+  @DisplayName("rejects what is not E.164")
+  void rejectsE164(String number) {
+    assertThat(BatchValidator.isE164(number)).isFalse();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"1abc", "", "with-dash", "with space", "ünicode"})
+  @DisplayName("rejects variable names that templates could not use")
+  void rejectsVariableNames(String name) {
+    assertThat(BatchValidator.isVariableName(name)).isFalse();
+    assertThat(BatchValidator.isVariableName("_first_name2")).isTrue();
+    assertThat(BatchValidator.isVariableName("x".repeat(65))).isFalse();
   }
 
   @Test

@@ -1,6 +1,8 @@
 package dev.relay.adapters.spi;
 
+import java.util.HashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -24,18 +26,23 @@ public enum Channel {
   /** A generic HTTP webhook, addressed by the recipient's id at the receiving system. */
   WEBHOOK;
 
+  private static final Map<String, Channel> BY_WIRE_NAME = new HashMap<>();
+
+  static {
+    for (Channel channel : values()) {
+      BY_WIRE_NAME.put(channel.wireName, channel);
+    }
+  }
+
+  private final String wireName = name().toLowerCase(Locale.ROOT);
+
   /** The channel's name as it appears in the API and in configuration: lower case. */
   public String wireName() {
-    return name().toLowerCase(Locale.ROOT);
+    return wireName;
   }
 
   /** The channel for an API or configuration name, or empty when there is none of that name. */
   public static Optional<Channel> fromWireName(String name) {
-    for (Channel channel : values()) {
-      if (channel.wireName().equals(name)) {
-        return Optional.of(channel);
-      }
-    }
-    return Optional.empty();
+    return Optional.ofNullable(BY_WIRE_NAME.get(name));
   }
 }
