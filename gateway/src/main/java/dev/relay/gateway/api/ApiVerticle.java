@@ -52,7 +52,7 @@ public final class ApiVerticle extends VerticleBase {
       .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
       .end(deps.contractDocument()));
 
-    router.post("/v1/*").handler(ApiVerticle::requireJson);
+    router.post("/v1/batches").handler(ApiVerticle::requireJson);
     router.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(deps.maxBodyBytes()));
     router.route("/v1/*").handler(new ApiKeyAuth(deps.tenants()));
 

@@ -62,6 +62,7 @@ public final class Dispatcher extends VerticleBase {
   private boolean stopping;
   private long claimTimer = -1;
   private long reclaimTimer = -1;
+  private boolean databaseFailing;
 
   public Dispatcher(DispatchStore store, Accounts accounts, Options options) {
     this.store = store;
@@ -95,7 +96,7 @@ public final class Dispatcher extends VerticleBase {
           LOG.info("reclaimed {} messages whose lease expired", n);
         }
       })
-      .onFailure(err -> LOG.debug("reclaim failed: {}", err.toString())));
+      .onFailure(this::databaseFailed));
     claimSoon(0);
     return Future.succeededFuture();
   }
@@ -169,9 +170,13 @@ public final class Dispatcher extends VerticleBase {
     store.claim(limit, options.leaseSeconds()).onComplete(ar -> {
       claiming = false;
       if (ar.failed()) {
-        LOG.debug("claim failed: {}", ar.cause().toString());
+        databaseFailed(ar.cause());
         claimSoon(options.idlePollMs());
         return;
+      }
+      if (databaseFailing) {
+        databaseFailing = false;
+        LOG.info("claiming again: the database answers");
       }
       long leaseDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(options.leaseSeconds());
       for (DispatchStore.ClaimedRow row : ar.result()) {
@@ -271,10 +276,21 @@ public final class Dispatcher extends VerticleBase {
     if (terminal && pauseGuard.record(m.campaignId(), "failed".equals(outcome.state()))) {
       String reason = "paused by Relay: over " + options.pauseFailurePercent() + "% of the last "
         + options.pauseWindow() + " messages failed permanently";
-      store.autoPause(m.campaignId(), reason).onSuccess(rows -> rows.forEach(row ->
-        LOG.warn("campaign '{}' of tenant {} {}", row.getString("name"), row.getLong("tenant_id"), reason)));
+      store.autoPause(m.campaignId(), reason)
+        .onSuccess(rows -> rows.forEach(row ->
+          LOG.warn("campaign '{}' of tenant {} {}", row.getString("name"), row.getLong("tenant_id"), reason)))
+        .onFailure(err -> LOG.warn("campaign {} should pause ({}) but could not be paused: {}", m.campaignId(), reason,
+          err.toString()));
     }
     claimSoon(0);
+  }
+
+  /** Logs a failing database once, not at every poll, until it answers again. */
+  private void databaseFailed(Throwable failure) {
+    if (!databaseFailing) {
+      databaseFailing = true;
+      LOG.warn("dispatch cannot reach the database, retrying every {} ms: {}", options.idlePollMs(), failure.toString());
+    }
   }
 
   private void onContext(Runnable action) {

@@ -149,13 +149,18 @@ class DispatchTest {
   void pauseAndResume() throws Exception {
     gateway = TestGateway.start();
     String key = gateway.apiKey("acme");
-    HttpResponse<Buffer> paused = await(gateway.post("/v1/campaigns/spring/pause", key).send());
+    HttpResponse<Buffer> paused = await(gateway.get("/v1/campaigns/spring/pause", key).send());
+    assertThat(paused.statusCode()).as("GET is not a route").isEqualTo(404);
+    paused = await(gateway.post("/v1/campaigns/spring/pause", key).send());
     assertThat(paused.statusCode()).isEqualTo(404);
+    assertThat(paused.bodyAsJsonObject().getString("type")).isEqualTo("urn:relay:problem:campaign-not-found");
 
     post(key, Batches.batch("spring", "warm", 1));
     eventually("the first message sent", 30, () -> count("state = 'sent'") == 1);
-    paused = await(gateway.post("/v1/campaigns/spring/pause", key).send());
-    assertThat(paused.statusCode()).isEqualTo(200);
+    // As an operator would, with no body and no Content-Type.
+    paused = await(gateway.get("/v1/campaigns/spring/pause", null).method(io.vertx.core.http.HttpMethod.POST)
+      .putHeader("Authorization", "Bearer " + key).send());
+    assertThat(paused.statusCode()).as(paused.bodyAsString()).isEqualTo(200);
     assertThat(paused.bodyAsJsonObject().getString("status")).isEqualTo("paused");
     post(key, Batches.batch("spring", "held", 50));
     Thread.sleep(1000);
