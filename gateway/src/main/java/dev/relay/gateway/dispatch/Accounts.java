@@ -69,8 +69,8 @@ public final class Accounts {
           + "', which is not on the class path (known adapters: " + String.join(", ", adapters.keySet()) + ")");
       }
       int maxInFlight = account.getInteger("max-in-flight", config.integer(Setting.DISPATCH_MAX_IN_FLIGHT));
-      ProviderAccount opened = adapter.open(vertx, new AccountSettings(name, adapterName,
-        account.getJsonObject("settings", new JsonObject())));
+      JsonObject settings = Secrets.resolve(name, account.getJsonObject("settings", new JsonObject()), System.getenv());
+      ProviderAccount opened = adapter.open(vertx, new AccountSettings(name, adapterName, settings));
       byName.put(name, new Entry(name, adapter.channel(), opened, Math.max(1, maxInFlight)));
     }
     return new Accounts(byName);
