@@ -179,6 +179,16 @@ public final class Dispatcher extends VerticleBase {
         LOG.info("claiming again: the database answers");
       }
       long leaseDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(options.leaseSeconds());
+      if (stopping) {
+        // Claimed while shutting down: give them straight back.
+        List<Lane.Job> unsent = new ArrayList<>();
+        for (DispatchStore.ClaimedRow row : ar.result()) {
+          pending++;
+          unsent.add(new Lane.Job(toClaimed(row), row.channelIndex(), null, List.of(), leaseDeadline));
+        }
+        release(unsent);
+        return;
+      }
       for (DispatchStore.ClaimedRow row : ar.result()) {
         pending++;
         route(toClaimed(row), row.channelIndex(), List.of(), leaseDeadline, null);
