@@ -39,7 +39,12 @@ public final class RelayConfig {
 
   /** Built-in defaults overridden by the given values; for tests and embedding. */
   public static RelayConfig of(Map<Setting, String> overrides) {
-    return resolve(new JsonObject(), Map.of(), overrides);
+    return of(overrides, new JsonObject());
+  }
+
+  /** Like {@link #of(Map)}, with the content of a config file (for its structured sections, such as accounts). */
+  public static RelayConfig of(Map<Setting, String> overrides, JsonObject file) {
+    return resolve(file, Map.of(), overrides);
   }
 
   /**

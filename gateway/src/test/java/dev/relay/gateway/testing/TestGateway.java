@@ -10,6 +10,7 @@ import dev.relay.gateway.store.TenantStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
@@ -56,7 +57,17 @@ public final class TestGateway implements AutoCloseable {
     return start(database, overrides, false);
   }
 
+  /** Starts a gateway with these provider accounts (the {@code accounts:} list of a config file). */
+  public static TestGateway withAccounts(JsonArray accounts, Map<Setting, String> overrides) {
+    return start(TestDatabase.fresh(), overrides, true, new JsonObject().put("accounts", accounts));
+  }
+
   private static TestGateway start(TestDatabase database, Map<Setting, String> overrides, boolean ownsDatabase) {
+    return start(database, overrides, ownsDatabase, new JsonObject());
+  }
+
+  private static TestGateway start(TestDatabase database, Map<Setting, String> overrides, boolean ownsDatabase,
+                                   JsonObject file) {
     Map<Setting, String> settings = new EnumMap<>(Setting.class);
     settings.put(Setting.HTTP_HOST, "127.0.0.1");
     settings.put(Setting.HTTP_PORT, "0");
@@ -69,7 +80,7 @@ public final class TestGateway implements AutoCloseable {
     settings.put(Setting.SANDBOX_PORT, "0");
     settings.put(Setting.DISPATCH_IDLE_POLL_MS, "50");
     settings.putAll(overrides);
-    RelayConfig config = RelayConfig.of(settings);
+    RelayConfig config = RelayConfig.of(settings, file);
     Vertx vertx = Vertx.vertx();
     RelayServer server = await(RelayServer.start(vertx, config));
     return new TestGateway(vertx, database, server, config, ownsDatabase);
