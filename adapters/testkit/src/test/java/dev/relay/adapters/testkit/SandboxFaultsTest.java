@@ -119,7 +119,8 @@ class SandboxFaultsTest {
       assertThat(err).isInstanceOf(TimeoutException.class);
       assertThat(Duration.ofNanos(System.nanoTime() - started[0])).isGreaterThanOrEqualTo(Duration.ofMillis(250));
       assertThat(sandbox.receivedCount()).isZero();
-      assertThat(sandbox.requestCount()).isEqualTo(1);
+      // On a loaded machine the client's timeout can pass before the server has read the request.
+      assertThat(sandbox.requestCount()).isLessThanOrEqualTo(1);
       ctx.completeNow();
     })));
   }
