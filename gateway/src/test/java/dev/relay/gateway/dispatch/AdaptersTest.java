@@ -61,6 +61,29 @@ class AdaptersTest {
   }
 
   @Test
+  @DisplayName("every YAML example in the README loads, and its accounts name adapters that exist")
+  void readmeExamples(@TempDir Path dir) throws Exception {
+    String readme = Files.readString(Path.of("..", "README.md"));
+    Map<String, Adapter> adapters = Adapters.discover(getClass().getClassLoader());
+    int examples = 0;
+    int accounts = 0;
+    for (String block : readme.split("```yaml\n")) {
+      if (examples++ == 0) {
+        continue;
+      }
+      Path file = dir.resolve("example-" + examples + ".yaml");
+      Files.writeString(file, block.substring(0, block.indexOf("```")));
+      RelayConfig config = await(RelayConfig.load(vertx, file, Map.of()));
+      for (Object account : config.accounts()) {
+        assertThat(adapters).containsKey(((io.vertx.core.json.JsonObject) account).getString("adapter"));
+        accounts++;
+      }
+    }
+    assertThat(examples - 1).as("YAML examples in the README").isGreaterThanOrEqualTo(3);
+    assertThat(accounts).isGreaterThanOrEqualTo(7);
+  }
+
+  @Test
   @DisplayName("two adapters of one name stop start-up with a message naming both classes")
   void duplicateName(@TempDir Path dir) throws Exception {
     Path services = dir.resolve("META-INF/services/" + Adapter.class.getName());
