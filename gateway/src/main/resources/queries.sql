@@ -99,8 +99,9 @@ JOIN campaigns cp ON cp.id = c.campaign_id;
 -- provider call) gives the attempt back.
 WITH o AS (
   SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::bigint[], $5::smallint[], $6::text[], $7::text[],
-                       $8::text[], $9::text[], $10::text[], $11::bool[])
-    AS o(id, attempt, state, delay_ms, channel_index, channel, account, provider_message_id, reason, event, refund)
+                       $8::text[], $9::text[], $10::text[], $11::bool[], $13::text[])
+    AS o(id, attempt, state, delay_ms, channel_index, channel, account, provider_message_id, reason, event, refund,
+         details)
 ), applied AS (
   UPDATE messages m
   SET state = o.state,
@@ -116,13 +117,14 @@ WITH o AS (
   FROM o
   WHERE m.id = o.id AND m.attempt = o.attempt AND m.state = 'sending'
   RETURNING m.id, m.tenant_id, m.campaign_id, o.attempt, o.event, o.reason, o.channel, o.account,
-            o.provider_message_id, o.delay_ms
+            o.provider_message_id, o.delay_ms, o.details
 )
 INSERT INTO events (message_id, tenant_id, campaign_id, type, reason, data)
 SELECT id, tenant_id, campaign_id, event, reason,
        jsonb_strip_nulls(jsonb_build_object('attempt', attempt, 'channel', channel, 'account', account,
                                             'provider_message_id', provider_message_id, 'retry_in_ms', delay_ms,
                                             'instance', $12::text))
+       || coalesce(details::jsonb, '{}'::jsonb)
 FROM applied
 RETURNING message_id;
 
@@ -172,3 +174,15 @@ WHERE m.id = $1 AND m.tenant_id = $2;
 
 -- name: message-events
 SELECT type, class, reason, data, occurred_at FROM events WHERE message_id = $1 ORDER BY occurred_at, id;
+
+-- name: webhook-receipt-insert
+INSERT INTO webhook_receipts (adapter, account, url, headers, body) VALUES ($1, $2, $3, $4, $5) RETURNING id;
+
+-- name: webhook-events-insert
+-- Events of a receipt; one a provider sent before (same account and event id) is not stored again.
+INSERT INTO webhook_events (account, provider_event_id, receipt_id, type, provider_message_id, occurred_at, detail)
+SELECT $1, e.id, $2, e.type, e.message_id, e.occurred_at, e.detail
+FROM unnest($3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::jsonb[])
+  AS e(id, type, message_id, occurred_at, detail)
+ON CONFLICT (account, provider_event_id) DO NOTHING
+RETURNING provider_event_id;

@@ -19,6 +19,7 @@ import dev.relay.gateway.store.DispatchStore;
 import dev.relay.gateway.store.MessageStore;
 import dev.relay.gateway.store.Database;
 import dev.relay.gateway.store.TenantStore;
+import dev.relay.gateway.store.WebhookStore;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -117,6 +118,8 @@ public final class RelayServer {
    */
   private static JsonObject forValidation(JsonObject document) {
     JsonObject copy = document.copy();
+    // Webhooks are routed before the validator: their bodies are each provider's own format.
+    copy.getJsonObject("paths").remove("/v1/webhooks/{adapter}/{account}");
     JsonObject responses = copy.getJsonObject("components").getJsonObject("responses");
     for (String name : responses.fieldNames()) {
       JsonObject content = responses.getJsonObject(name).getJsonObject("content");
@@ -145,6 +148,7 @@ public final class RelayServer {
         .setPort(config.integer(Setting.HTTP_PORT))
         .setCompressionSupported(true),
       contract, document, pool, redis, tenants, batches, new CampaignStore(pool), new MessageStore(pool), intake,
+      accounts, new WebhookStore(pool), config.string(Setting.HTTP_PUBLIC_BASE_URL),
       config.integer(Setting.INTAKE_MAX_BODY_BYTES),
       config.integer(Setting.INTAKE_RETRY_AFTER_SECONDS),
       config.integer(Setting.HEALTH_TIMEOUT_MS));

@@ -1,10 +1,12 @@
 package dev.relay.gateway.api;
 
+import dev.relay.gateway.dispatch.Accounts;
 import dev.relay.gateway.intake.IntakeService;
 import dev.relay.gateway.store.BatchStore;
 import dev.relay.gateway.store.CampaignStore;
 import dev.relay.gateway.store.MessageStore;
 import dev.relay.gateway.store.TenantStore;
+import dev.relay.gateway.store.WebhookStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -31,9 +33,11 @@ public final class ApiVerticle extends VerticleBase {
   /** What every instance shares. */
   public record Deps(HttpServerOptions serverOptions, OpenAPIContract contract, Buffer contractDocument, Pool pool,
                      Redis redis, TenantStore tenants, BatchStore batches, CampaignStore campaigns,
-                     MessageStore messages, IntakeService intake, int maxBodyBytes, int retryAfterSeconds,
-                     long healthTimeoutMs) {
+                     MessageStore messages, IntakeService intake, Accounts accounts, WebhookStore webhooks,
+                     String publicBaseUrl, int maxBodyBytes, int retryAfterSeconds, long healthTimeoutMs) {
   }
+
+  private static final int WEBHOOK_BODY_LIMIT = 1024 * 1024;
 
   private final Deps deps;
   private HttpServer server;
@@ -51,6 +55,12 @@ public final class ApiVerticle extends VerticleBase {
     router.get("/openapi.json").handler(ctx -> ctx.response()
       .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
       .end(deps.contractDocument()));
+
+    // Provider webhooks carry their provider's signature instead of an API key.
+    WebhookRoutes webhooks = new WebhookRoutes(deps.accounts(), deps.webhooks(), deps.publicBaseUrl());
+    router.post("/v1/webhooks/:adapter/:account")
+      .handler(BodyHandler.create(false).setBodyLimit(WEBHOOK_BODY_LIMIT))
+      .handler(webhooks::receive);
 
     router.post("/v1/batches").handler(ApiVerticle::requireJson);
     router.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(deps.maxBodyBytes()));

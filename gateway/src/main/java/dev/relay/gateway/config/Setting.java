@@ -13,6 +13,9 @@ public enum Setting {
   HTTP_PORT("http.port", Type.INT, "8080", "Port of the HTTP listener."),
   HTTP_INSTANCES("http.instances", Type.INT, "0",
       "HTTP verticle instances (event loops serving the API); 0 means one per core."),
+  HTTP_PUBLIC_BASE_URL("http.public-base-url", Type.STRING, "",
+      "The URL providers reach this gateway at (behind a proxy), for webhook signatures over the URL; "
+        + "empty: the request's own URL."),
 
   DB_HOST("db.host", Type.STRING, "localhost", "PostgreSQL host."),
   DB_PORT("db.port", Type.INT, "5432", "PostgreSQL port."),

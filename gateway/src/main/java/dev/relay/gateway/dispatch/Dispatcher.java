@@ -11,6 +11,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -252,7 +253,8 @@ public final class Dispatcher extends VerticleBase {
     String account = job.account();
     switch (result.kind()) {
       case ACCEPTED:
-        complete(m, Outcome.sent(m, job.channelIndex(), channel, account, result.providerMessageId()));
+        complete(m, Outcome.sent(m, job.channelIndex(), channel, account, result.providerMessageId(),
+          result.details().map(JsonObject::encode).orElse(null)));
         break;
       case PERMANENT:
         int next = m.reachableChannel(job.channelIndex() + 1);

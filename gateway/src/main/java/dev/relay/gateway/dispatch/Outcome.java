@@ -6,13 +6,20 @@ package dev.relay.gateway.dispatch;
  * @param delayMs for {@code retry}, how long until the message is due again; null otherwise
  * @param event   the event type appended with it
  * @param refund  whether the claim's attempt is given back, because no provider call was made
+ * @param details the adapter's facts about an accepted send (JSON text), or null
  */
 record Outcome(long id, int attempt, String state, Long delayMs, int channelIndex, String channel, String account,
-               String providerMessageId, String reason, String event, boolean refund) {
+               String providerMessageId, String reason, String event, boolean refund, String details) {
 
-  static Outcome sent(Claimed m, int channelIndex, String channel, String account, String providerId) {
+  Outcome(long id, int attempt, String state, Long delayMs, int channelIndex, String channel, String account,
+          String providerMessageId, String reason, String event, boolean refund) {
+    this(id, attempt, state, delayMs, channelIndex, channel, account, providerMessageId, reason, event, refund, null);
+  }
+
+  /** Sent; {@code details} (JSON, or null) are the adapter's facts about the send, kept in the event. */
+  static Outcome sent(Claimed m, int channelIndex, String channel, String account, String providerId, String details) {
     return new Outcome(m.id(), m.attempt(), "sent", null, channelIndex, channel, account, providerId, null, "sent",
-      false);
+      false, details);
   }
 
   static Outcome retry(Claimed m, int channelIndex, String channel, String account, long delayMs, String reason) {

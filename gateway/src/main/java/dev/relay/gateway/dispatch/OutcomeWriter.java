@@ -86,6 +86,7 @@ final class OutcomeWriter {
     String[] reasons = new String[n];
     String[] events = new String[n];
     Boolean[] refunds = new Boolean[n];
+    String[] details = new String[n];
     for (int i = 0; i < n; i++) {
       Outcome o = batch.get(i);
       ids[i] = o.id();
@@ -99,9 +100,10 @@ final class OutcomeWriter {
       reasons[i] = o.reason();
       events[i] = o.event();
       refunds[i] = o.refund();
+      details[i] = o.details();
     }
     flushing++;
-    store.record(ids, attempts, states, delays, channelIndexes, channels, accounts, providerIds, reasons, events, refunds)
+    store.record(ids, attempts, states, delays, channelIndexes, channels, accounts, providerIds, reasons, events, refunds, details)
       .onComplete(ar -> {
         if (ar.succeeded()) {
           if (ar.result() < n) {

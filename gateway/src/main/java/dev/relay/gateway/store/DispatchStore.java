@@ -51,10 +51,10 @@ public final class DispatchStore {
    */
   public Future<Integer> record(Long[] ids, Integer[] attempts, String[] states, Long[] delaysMs, Short[] channelIndexes,
                                 String[] channels, String[] accounts, String[] providerIds, String[] reasons,
-                                String[] events, Boolean[] refunds) {
+                                String[] events, Boolean[] refunds, String[] details) {
     return pool.preparedQuery(Queries.sql("dispatch-record"))
       .execute(Tuple.from(new Object[] {ids, attempts, states, delaysMs, channelIndexes, channels, accounts, providerIds,
-        reasons, events, refunds, instance}))
+        reasons, events, refunds, instance, details}))
       .map(RowSet::rowCount);
   }
 

@@ -92,6 +92,9 @@ class ChannelFallbackTest {
       + " AND account = 'fcm'")).isEqualTo(1);
     assertThat(gateway.database().count("SELECT count(*) FROM messages WHERE recipient_id = 'no-push' AND channel = 'sms'"
       + " AND provider_message_id LIKE 'SM%'")).isEqualTo(1);
+    assertThat(gateway.database().count("SELECT count(*) FROM events e JOIN messages m ON m.id = e.message_id"
+      + " WHERE m.recipient_id = 'no-push' AND e.type = 'sent' AND e.data ->> 'encoding' = 'UCS_2'"
+      + " AND (e.data ->> 'segments')::int = 1")).as("the SMS's encoding and segments are reported").isEqualTo(1);
     assertThat(gateway.database().count("SELECT count(*) FROM messages WHERE recipient_id = 'no-phone'"
       + " AND channel = 'email'")).isEqualTo(1);
   }

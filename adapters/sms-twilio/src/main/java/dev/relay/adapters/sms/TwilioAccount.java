@@ -94,8 +94,19 @@ final class TwilioAccount implements ProviderAccount {
       .putHeader(HttpHeaders.ACCEPT.toString(), "application/json")
       .sendForm(form(message.address(), (String) text), "UTF-8")
       .transform(call -> Future.succeededFuture(call.succeeded()
-        ? TwilioOutcomes.of(call.result().statusCode(), call.result().getHeader("Retry-After"), call.result().body())
+        ? withSegments(TwilioOutcomes.of(call.result().statusCode(), call.result().getHeader("Retry-After"),
+          call.result().body()), (String) text)
         : TwilioOutcomes.unanswered(call.cause())));
+  }
+
+  /** Reports the encoding and the segments of an accepted message, as Twilio bills them. */
+  private static SendResult withSegments(SendResult result, String text) {
+    if (!result.isAccepted()) {
+      return result;
+    }
+    SmsSegments.Count count = SmsSegments.count(text);
+    return SendResult.accepted(result.providerMessageId(), new io.vertx.core.json.JsonObject()
+      .put("encoding", count.encoding().name()).put("segments", count.segments()));
   }
 
   /** The form of one Create Message call. */

@@ -1,5 +1,7 @@
 package dev.relay.adapters.spi;
 
+import io.vertx.core.json.JsonObject;
+
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -25,19 +27,34 @@ public final class SendResult {
   private final String reason;
   private final Duration retryAfter;
   private final boolean throttled;
+  private final JsonObject details;
 
-  private SendResult(Kind kind, String providerMessageId, String reason, Duration retryAfter, boolean throttled) {
+  private SendResult(Kind kind, String providerMessageId, String reason, Duration retryAfter, boolean throttled,
+                     JsonObject details) {
     this.kind = kind;
     this.providerMessageId = providerMessageId;
     this.reason = reason;
     this.retryAfter = retryAfter;
     this.throttled = throttled;
+    this.details = details;
+  }
+
+  private SendResult(Kind kind, String providerMessageId, String reason, Duration retryAfter, boolean throttled) {
+    this(kind, providerMessageId, reason, retryAfter, throttled, null);
   }
 
   /** Accepted by the provider under its id. */
   public static SendResult accepted(String providerMessageId) {
+    return accepted(providerMessageId, null);
+  }
+
+  /**
+   * Accepted, with facts about the send worth keeping with the message (for SMS, the encoding and the
+   * number of segments billed); the gateway records them in the message's {@code sent} event.
+   */
+  public static SendResult accepted(String providerMessageId, JsonObject details) {
     return new SendResult(Kind.ACCEPTED, Objects.requireNonNull(providerMessageId, "providerMessageId"), null, null,
-      false);
+      false, details == null ? null : details.copy());
   }
 
   /** A transient failure; {@code retryAfter} is the provider's hint, or null. */
@@ -84,6 +101,11 @@ public final class SendResult {
   /** Why a failed message failed; null when accepted. */
   public String reason() {
     return reason;
+  }
+
+  /** Facts about an accepted send that the adapter reported, when it did. */
+  public Optional<JsonObject> details() {
+    return Optional.ofNullable(details).map(JsonObject::copy);
   }
 
   /** The provider's Retry-After for a transient failure, when it gave one. */

@@ -1,0 +1,75 @@
+package dev.relay.gateway.api;
+
+import dev.relay.adapters.spi.WebhookEvent;
+import dev.relay.adapters.spi.WebhookRejectedException;
+import dev.relay.adapters.spi.WebhookRequest;
+import dev.relay.adapters.spi.WebhookVerifier;
+import dev.relay.gateway.dispatch.Accounts;
+import dev.relay.gateway.store.WebhookStore;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * {@code POST /v1/webhooks/{adapter}/{account}}: a provider's report, authenticated by the provider's own
+ * signature scheme (no API key). A call that fails verification is answered 401 and stored nowhere; a
+ * verified one is stored, raw and normalized, before the 200, so that an accepted webhook is never lost.
+ */
+final class WebhookRoutes {
+
+  private static final Logger LOG = LoggerFactory.getLogger(WebhookRoutes.class);
+
+  private final Accounts accounts;
+  private final WebhookStore store;
+  private final String publicBaseUrl;
+
+  WebhookRoutes(Accounts accounts, WebhookStore store, String publicBaseUrl) {
+    this.accounts = accounts;
+    this.store = store;
+    this.publicBaseUrl = publicBaseUrl.endsWith("/") ? publicBaseUrl.substring(0, publicBaseUrl.length() - 1)
+      : publicBaseUrl;
+  }
+
+  void receive(RoutingContext ctx) {
+    String adapter = ctx.pathParam("adapter");
+    String accountName = ctx.pathParam("account");
+    Optional<WebhookVerifier> verifier = accounts.all().stream()
+      .filter(e -> e.name().equals(accountName) && e.account().settings().adapter().equals(adapter))
+      .findFirst()
+      .flatMap(e -> e.account().webhooks());
+    if (verifier.isEmpty()) {
+      ctx.fail(ApiProblem.of(404, "webhook-endpoint-not-found", "No such webhook endpoint",
+        "No account '" + accountName + "' of adapter '" + adapter + "' takes webhooks."));
+      return;
+    }
+    // Schemes that sign the URL (Twilio) need the URL the provider called, not the one behind a proxy.
+    String url = publicBaseUrl.isEmpty() ? ctx.request().absoluteURI() : publicBaseUrl + ctx.request().uri();
+    WebhookRequest request = new WebhookRequest(ctx.request().method().name(), url, ctx.request().headers(),
+      ctx.body().buffer() == null ? io.vertx.core.buffer.Buffer.buffer() : ctx.body().buffer());
+    List<WebhookEvent> events;
+    try {
+      events = verifier.get().verify(request);
+    } catch (WebhookRejectedException e) {
+      LOG.warn("webhook for account {} rejected: {}", accountName, e.getMessage());
+      ctx.fail(ApiProblem.of(401, "webhook-rejected", "Webhook not verified", e.getMessage()));
+      return;
+    } catch (IllegalArgumentException e) {
+      ctx.fail(ApiProblem.of(400, "webhook-malformed", "Webhook not understood", e.getMessage()));
+      return;
+    }
+    JsonObject headers = new JsonObject();
+    request.headers().forEach(h -> headers.put(h.getKey().toLowerCase(java.util.Locale.ROOT), h.getValue()));
+    store.store(adapter, accountName, url, headers, request.body(), events)
+      .onSuccess(fresh -> ctx.response()
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .end(new JsonObject().put("events", events.size()).put("new", fresh)
+          .put("duplicates", events.size() - fresh).toBuffer()))
+      .onFailure(ctx::fail);
+  }
+
+}
