@@ -85,7 +85,7 @@ public final class Dispatcher extends VerticleBase {
         .openHandler(v -> LOG.warn("circuit of account {} opened", account.name()))
         .closeHandler(v -> LOG.info("circuit of account {} closed", account.name()));
       long leaseMarginMs = Math.min(options.sendTimeoutMs(), options.leaseSeconds() * 500L);
-      lanes.put(account.name(), new Lane(account, breaker, options.sendBatch(), leaseMarginMs,
+      lanes.put(account.name(), new Lane(context, account, breaker, options.sendBatch(), leaseMarginMs,
         (job, result) -> onContext(() -> handle(job, result)),
         job -> complete(job.message(), Outcome.deferred(job.message(), job.channelIndex(), 0,
           "its lease ran out while account " + job.account() + " had no room"))));

@@ -4,6 +4,7 @@ import dev.relay.adapters.spi.OutboundMessage;
 import dev.relay.adapters.spi.SendResult;
 import io.vertx.circuitbreaker.CircuitBreaker;
 import io.vertx.circuitbreaker.CircuitBreakerState;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 
 import java.util.ArrayDeque;
@@ -31,10 +32,13 @@ final class Lane {
   private final BiConsumer<Job, SendResult> onResult;
   private final Consumer<Job> onLeaseRunningOut;
   private final ArrayDeque<Job> queue = new ArrayDeque<>();
+  private final Context context;
   private int inFlight;
+  private boolean drainScheduled;
 
-  Lane(Accounts.Entry account, CircuitBreaker breaker, int sendBatch, long leaseMarginMs,
+  Lane(Context context, Accounts.Entry account, CircuitBreaker breaker, int sendBatch, long leaseMarginMs,
        BiConsumer<Job, SendResult> onResult, Consumer<Job> onLeaseRunningOut) {
+    this.context = context;
     this.account = account;
     this.breaker = breaker;
     this.sendBatch = sendBatch;
@@ -55,9 +59,19 @@ final class Lane {
     return inFlight;
   }
 
+  /**
+   * Queues a message; the lane sends at the end of the current event-loop turn, so that the messages
+   * routed together (a claim's worth) go out in full batches rather than one call each.
+   */
   void enqueue(Job job) {
     queue.add(job);
-    drain();
+    if (!drainScheduled) {
+      drainScheduled = true;
+      context.runOnContext(v -> {
+        drainScheduled = false;
+        drain();
+      });
+    }
   }
 
   /** Takes back every job not yet handed to the provider (for release at shutdown). */
@@ -67,9 +81,13 @@ final class Lane {
     return taken;
   }
 
+  /** Sends full batches while there is room for one (or for what is left in the queue). */
   private void drain() {
-    while (inFlight < account.maxInFlight() && !queue.isEmpty()) {
-      int n = Math.min(sendBatch, Math.min(queue.size(), account.maxInFlight() - inFlight));
+    while (!queue.isEmpty()) {
+      int n = Math.min(Math.min(sendBatch, account.maxInFlight()), queue.size());
+      if (account.maxInFlight() - inFlight < n) {
+        return;
+      }
       List<Job> jobs = new ArrayList<>(n);
       long now = System.nanoTime();
       while (jobs.size() < n && !queue.isEmpty()) {

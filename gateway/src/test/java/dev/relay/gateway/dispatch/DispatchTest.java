@@ -82,6 +82,8 @@ class DispatchTest {
     assertThat(sandbox.receivedCount()).isEqualTo(10_000);
     assertThat(sandbox.uniqueCount()).isEqualTo(10_000);
     assertThat(sandbox.duplicateCount()).isZero();
+    assertThat(sandbox.requestCount()).as("messages go to the provider in batches, not one call each")
+      .isLessThan(1000);
     assertThat(count("state <> 'sent'")).isZero();
     assertThat(count("provider_message_id IS NULL")).isZero();
     assertThat(gateway.database().count("SELECT count(*) FROM events WHERE type = 'sent'")).isEqualTo(10_000);
