@@ -25,7 +25,7 @@ class IntakeAtomicityTest {
 
   @BeforeAll
   static void start() {
-    gateway = TestGateway.start();
+    gateway = TestGateway.start(java.util.Map.of(dev.relay.gateway.config.Setting.DISPATCH_ENABLED, "false"));
     key = gateway.apiKey("acme");
   }
 

@@ -27,7 +27,8 @@ class IntakeLimitsTest {
     gateway = TestGateway.start(Map.of(
       Setting.INTAKE_MAX_QUEUE_DEPTH, "5",
       Setting.INTAKE_RETRY_AFTER_SECONDS, "7",
-      Setting.REDIS_URI, "redis://127.0.0.1:1"));
+      Setting.REDIS_URI, "redis://127.0.0.1:1",
+      Setting.DISPATCH_ENABLED, "false"));
     key = gateway.apiKey("acme");
   }
 

@@ -52,6 +52,7 @@ public final class GatewayProcess implements AutoCloseable {
     env.put("RELAY_DB_PORT", Integer.toString(TestDatabase.PORT));
     env.put("RELAY_DB_USER", TestDatabase.USER);
     env.put("RELAY_DB_NAME", database.name());
+    env.put("RELAY_SANDBOX_PORT", "0");
     return env;
   }
 
