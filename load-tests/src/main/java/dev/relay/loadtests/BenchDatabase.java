@@ -131,6 +131,35 @@ final class BenchDatabase {
     }
   }
 
+  /** A stored message as the dispatcher reads it: what goes into a provider call besides the constants. */
+  record StoredMessage(long id, String recipientId, String email, String locale, String variables) {
+  }
+
+  /** Every message, by id, with its email address and its variables as JSON text. */
+  List<StoredMessage> storedMessages(String database) throws SQLException {
+    try (Connection c = connect(database); Statement st = c.createStatement();
+         ResultSet rs = st.executeQuery(
+           "SELECT id, recipient_id, addresses ->> 'email', locale, variables::text FROM messages ORDER BY id")) {
+      List<StoredMessage> messages = new ArrayList<>();
+      while (rs.next()) {
+        messages.add(new StoredMessage(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5)));
+      }
+      return messages;
+    }
+  }
+
+  /** How many messages are in each state. */
+  JsonObject messageStates(String database) throws SQLException {
+    try (Connection c = connect(database); Statement st = c.createStatement();
+         ResultSet rs = st.executeQuery("SELECT state, count(*) FROM messages GROUP BY state ORDER BY state")) {
+      JsonObject states = new JsonObject();
+      while (rs.next()) {
+        states.put(rs.getString(1), rs.getLong(2));
+      }
+      return states;
+    }
+  }
+
   private static String quote(String identifier) {
     return '"' + identifier.replace("\"", "\"\"") + '"';
   }

@@ -7,17 +7,15 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -28,7 +26,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
@@ -52,8 +49,9 @@ final class IntakeCommand implements Callable<Integer> {
   static final double GOAL_RATIO = 0.5;
   /** Measured batches pre-generated per batch the warm-up managed per second of the duration. */
   private static final double POOL_HEADROOM = 3.0;
+  /** The fewest measured batches pre-generated per client and second of the duration. */
+  private static final int MIN_BATCHES_PER_CLIENT_SECOND = 2;
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
-  private static final DateTimeFormatter DB_SUFFIX = DateTimeFormatter.ofPattern("yyyyMMdd_HHmmss").withZone(ZoneOffset.UTC);
   private static final DateTimeFormatter PG_TIMESTAMP =
     DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSSxxx").withZone(ZoneOffset.UTC);
 
@@ -76,27 +74,8 @@ final class IntakeCommand implements Callable<Integer> {
     description = "Length of the unmeasured warm-up before it; 0 for none (default: ${DEFAULT-VALUE}).")
   int warmupSeconds;
 
-  @Option(names = "--gateway-jar", defaultValue = "gateway/target/relay.jar", paramLabel = "JAR",
-    description = "The gateway's jar (default: ${DEFAULT-VALUE}).")
-  Path gatewayJar;
-
-  @Option(names = "--gateway-jvm-args", split = "\\s+", paramLabel = "ARGS",
-    description = "JVM options for the gateway, space-separated, e.g. \"-Xmx2g -XX:StartFlightRecording=filename=/tmp/gw.jfr\".")
-  List<String> gatewayJvmArgs = new ArrayList<>();
-
-  @Option(names = "--gateway-env", paramLabel = "NAME=VALUE",
-    description = "Extra environment of the gateway, repeatable, e.g. RELAY_DB_POOL_SIZE=4.")
-  Map<String, String> gatewayEnv = new LinkedHashMap<>();
-
-  @Option(names = "--db-host", defaultValue = "127.0.0.1", description = "PostgreSQL host (default: ${DEFAULT-VALUE}).")
-  String dbHost;
-
-  @Option(names = "--db-port", defaultValue = "5432", description = "PostgreSQL port (default: ${DEFAULT-VALUE}).")
-  int dbPort;
-
-  @Option(names = "--db-user", defaultValue = "postgres",
-    description = "PostgreSQL role; it must be allowed to create databases (default: ${DEFAULT-VALUE}).")
-  String dbUser;
+  @Mixin
+  GatewayOptions gateway;
 
   @Option(names = "--idempotency-keys", description = "Send a distinct Idempotency-Key with every batch.")
   boolean idempotencyKeys;
@@ -113,59 +92,37 @@ final class IntakeCommand implements Callable<Integer> {
     description = "JSON result; the gateway's log goes next to it as <name>-gateway.log (default: ${DEFAULT-VALUE}).")
   Path out;
 
-  private final long startNanos = System.nanoTime();
+  private final Progress progress = new Progress();
 
   @Override
   public Integer call() throws Exception {
     validate();
-    Path resultsDir = out.toAbsolutePath().getParent();
-    Files.createDirectories(resultsDir);
-    String stem = out.getFileName().toString().replaceFirst("\\.json$", "");
-    Path gatewayLog = resultsDir.resolve(stem + "-gateway.log");
-    Files.deleteIfExists(gatewayLog);
+    try (BenchSession session = BenchSession.open(out, gateway.database(), keepDb)) {
+      String database = session.database();
+      Path gatewayLog = session.gatewayLog();
+      Map<String, String> env = gatewayEnvironment(database);
+      Vertx vertx = Vertx.vertx();
+      GatewayProcess child = null;
+      try {
+        progress.say("creating database %s and an API key with %s", database, gateway.jar);
+        String apiKey = GatewayProcess.createApiKey(gateway.jar, env, gatewayLog, Recipients.TENANT);
+        child = GatewayProcess.start(gateway.jar, gateway.jvmArgs, env, gatewayLog);
+        progress.say("started the gateway (pid %d) on 127.0.0.1:%d, log %s", child.pid(), child.port(), gatewayLog);
+        Recipients recipients = new Recipients(batchSize);
+        IntakeRun intake = measureIntake(vertx, child, apiKey, recipients, session);
+        progress.say("stopped the gateway (exit code %d)", child.stop());
+        BaselineRun baseline = measureCopy(session, recipients, intake);
 
-    Instant startedAt = Instant.now();
-    BenchDatabase pg = new BenchDatabase(dbHost, dbPort, dbUser);
-    JsonObject machine = machineFacts(pg.serverFacts());
-    String database = "relay_bench_" + DB_SUFFIX.format(startedAt);
-    if (pg.exists(database)) {
-      throw new IllegalStateException("database " + database + " already exists; wait a second and run again");
-    }
-    Map<String, String> env = gatewayEnvironment(database);
-    Thread dropOnExit = new Thread(() -> dropQuietly(pg, database), "relay-bench-drop-db");
-    if (!keepDb) {
-      Runtime.getRuntime().addShutdownHook(dropOnExit);
-    }
-
-    Vertx vertx = Vertx.vertx();
-    GatewayProcess gateway = null;
-    try {
-      progress("creating database %s and an API key with %s", database, gatewayJar);
-      String apiKey = GatewayProcess.createApiKey(gatewayJar, env, gatewayLog, Recipients.TENANT);
-      gateway = GatewayProcess.start(gatewayJar, gatewayJvmArgs, env, gatewayLog);
-      progress("started the gateway (pid %d) on 127.0.0.1:%d, log %s", gateway.pid(), gateway.port(), gatewayLog);
-      Recipients recipients = new Recipients(batchSize);
-      IntakeRun intake = measureIntake(vertx, gateway, apiKey, recipients, pg, database);
-      progress("stopped the gateway (exit code %d)", gateway.stop());
-      BaselineRun baseline = measureCopy(pg, database, recipients, intake);
-
-      JsonObject result = report(startedAt, machine, database, gatewayLog, intake, baseline);
-      Files.writeString(out, result.encodePrettily() + "\n", StandardCharsets.UTF_8);
-      System.out.print(summary(result));
-      System.out.println("Result written to " + out);
-      return intake.failed() ? 1 : 0;
-    } finally {
-      if (gateway != null) {
-        gateway.close();
-      }
-      vertx.close().await();
-      if (!keepDb) {
-        dropQuietly(pg, database);
-        try {
-          Runtime.getRuntime().removeShutdownHook(dropOnExit);
-        } catch (IllegalStateException e) {
-          // Shutting down already; the hook drops the database (again, harmlessly).
+        JsonObject result = report(session, intake, baseline);
+        Files.writeString(out, result.encodePrettily() + "\n", StandardCharsets.UTF_8);
+        System.out.print(summary(result));
+        System.out.println("Result written to " + out);
+        return intake.failed() ? 1 : 0;
+      } finally {
+        if (child != null) {
+          child.close();
         }
+        vertx.close().await();
       }
     }
   }
@@ -190,7 +147,7 @@ final class IntakeCommand implements Callable<Integer> {
    * batches, checkpoints, and runs the clients for the duration.
    */
   private IntakeRun measureIntake(Vertx vertx, GatewayProcess gateway, String apiKey, Recipients recipients,
-                                  BenchDatabase pg, String database) {
+                                  BenchSession session) {
     WebClient probe = WebClient.create(vertx);
     try {
       gateway.awaitReady(vertx, probe, READY_TIMEOUT).await();
@@ -201,15 +158,15 @@ final class IntakeCommand implements Callable<Integer> {
     try (IntakeLoad load = new IntakeLoad(vertx, gateway.port(), apiKey, clients, idempotencyKeys, gateway::isAlive)) {
       IntakeLoad.Phase warm = null;
       if (warmupSeconds > 0) {
-        progress("warming up for %d s with %d clients", warmupSeconds, clients);
+        progress.say("warming up for %d s with %d clients", warmupSeconds, clients);
         warm = load.run(onTheFly(recipients, nextBatch), Duration.ofSeconds(warmupSeconds)).await();
-        progress("warm-up: %d requests, %d errors", warm.requests, warm.errors);
+        progress.say("warm-up: %d requests, %d errors", warm.requests, warm.errors);
       }
       int poolSize = poolSize(warm);
-      progress("pre-generating %d batches of %d recipients", poolSize, batchSize);
-      Supplier<IntakeLoad.Batch> pool = pregenerated(recipients, nextBatch, poolSize);
-      checkpoint(pg, database);
-      progress("measuring intake for %d s with %d clients", durationSeconds, clients);
+      progress.say("pre-generating %d batches of %d recipients", poolSize, batchSize);
+      Supplier<IntakeLoad.Batch> pool = IntakeLoad.pregenerated(recipients, nextBatch, poolSize);
+      session.checkpoint(progress);
+      progress.say("measuring intake for %d s with %d clients", durationSeconds, clients);
       CpuUsage cpu = new CpuUsage(gateway.pid());
       CpuUsage.Snapshot before = cpu.snapshot();
       IntakeLoad.Phase measured = load.run(pool, Duration.ofSeconds(durationSeconds)).await();
@@ -222,12 +179,13 @@ final class IntakeCommand implements Callable<Integer> {
    * Runs the COPY baseline on the rows intake accepted, and checks that it wrote the same rows: the
    * table's row count and size after each, and the stored values of a few recipients.
    */
-  private BaselineRun measureCopy(BenchDatabase pg, String database, Recipients recipients, IntakeRun intake)
-    throws Exception {
+  private BaselineRun measureCopy(BenchSession session, Recipients recipients, IntakeRun intake) throws Exception {
+    BenchDatabase pg = session.pg();
+    String database = session.database();
     List<String> sample = sampleRecipients(recipients, intake.measured());
     JsonObject afterIntake = pg.messagesTable(database);
     List<String> intakeValues = pg.messageValues(database, sample);
-    CopyBaseline.Result copy = copyBaseline(pg, database, recipients, intake.warm(), intake.measured());
+    CopyBaseline.Result copy = copyBaseline(session, recipients, intake.warm(), intake.measured());
     JsonObject checks = new JsonObject()
       .put("messages_after_intake", afterIntake)
       .put("messages_after_copy", pg.messagesTable(database))
@@ -249,25 +207,18 @@ final class IntakeCommand implements Callable<Integer> {
     if (maxBatches < clients) {
       throw new ParameterException(spec.commandLine(), "--max-batches must be at least --clients");
     }
-    if (!Files.isRegularFile(gatewayJar)) {
-      throw new IllegalStateException("no gateway jar at " + gatewayJar.toAbsolutePath()
-        + "; build it with ./mvnw -DskipTests package from the repository root, or pass --gateway-jar");
-    }
+    gateway.requireJar();
   }
 
   private Map<String, String> gatewayEnvironment(String database) {
-    Map<String, String> env = new LinkedHashMap<>();
-    env.put("RELAY_DB_HOST", dbHost);
-    env.put("RELAY_DB_PORT", Integer.toString(dbPort));
-    env.put("RELAY_DB_USER", dbUser);
-    env.put("RELAY_DB_NAME", database);
-    env.put("RELAY_INTAKE_MAX_QUEUE_DEPTH", "100000000");
+    Map<String, String> settings = new LinkedHashMap<>();
+    settings.put("RELAY_INTAKE_MAX_QUEUE_DEPTH", "100000000");
     // Intake alone: a dispatcher sending the accepted messages would compete for the same CPU and rows.
-    env.put("RELAY_DISPATCH_ENABLED", "false");
-    env.put("RELAY_SANDBOX_PORT", "0");
-    env.putAll(gatewayEnv);
-    env.put("RELAY_DB_NAME", database);
-    return env;
+    // The sandbox provider listens on any free port rather than 8081. Gateways that predate these
+    // settings ignore the variables.
+    settings.put("RELAY_DISPATCH_ENABLED", "false");
+    settings.put("RELAY_SANDBOX_PORT", "0");
+    return gateway.environment(database, settings);
   }
 
   /** Warm-up batches, made as they are sent: the warm-up is not measured. */
@@ -280,34 +231,18 @@ final class IntakeCommand implements Callable<Integer> {
 
   /**
    * Enough measured batches for the duration at three times the warm-up's pace (the gateway is
-   * still warming then), at most {@code --max-batches}; with no warm-up, {@code --max-batches}.
+   * still warming then), and at least {@value #MIN_BATCHES_PER_CLIENT_SECOND} per client and second
+   * (a warm-up slowed by a cold JIT or a busy machine says little); at most {@code --max-batches}.
+   * With no warm-up, {@code --max-batches}.
    */
   private int poolSize(IntakeLoad.Phase warm) {
     if (warm == null || warm.requests == 0) {
       return maxBatches;
     }
     double batchesPerSecond = warm.requests / warm.elapsedSeconds();
-    long wanted = (long) Math.ceil(batchesPerSecond * durationSeconds * POOL_HEADROOM) + 2L * clients;
+    long wanted = Math.max((long) Math.ceil(batchesPerSecond * durationSeconds * POOL_HEADROOM),
+      (long) MIN_BATCHES_PER_CLIENT_SECOND * clients * durationSeconds) + 2L * clients;
     return (int) Math.min(maxBatches, wanted);
-  }
-
-  /** Measured batches, all made before the phase starts; each is let go once sent. */
-  private static Supplier<IntakeLoad.Batch> pregenerated(Recipients recipients, AtomicLong nextBatch, int count) {
-    IntakeLoad.Batch[] pool = new IntakeLoad.Batch[count];
-    for (int i = 0; i < count; i++) {
-      long number = nextBatch.getAndIncrement();
-      pool[i] = new IntakeLoad.Batch(number, Buffer.buffer(recipients.requestBody(number)));
-    }
-    AtomicInteger taken = new AtomicInteger();
-    return () -> {
-      int i = taken.getAndIncrement();
-      if (i >= pool.length) {
-        return null;
-      }
-      IntakeLoad.Batch batch = pool[i];
-      pool[i] = null;
-      return batch;
-    };
   }
 
   /** The first, a middle and the last recipient of the measured phase, to compare intake's rows with COPY's. */
@@ -329,10 +264,12 @@ final class IntakeCommand implements Callable<Integer> {
    * accepted batches. The rows reference intake's own {@code batches} rows, so no batch row is
    * written here, timed or not. When intake accepted nothing there is nothing to copy.
    */
-  private CopyBaseline.Result copyBaseline(BenchDatabase pg, String database, Recipients recipients,
+  private CopyBaseline.Result copyBaseline(BenchSession session, Recipients recipients,
                                            IntakeLoad.Phase warm, IntakeLoad.Phase measured) throws Exception {
+    BenchDatabase pg = session.pg();
+    String database = session.database();
     if (measured.accepted.isEmpty()) {
-      progress("COPY baseline skipped: intake accepted no batch in the measured phase");
+      progress.say("COPY baseline skipped: intake accepted no batch in the measured phase");
       return new CopyBaseline.Result(0, 0, clients, 0, new JsonObject());
     }
     long[] ids = pg.tenantAndCampaign(database, Recipients.TENANT, Recipients.CAMPAIGN);
@@ -350,51 +287,41 @@ final class IntakeCommand implements Callable<Integer> {
       timedRows.add(recipients.copyRows(batch.number(), batch.batchId(), ids[0], ids[1], dueAt, expiresAt));
     }
     pg.execute(database, "TRUNCATE messages");
-    progress("COPY baseline: %d batches untimed, then %d batches timed, %d connections",
+    progress.say("COPY baseline: %d batches untimed, then %d batches timed, %d connections",
       warmRows.size(), timedRows.size(), clients);
     CopyBaseline baseline = new CopyBaseline(pg, database, clients);
-    return baseline.run(warmRows, timedRows, () -> checkpoint(pg, database), new CpuUsage(-1));
+    return baseline.run(warmRows, timedRows, () -> session.checkpoint(progress), new CpuUsage(-1));
   }
 
-  /** A checkpoint before each timed phase, so neither starts with the other's dirty pages to flush. */
-  private void checkpoint(BenchDatabase pg, String database) {
-    try {
-      pg.execute(database, "CHECKPOINT");
-    } catch (SQLException e) {
-      progress("CHECKPOINT refused (%s); the timed phases may include one", e.getMessage());
-    }
-  }
-
-  private JsonObject report(Instant startedAt, JsonObject machine, String database, Path gatewayLog,
-                            IntakeRun run, BaselineRun baseline) {
+  private JsonObject report(BenchSession session, IntakeRun run, BaselineRun baseline) {
     IntakeLoad.Phase warm = run.warm();
     IntakeLoad.Phase measured = run.measured();
     CopyBaseline.Result copy = baseline.copy();
     double seconds = measured.elapsedSeconds();
-    double recipientsPerSecond = perSecond(measured.recipientsAccepted, seconds);
+    double recipientsPerSecond = Reports.perSecond(measured.recipientsAccepted, seconds);
     Histogram latency = measured.latencyMicros;
     JsonObject intake = new JsonObject()
-      .put("seconds", round(seconds, 2))
+      .put("seconds", Reports.round(seconds, 2))
       .put("requests", measured.requests)
-      .put("requests_per_second", round(perSecond(measured.requests, seconds), 2))
+      .put("requests_per_second", Reports.round(Reports.perSecond(measured.requests, seconds), 2))
       .put("recipients_accepted", measured.recipientsAccepted)
-      .put("recipients_per_second", round(recipientsPerSecond, 1))
+      .put("recipients_per_second", Reports.round(recipientsPerSecond, 1))
       .put("recipients_rejected", measured.recipientsRejected)
       .put("errors", measured.errors)
       .put("errors_by_kind", new JsonObject(new LinkedHashMap<>(measured.errorsByKind)))
       .put("error_samples", new JsonArray(new ArrayList<>(measured.errorSamples)))
       .put("latency_ms", new JsonObject()
-        .put("p50", millis(latency.getValueAtPercentile(50)))
-        .put("p90", millis(latency.getValueAtPercentile(90)))
-        .put("p99", millis(latency.getValueAtPercentile(99)))
-        .put("max", millis(latency.getMaxValue()))
-        .put("mean", round(latency.getMean() / 1000.0, 2)))
+        .put("p50", Reports.millis(latency.getValueAtPercentile(50)))
+        .put("p90", Reports.millis(latency.getValueAtPercentile(90)))
+        .put("p99", Reports.millis(latency.getValueAtPercentile(99)))
+        .put("max", Reports.millis(latency.getMaxValue()))
+        .put("mean", Reports.round(latency.getMean() / 1000.0, 2)))
       .put("payloads_exhausted", measured.sourceExhausted)
       .put("aborted", measured.abortReason)
       .put("cpu_cores", run.cpu());
     if (warm != null) {
       intake.put("warmup", new JsonObject()
-        .put("seconds", round(warm.elapsedSeconds(), 2))
+        .put("seconds", Reports.round(warm.elapsedSeconds(), 2))
         .put("requests", warm.requests)
         .put("recipients_accepted", warm.recipientsAccepted)
         .put("errors", warm.errors)
@@ -402,50 +329,41 @@ final class IntakeCommand implements Callable<Integer> {
     }
     double copyPerSecond = copy.rowsPerSecond();
     JsonObject copyReport = new JsonObject()
-      .put("seconds", round(copy.seconds(), 2))
+      .put("seconds", Reports.round(copy.seconds(), 2))
       .put("rows", copy.rows())
       .put("batches", copy.batches())
       .put("connections", copy.connections())
-      .put("rows_per_second", round(copyPerSecond, 1))
+      .put("rows_per_second", Reports.round(copyPerSecond, 1))
       .put("cpu_cores", copy.cpu());
     double ratio = copyPerSecond > 0 ? recipientsPerSecond / copyPerSecond : 0;
     return new JsonObject()
       .put("benchmark", "intake")
-      .put("started_at", startedAt.toString())
-      .put("machine", machine)
-      .put("parameters", new JsonObject()
-        .put("clients", clients)
-        .put("batch_size", batchSize)
-        .put("duration_seconds", durationSeconds)
-        .put("warmup_seconds", warmupSeconds)
-        .put("idempotency_keys", idempotencyKeys)
-        .put("gateway_jar", gatewayJar.toString())
-        .put("gateway_jvm_args", new JsonArray(new ArrayList<>(gatewayJvmArgs)))
-        .put("gateway_env", new JsonObject(new LinkedHashMap<>(gatewayEnv)))
-        .put("db_host", dbHost)
-        .put("db_port", dbPort)
-        .put("database", database)
+      .put("started_at", session.startedAt().toString())
+      .put("machine", session.machine())
+      .put("parameters", gateway.describe(new JsonObject()
+          .put("clients", clients)
+          .put("batch_size", batchSize)
+          .put("duration_seconds", durationSeconds)
+          .put("warmup_seconds", warmupSeconds)
+          .put("idempotency_keys", idempotencyKeys))
+        .put("database", session.database())
         .put("database_kept", keepDb))
       .put("intake", intake)
       .put("copy", copyReport)
-      .put("ratio", round(ratio, 4))
+      .put("ratio", Reports.round(ratio, 4))
       .put("goal_ratio", GOAL_RATIO)
       .put("goal_met", ratio >= GOAL_RATIO)
       .put("checks", baseline.checks())
-      .put("gateway_log", gatewayLog.toString());
+      .put("gateway_log", session.gatewayLog().toString());
   }
 
   private static String summary(JsonObject r) {
-    JsonObject m = r.getJsonObject("machine");
     JsonObject p = r.getJsonObject("parameters");
     JsonObject in = r.getJsonObject("intake");
     JsonObject lat = in.getJsonObject("latency_ms");
     JsonObject copy = r.getJsonObject("copy");
     StringBuilder s = new StringBuilder();
-    s.append(String.format(Locale.ROOT, "%nRelay intake benchmark, %s%n", r.getString("started_at")));
-    s.append(String.format(Locale.ROOT, "  machine    %d cores (%s), %.1f GiB, Java %s, PostgreSQL %s%n",
-      m.getInteger("cores"), m.getString("cpu_model"), m.getLong("memory_bytes") / (double) (1L << 30),
-      m.getString("java"), m.getJsonObject("postgresql").getString("version")));
+    s.append(Reports.header("Relay intake benchmark", r));
     s.append(String.format(Locale.ROOT, "  parameters %d clients, batches of %d, warm-up %d s, duration %d s%s%n",
       p.getInteger("clients"), p.getInteger("batch_size"), p.getInteger("warmup_seconds"),
       p.getInteger("duration_seconds"), p.getBoolean("idempotency_keys") ? ", with Idempotency-Key" : ""));
@@ -458,7 +376,7 @@ final class IntakeCommand implements Callable<Integer> {
       in.getLong("recipients_accepted"), in.getDouble("recipients_per_second")));
     s.append(String.format(Locale.ROOT, "  latency    p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms%n",
       lat.getDouble("p50"), lat.getDouble("p90"), lat.getDouble("p99"), lat.getDouble("max")));
-    s.append(cpuLine(in.getJsonObject("cpu_cores")));
+    s.append(Reports.cpuLine(in.getJsonObject("cpu_cores")));
     for (Object sample : in.getJsonArray("error_samples")) {
       s.append("  error      ").append(sample).append('\n');
     }
@@ -472,7 +390,7 @@ final class IntakeCommand implements Callable<Integer> {
       copy.getInteger("connections"), p.getInteger("batch_size")));
     s.append(String.format(Locale.ROOT, "  rows       %d in %.2f s = %.1f rows/s%n",
       copy.getLong("rows"), copy.getDouble("seconds"), copy.getDouble("rows_per_second")));
-    s.append(cpuLine(copy.getJsonObject("cpu_cores")));
+    s.append(Reports.cpuLine(copy.getJsonObject("cpu_cores")));
     JsonObject checks = r.getJsonObject("checks");
     JsonObject afterIntake = checks.getJsonObject("messages_after_intake");
     JsonObject afterCopy = checks.getJsonObject("messages_after_copy");
@@ -484,66 +402,5 @@ final class IntakeCommand implements Callable<Integer> {
     s.append(String.format(Locale.ROOT, "Ratio intake/COPY: %.4f (goal >= %.1f: %s)%n", r.getDouble("ratio"),
       r.getDouble("goal_ratio"), r.getBoolean("goal_met") ? "met" : "NOT met"));
     return s.toString();
-  }
-
-  private static String cpuLine(JsonObject cpu) {
-    if (cpu == null || cpu.isEmpty()) {
-      return "";
-    }
-    String gateway = cpu.containsKey("gateway") ? String.format(Locale.ROOT, "gateway %.2f, ", cpu.getDouble("gateway")) : "";
-    return String.format(Locale.ROOT,
-      "  cpu cores  %spostgresql %.2f, load generator %.2f, other %.2f; machine busy %.2f of %d%n",
-      gateway, cpu.getDouble("postgresql"), cpu.getDouble("load_generator"), cpu.getDouble("other"),
-      cpu.getDouble("machine_busy"), cpu.getInteger("machine_cores"));
-  }
-
-  private static JsonObject machineFacts(JsonObject postgresql) {
-    long memory = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
-      .getTotalMemorySize();
-    return new JsonObject()
-      .put("cores", Runtime.getRuntime().availableProcessors())
-      .put("cpu_model", cpuModel())
-      .put("memory_bytes", memory)
-      .put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"))
-      .put("java", System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ", "
-        + System.getProperty("java.vendor") + ")")
-      .put("postgresql", postgresql);
-  }
-
-  private static String cpuModel() {
-    try {
-      return Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
-        .filter(line -> line.startsWith("model name"))
-        .map(line -> line.substring(line.indexOf(':') + 1).strip())
-        .findFirst().orElse("unknown");
-    } catch (IOException | RuntimeException e) {
-      return "unknown";
-    }
-  }
-
-  private static double perSecond(double count, double seconds) {
-    return seconds > 0 ? count / seconds : 0;
-  }
-
-  private static double millis(long micros) {
-    return round(micros / 1000.0, 2);
-  }
-
-  private static double round(double value, int digits) {
-    double scale = Math.pow(10, digits);
-    return Math.round(value * scale) / scale;
-  }
-
-  private void dropQuietly(BenchDatabase pg, String database) {
-    try {
-      pg.drop(database);
-    } catch (SQLException e) {
-      System.err.println("[bench] could not drop database " + database + ": " + e.getMessage());
-    }
-  }
-
-  private void progress(String format, Object... args) {
-    System.err.printf(Locale.ROOT, "[bench %6.1fs] %s%n", (System.nanoTime() - startNanos) / 1e9,
-      String.format(Locale.ROOT, format, args));
   }
 }

@@ -21,6 +21,8 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
@@ -78,6 +80,28 @@ final class IntakeLoad implements AutoCloseable {
     Promise<Phase> done = Promise.promise();
     context.runOnContext(v -> new Run(source, duration, done).start());
     return done.future();
+  }
+
+  /**
+   * The next {@code count} batches (numbers taken from {@code nextBatch}), all made now, before the phase
+   * that sends them starts; each is let go once sent. The supplier gives null when they are used up.
+   */
+  static Supplier<Batch> pregenerated(Recipients recipients, AtomicLong nextBatch, int count) {
+    Batch[] pool = new Batch[count];
+    for (int i = 0; i < count; i++) {
+      long number = nextBatch.getAndIncrement();
+      pool[i] = new Batch(number, Buffer.buffer(recipients.requestBody(number)));
+    }
+    AtomicInteger taken = new AtomicInteger();
+    return () -> {
+      int i = taken.getAndIncrement();
+      if (i >= pool.length) {
+        return null;
+      }
+      Batch batch = pool[i];
+      pool[i] = null;
+      return batch;
+    };
   }
 
   @Override

@@ -90,6 +90,18 @@ final class Recipients {
     return id(batch * batchSize + index);
   }
 
+  /** The global index of a recipient from its id ({@code r-<index>}); -1 for an id this class did not make. */
+  static long indexOf(String recipientId) {
+    if (recipientId == null || !recipientId.startsWith("r-")) {
+      return -1;
+    }
+    try {
+      return Long.parseLong(recipientId, 2, recipientId.length(), 10);
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
   private static String id(long g) {
     return "r-" + g;
   }

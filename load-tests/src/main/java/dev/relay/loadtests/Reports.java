@@ -1,0 +1,47 @@
+package dev.relay.loadtests;
+
+import io.vertx.core.json.JsonObject;
+
+import java.util.Locale;
+
+/** Rounding and the summary lines the benchmarks' reports share. */
+final class Reports {
+
+  private Reports() {
+  }
+
+  static double perSecond(double count, double seconds) {
+    return seconds > 0 ? count / seconds : 0;
+  }
+
+  /** Microseconds as milliseconds, to 0.01 ms. */
+  static double millis(long micros) {
+    return round(micros / 1000.0, 2);
+  }
+
+  static double round(double value, int digits) {
+    double scale = Math.pow(10, digits);
+    return Math.round(value * scale) / scale;
+  }
+
+  /** The summary's first lines: the benchmark's name and start, and the machine. */
+  static String header(String title, JsonObject result) {
+    JsonObject m = result.getJsonObject("machine");
+    return String.format(Locale.ROOT, "%n%s, %s%n", title, result.getString("started_at"))
+      + String.format(Locale.ROOT, "  machine    %d cores (%s), %.1f GiB, Java %s, PostgreSQL %s%n",
+      m.getInteger("cores"), m.getString("cpu_model"), m.getLong("memory_bytes") / (double) (1L << 30),
+      m.getString("java"), m.getJsonObject("postgresql").getString("version"));
+  }
+
+  /** A {@link CpuUsage#between} split as one summary line; empty when there is none. */
+  static String cpuLine(JsonObject cpu) {
+    if (cpu == null || cpu.isEmpty()) {
+      return "";
+    }
+    String gateway = cpu.containsKey("gateway") ? String.format(Locale.ROOT, "gateway %.2f, ", cpu.getDouble("gateway")) : "";
+    return String.format(Locale.ROOT,
+      "  cpu cores  %spostgresql %.2f, load generator %.2f, other %.2f; machine busy %.2f of %d%n",
+      gateway, cpu.getDouble("postgresql"), cpu.getDouble("load_generator"), cpu.getDouble("other"),
+      cpu.getDouble("machine_busy"), cpu.getInteger("machine_cores"));
+  }
+}
