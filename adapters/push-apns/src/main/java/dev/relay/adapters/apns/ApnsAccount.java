@@ -18,7 +18,6 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.OpenSSLEngineOptions;
 import io.vertx.core.net.PemTrustOptions;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -77,15 +76,7 @@ final class ApnsAccount implements ProviderAccount {
    */
   @Override
   public Future<List<SendResult>> send(List<OutboundMessage> messages) {
-    List<Future<SendResult>> calls = new ArrayList<>(messages.size());
-    try {
-      for (OutboundMessage message : messages) {
-        calls.add(send(message));
-      }
-    } catch (RuntimeException e) {
-      return Future.failedFuture(e);
-    }
-    return Future.all(calls).map(all -> all.list());
+    return ProviderAccount.sendEach(messages, this::send);
   }
 
   @Override

@@ -15,7 +15,6 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -55,15 +54,7 @@ final class FcmAccount implements ProviderAccount {
    */
   @Override
   public Future<List<SendResult>> send(List<OutboundMessage> messages) {
-    List<Future<SendResult>> calls = new ArrayList<>(messages.size());
-    try {
-      for (OutboundMessage message : messages) {
-        calls.add(send(message));
-      }
-    } catch (RuntimeException e) {
-      return Future.failedFuture(e);
-    }
-    return Future.all(calls).map(all -> all.list());
+    return ProviderAccount.sendEach(messages, this::send);
   }
 
   @Override

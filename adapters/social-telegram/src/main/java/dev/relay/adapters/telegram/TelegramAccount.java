@@ -14,7 +14,6 @@ import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -53,16 +52,7 @@ final class TelegramAccount implements ProviderAccount {
    */
   @Override
   public Future<List<SendResult>> send(List<OutboundMessage> messages) {
-    List<Future<SendResult>> calls = new ArrayList<>(messages.size());
-    try {
-      for (OutboundMessage message : messages) {
-        calls.add(post(message));
-      }
-    } catch (RuntimeException e) {
-      // A bug in building a request fails the call rather than throwing at the dispatcher.
-      return Future.failedFuture(e);
-    }
-    return Future.all(calls).map(all -> all.list());
+    return ProviderAccount.sendEach(messages, this::post);
   }
 
   @Override

@@ -2,7 +2,9 @@ package dev.relay.adapters.spi;
 
 import io.vertx.core.Future;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import java.util.Optional;
 
 /**
@@ -24,6 +26,25 @@ public interface ProviderAccount {
   /** The verifier and parser of this provider's webhooks, when it sends any. */
   default Optional<WebhookVerifier> webhooks() {
     return Optional.empty();
+  }
+
+  /**
+   * For providers whose API takes one message per call: starts every call at once and answers when
+   * all have their result, in order. A call whose future fails is that message's retryable result,
+   * with the failure as its reason; an exception while building a request fails the whole batch.
+   */
+  static Future<List<SendResult>> sendEach(List<OutboundMessage> messages,
+                                           Function<OutboundMessage, Future<SendResult>> send) {
+    List<Future<SendResult>> calls = new ArrayList<>(messages.size());
+    try {
+      for (OutboundMessage message : messages) {
+        calls.add(send.apply(message).recover(failure -> Future.succeededFuture(SendResult.retryable(
+          failure.getMessage() == null ? failure.toString() : failure.getMessage(), null))));
+      }
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    return Future.all(calls).map(all -> all.list());
   }
 
   /** Releases connections and timers. */

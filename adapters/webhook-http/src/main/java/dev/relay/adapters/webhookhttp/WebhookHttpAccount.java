@@ -17,7 +17,6 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -58,17 +57,7 @@ final class WebhookHttpAccount implements ProviderAccount {
    */
   @Override
   public Future<List<SendResult>> send(List<OutboundMessage> messages) {
-    List<Future<SendResult>> calls = new ArrayList<>(messages.size());
-    try {
-      for (OutboundMessage message : messages) {
-        calls.add(post(message));
-      }
-    } catch (RuntimeException e) {
-      // A bug in building a request fails the call rather than throwing at the dispatcher; requests
-      // already under way still finish.
-      return Future.failedFuture(e);
-    }
-    return Future.all(calls).map(all -> all.list());
+    return ProviderAccount.sendEach(messages, this::post);
   }
 
   @Override
