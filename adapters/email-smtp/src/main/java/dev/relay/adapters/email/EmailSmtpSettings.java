@@ -58,7 +58,7 @@ record EmailSmtpSettings(String host, int port, String from, String username, St
   static EmailSmtpSettings of(AccountSettings settings) {
     String host = settings.require("host");
     boolean ssl = bool(settings, "ssl", false);
-    int port = positiveInt(settings, "port", ssl ? 465 : 587);
+    int port = settings.positiveInt("port", ssl ? 465 : 587);
     if (port > 65_535) {
       throw new IllegalArgumentException(settings + ": setting 'port' must be at most 65535");
     }
@@ -79,8 +79,8 @@ record EmailSmtpSettings(String host, int port, String from, String username, St
     }
     return new EmailSmtpSettings(host, port, from, username, password, startTls, ssl,
       bool(settings, "trust-all", false),
-      positiveInt(settings, "max-connections", DEFAULT_MAX_CONNECTIONS),
-      positiveInt(settings, "timeout-ms", DEFAULT_TIMEOUT_MS),
+      settings.positiveInt("max-connections", DEFAULT_MAX_CONNECTIONS),
+      settings.positiveInt("timeout-ms", DEFAULT_TIMEOUT_MS),
       domain.toLowerCase(Locale.ROOT), dkim(settings), webhooks(settings));
   }
 
@@ -101,7 +101,7 @@ record EmailSmtpSettings(String host, int port, String from, String username, St
 
   private static WebhookVerifier webhooks(AccountSettings settings) {
     String value = settings.optional("webhooks", "none").trim().toLowerCase(Locale.ROOT);
-    Duration tolerance = Duration.ofSeconds(positiveInt(settings, "webhook-tolerance-seconds",
+    Duration tolerance = Duration.ofSeconds(settings.positiveInt("webhook-tolerance-seconds",
       DEFAULT_TOLERANCE_SECONDS));
     return switch (value) {
       case "none" -> null;
@@ -176,23 +176,6 @@ record EmailSmtpSettings(String host, int port, String from, String username, St
       case "false" -> false;
       default -> throw new IllegalArgumentException(settings + ": setting '" + key + "' must be true or false");
     };
-  }
-
-  private static int positiveInt(AccountSettings settings, String key, int fallback) {
-    String value = settings.optional(key, null);
-    if (value == null) {
-      return fallback;
-    }
-    int parsed;
-    try {
-      parsed = Integer.parseInt(value.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(settings + ": setting '" + key + "' must be a whole number", e);
-    }
-    if (parsed <= 0) {
-      throw new IllegalArgumentException(settings + ": setting '" + key + "' must be positive");
-    }
-    return parsed;
   }
 
   @Override

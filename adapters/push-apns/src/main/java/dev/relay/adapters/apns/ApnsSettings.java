@@ -55,8 +55,8 @@ record ApnsSettings(String baseUrl, String teamId, String keyId, String privateK
       checkCertificates(settings, caCert);
     }
     return new ApnsSettings(baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl, teamId,
-      keyId, privateKey, topic, caCert, positiveInt(settings, "timeout-ms", DEFAULT_TIMEOUT_MS),
-      positiveInt(settings, "max-connections", DEFAULT_MAX_CONNECTIONS));
+      keyId, privateKey, topic, caCert, settings.positiveInt("timeout-ms", DEFAULT_TIMEOUT_MS),
+      settings.positiveInt("max-connections", DEFAULT_MAX_CONNECTIONS));
   }
 
   private static String identifier(AccountSettings settings, String key) {
@@ -76,23 +76,6 @@ record ApnsSettings(String baseUrl, String teamId, String keyId, String privateK
     } catch (CertificateException e) {
       throw new IllegalArgumentException(settings + ": setting 'ca-cert' is not a PEM X.509 certificate", e);
     }
-  }
-
-  private static int positiveInt(AccountSettings settings, String key, int fallback) {
-    String value = settings.optional(key, null);
-    if (value == null) {
-      return fallback;
-    }
-    int parsed;
-    try {
-      parsed = Integer.parseInt(value.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(settings + ": setting '" + key + "' must be a whole number", e);
-    }
-    if (parsed <= 0) {
-      throw new IllegalArgumentException(settings + ": setting '" + key + "' must be positive");
-    }
-    return parsed;
   }
 
   @Override

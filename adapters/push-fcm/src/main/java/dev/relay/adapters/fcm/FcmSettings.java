@@ -3,9 +3,6 @@ package dev.relay.adapters.fcm;
 import dev.relay.adapters.spi.AccountSettings;
 import io.vertx.core.Vertx;
 
-import java.net.URI;
-import java.net.URISyntaxException;
-
 /**
  * The settings of one {@code push-fcm} account, checked once when the account opens.
  *
@@ -28,8 +25,8 @@ record FcmSettings(String baseUrl, String projectId, ServiceAccount serviceAccou
   static FcmSettings of(Vertx vertx, AccountSettings settings) {
     ServiceAccount serviceAccount = ServiceAccount.parse(vertx, settings.require("service-account"),
       settings + ": setting 'service-account'");
-    httpUrl(settings, "service-account' field 'token_uri", serviceAccount.tokenUri());
-    String baseUrl = httpUrl(settings, "base-url", settings.optional("base-url", DEFAULT_BASE_URL));
+    settings.httpUrl("service-account' field 'token_uri", serviceAccount.tokenUri());
+    String baseUrl = settings.httpUrl("base-url", settings.optional("base-url", DEFAULT_BASE_URL));
     String projectId = settings.optional("project-id", serviceAccount.projectId());
     if (projectId == null || projectId.isBlank()) {
       throw new IllegalArgumentException(settings + ": setting 'project-id' is required when the service account "
@@ -39,39 +36,8 @@ record FcmSettings(String baseUrl, String projectId, ServiceAccount serviceAccou
       throw new IllegalArgumentException(settings + ": setting 'project-id' is not a Firebase project id");
     }
     return new FcmSettings(baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl, projectId,
-      serviceAccount, positiveInt(settings, "timeout-ms", DEFAULT_TIMEOUT_MS),
-      positiveInt(settings, "max-connections", DEFAULT_MAX_CONNECTIONS));
-  }
-
-  private static String httpUrl(AccountSettings settings, String key, String url) {
-    URI uri;
-    try {
-      uri = new URI(url);
-    } catch (URISyntaxException e) {
-      throw new IllegalArgumentException(settings + ": setting '" + key + "' is not a URL");
-    }
-    if (!("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))
-      || uri.getHost() == null) {
-      throw new IllegalArgumentException(settings + ": setting '" + key + "' must be an absolute http or https URL");
-    }
-    return url;
-  }
-
-  private static int positiveInt(AccountSettings settings, String key, int fallback) {
-    String value = settings.optional(key, null);
-    if (value == null) {
-      return fallback;
-    }
-    int parsed;
-    try {
-      parsed = Integer.parseInt(value.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(settings + ": setting '" + key + "' must be a whole number", e);
-    }
-    if (parsed <= 0) {
-      throw new IllegalArgumentException(settings + ": setting '" + key + "' must be positive");
-    }
-    return parsed;
+      serviceAccount, settings.positiveInt("timeout-ms", DEFAULT_TIMEOUT_MS),
+      settings.positiveInt("max-connections", DEFAULT_MAX_CONNECTIONS));
   }
 
   @Override

@@ -2,8 +2,6 @@ package dev.relay.adapters.sms;
 
 import dev.relay.adapters.spi.AccountSettings;
 
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.util.regex.Pattern;
 
 /**
@@ -51,12 +49,12 @@ record TwilioSettings(String accountSid, String authToken, String from, String m
     }
     String callback = blankToNull(settings.optional("status-callback-url", null));
     if (callback != null) {
-      httpUrl(settings, "status-callback-url", callback);
+      settings.httpUrl("status-callback-url", callback);
     }
-    String baseUrl = httpUrl(settings, "base-url", settings.optional("base-url", DEFAULT_BASE_URL));
+    String baseUrl = settings.httpUrl("base-url", settings.optional("base-url", DEFAULT_BASE_URL));
     return new TwilioSettings(accountSid, authToken, from, service, callback, baseUrl,
-      positiveInt(settings, "timeout-ms", DEFAULT_TIMEOUT_MS),
-      positiveInt(settings, "max-connections", DEFAULT_MAX_CONNECTIONS));
+      settings.positiveInt("timeout-ms", DEFAULT_TIMEOUT_MS),
+      settings.positiveInt("max-connections", DEFAULT_MAX_CONNECTIONS));
   }
 
   /** The Messages resource of the account: {@code {base}/2010-04-01/Accounts/{sid}/Messages.json}. */
@@ -66,38 +64,6 @@ record TwilioSettings(String accountSid, String authToken, String from, String m
 
   private static String blankToNull(String value) {
     return value == null || value.isBlank() ? null : value.trim();
-  }
-
-  private static String httpUrl(AccountSettings settings, String key, String value) {
-    URI uri;
-    try {
-      uri = new URI(value.trim());
-    } catch (URISyntaxException e) {
-      throw new IllegalArgumentException(settings + ": setting '" + key + "' is not a URL");
-    }
-    if (!("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))
-      || uri.getHost() == null) {
-      throw new IllegalArgumentException(settings + ": setting '" + key + "' must be an absolute http or https URL");
-    }
-    String text = uri.toString();
-    return text.endsWith("/") ? text.substring(0, text.length() - 1) : text;
-  }
-
-  private static int positiveInt(AccountSettings settings, String key, int fallback) {
-    String value = settings.optional(key, null);
-    if (value == null) {
-      return fallback;
-    }
-    int parsed;
-    try {
-      parsed = Integer.parseInt(value.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(settings + ": setting '" + key + "' must be a whole number", e);
-    }
-    if (parsed <= 0) {
-      throw new IllegalArgumentException(settings + ": setting '" + key + "' must be positive");
-    }
-    return parsed;
   }
 
   @Override

@@ -2,9 +2,6 @@ package dev.relay.adapters.slack;
 
 import dev.relay.adapters.spi.AccountSettings;
 
-import java.net.URI;
-import java.net.URISyntaxException;
-
 /**
  * The settings of one {@code social-slack} account, checked once when the account opens.
  *
@@ -36,46 +33,14 @@ record SlackSettings(String botToken, String signingSecret, String baseUrl, int 
       secret = null;
     }
     return new SlackSettings(token, secret,
-      httpUrl(settings, "base-url", settings.optional("base-url", DEFAULT_BASE_URL)),
-      positiveInt(settings, "timeout-ms", DEFAULT_TIMEOUT_MS),
-      positiveInt(settings, "max-connections", DEFAULT_MAX_CONNECTIONS));
+      settings.httpUrl("base-url", settings.optional("base-url", DEFAULT_BASE_URL)),
+      settings.positiveInt("timeout-ms", DEFAULT_TIMEOUT_MS),
+      settings.positiveInt("max-connections", DEFAULT_MAX_CONNECTIONS));
   }
 
   /** The {@code chat.postMessage} method's URL. */
   String postMessageUrl() {
     return baseUrl + "/api/chat.postMessage";
-  }
-
-  private static String httpUrl(AccountSettings settings, String key, String value) {
-    URI uri;
-    try {
-      uri = new URI(value.trim());
-    } catch (URISyntaxException e) {
-      throw new IllegalArgumentException(settings + ": setting '" + key + "' is not a URL");
-    }
-    if (!("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))
-      || uri.getHost() == null) {
-      throw new IllegalArgumentException(settings + ": setting '" + key + "' must be an absolute http or https URL");
-    }
-    String text = uri.toString();
-    return text.endsWith("/") ? text.substring(0, text.length() - 1) : text;
-  }
-
-  private static int positiveInt(AccountSettings settings, String key, int fallback) {
-    String value = settings.optional(key, null);
-    if (value == null) {
-      return fallback;
-    }
-    int parsed;
-    try {
-      parsed = Integer.parseInt(value.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(settings + ": setting '" + key + "' must be a whole number", e);
-    }
-    if (parsed <= 0) {
-      throw new IllegalArgumentException(settings + ": setting '" + key + "' must be positive");
-    }
-    return parsed;
   }
 
   @Override

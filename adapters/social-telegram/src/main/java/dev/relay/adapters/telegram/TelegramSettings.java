@@ -2,8 +2,6 @@ package dev.relay.adapters.telegram;
 
 import dev.relay.adapters.spi.AccountSettings;
 
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.util.regex.Pattern;
 
 /**
@@ -46,46 +44,14 @@ record TelegramSettings(String botToken, String webhookSecret, String baseUrl, i
         + " '_' or '-', as Telegram's setWebhook requires");
     }
     return new TelegramSettings(token, secret,
-      httpUrl(settings, "base-url", settings.optional("base-url", DEFAULT_BASE_URL)),
-      positiveInt(settings, "timeout-ms", DEFAULT_TIMEOUT_MS),
-      positiveInt(settings, "max-connections", DEFAULT_MAX_CONNECTIONS));
+      settings.httpUrl("base-url", settings.optional("base-url", DEFAULT_BASE_URL)),
+      settings.positiveInt("timeout-ms", DEFAULT_TIMEOUT_MS),
+      settings.positiveInt("max-connections", DEFAULT_MAX_CONNECTIONS));
   }
 
   /** The {@code sendMessage} method's URL, which holds the token. */
   String sendMessageUrl() {
     return baseUrl + "/bot" + botToken + "/sendMessage";
-  }
-
-  private static String httpUrl(AccountSettings settings, String key, String value) {
-    URI uri;
-    try {
-      uri = new URI(value.trim());
-    } catch (URISyntaxException e) {
-      throw new IllegalArgumentException(settings + ": setting '" + key + "' is not a URL");
-    }
-    if (!("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))
-      || uri.getHost() == null) {
-      throw new IllegalArgumentException(settings + ": setting '" + key + "' must be an absolute http or https URL");
-    }
-    String text = uri.toString();
-    return text.endsWith("/") ? text.substring(0, text.length() - 1) : text;
-  }
-
-  private static int positiveInt(AccountSettings settings, String key, int fallback) {
-    String value = settings.optional(key, null);
-    if (value == null) {
-      return fallback;
-    }
-    int parsed;
-    try {
-      parsed = Integer.parseInt(value.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(settings + ": setting '" + key + "' must be a whole number", e);
-    }
-    if (parsed <= 0) {
-      throw new IllegalArgumentException(settings + ": setting '" + key + "' must be positive");
-    }
-    return parsed;
   }
 
   @Override

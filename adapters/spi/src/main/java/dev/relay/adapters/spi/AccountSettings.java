@@ -2,6 +2,8 @@ package dev.relay.adapters.spi;
 
 import io.vertx.core.json.JsonObject;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.Objects;
 
 /**
@@ -50,6 +52,43 @@ public final class AccountSettings {
   public String optional(String key, String fallback) {
     Object value = settings.getValue(key);
     return value == null ? fallback : String.valueOf(value);
+  }
+
+  /** A positive whole-number setting, or {@code fallback} when it is absent; fails naming the setting otherwise. */
+  public int positiveInt(String key, int fallback) {
+    String value = optional(key, null);
+    if (value == null) {
+      return fallback;
+    }
+    int parsed;
+    try {
+      parsed = Integer.parseInt(value.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(this + ": setting '" + key + "' must be a whole number", e);
+    }
+    if (parsed <= 0) {
+      throw new IllegalArgumentException(this + ": setting '" + key + "' must be positive");
+    }
+    return parsed;
+  }
+
+  /**
+   * Checks that {@code value}, given for {@code key}, is an absolute http or https URL and returns it
+   * without a trailing slash; fails naming the setting, never quoting the value (URLs may carry tokens).
+   */
+  public String httpUrl(String key, String value) {
+    URI uri;
+    try {
+      uri = new URI(value.trim());
+    } catch (URISyntaxException e) {
+      throw new IllegalArgumentException(this + ": setting '" + key + "' is not a URL");
+    }
+    if (!("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))
+      || uri.getHost() == null) {
+      throw new IllegalArgumentException(this + ": setting '" + key + "' must be an absolute http or https URL");
+    }
+    String text = uri.toString();
+    return text.endsWith("/") ? text.substring(0, text.length() - 1) : text;
   }
 
   @Override

@@ -53,8 +53,8 @@ final class SandboxAccount implements ProviderAccount {
 
   static SandboxAccount open(Vertx vertx, AccountSettings settings, Channel channel) {
     String endpoint = endpoint(settings);
-    int timeoutMs = positiveInt(settings, "timeout-ms", DEFAULT_TIMEOUT_MS);
-    int maxConnections = positiveInt(settings, "max-connections", DEFAULT_MAX_CONNECTIONS);
+    int timeoutMs = settings.positiveInt("timeout-ms", DEFAULT_TIMEOUT_MS);
+    int maxConnections = settings.positiveInt("max-connections", DEFAULT_MAX_CONNECTIONS);
     HttpClientAgent client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
       new PoolOptions().setHttp1MaxSize(maxConnections));
     return new SandboxAccount(settings, channel, client, endpoint, timeoutMs);
@@ -210,20 +210,4 @@ final class SandboxAccount implements ProviderAccount {
     return (url.endsWith("/") ? url.substring(0, url.length() - 1) : url) + "/v1/messages";
   }
 
-  static int positiveInt(AccountSettings settings, String key, int fallback) {
-    String value = settings.optional(key, null);
-    if (value == null) {
-      return fallback;
-    }
-    int parsed;
-    try {
-      parsed = Integer.parseInt(value.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(settings + ": setting '" + key + "' must be a whole number", e);
-    }
-    if (parsed <= 0) {
-      throw new IllegalArgumentException(settings + ": setting '" + key + "' must be positive");
-    }
-    return parsed;
-  }
 }
