@@ -124,9 +124,19 @@ final class EmailSmtpAccount implements ProviderAccount {
    */
   @Override
   public Future<Void> close() {
-    return client.close().recover(failure -> failure instanceof ClosedChannelException
+    return client.close().recover(failure -> alreadyClosed(failure)
       ? Future.succeededFuture()
       : Future.failedFuture(failure));
+  }
+
+  /**
+   * Closing the pool after the server hung up on a pooled connection (after a 421, or when it drops
+   * the session after a rejection) reports that connection's closing: the connection is gone either
+   * way, so the close succeeded.
+   */
+  private static boolean alreadyClosed(Throwable failure) {
+    return failure instanceof ClosedChannelException
+      || failure.getMessage() != null && failure.getMessage().startsWith("Connection was closed");
   }
 
   @Override
