@@ -32,11 +32,11 @@ DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $
 WITH created AS (
   INSERT INTO campaigns (tenant_id, name) VALUES ($1, $2)
   ON CONFLICT (tenant_id, name) DO NOTHING
-  RETURNING id
+  RETURNING id, status
 )
-SELECT id FROM created
+SELECT id, status FROM created
 UNION ALL
-SELECT id FROM campaigns WHERE tenant_id = $1 AND name = $2
+SELECT id, status FROM campaigns WHERE tenant_id = $1 AND name = $2
 LIMIT 1;
 
 -- name: batch-insert
@@ -51,6 +51,18 @@ SELECT $1, $2, $3, r ->> 'id', r -> 'addresses', r ->> 'locale', r ->> 'time_zon
        coalesce(r -> 'variables', '{}'::jsonb), $4, coalesce($5, now()),
        coalesce($5, now()) + make_interval(secs => $6)
 FROM jsonb_array_elements($7::jsonb) AS r;
+
+-- name: messages-insert-leased
+-- The same messages, stored already leased to the dispatcher of the process that accepted them
+-- (handoff): 'sending', attempt 1, under the dispatcher's lease, so that it needs no claim; if that
+-- process dies, the lease expires and any instance reclaims them.
+INSERT INTO messages (batch_id, tenant_id, campaign_id, recipient_id, addresses, locale, time_zone,
+                      variables, priority, due_at, expires_at, state, attempt, lease_until)
+SELECT $1, $2, $3, r ->> 'id', r -> 'addresses', r ->> 'locale', r ->> 'time_zone',
+       coalesce(r -> 'variables', '{}'::jsonb), $4, coalesce($5, now()),
+       coalesce($5, now()) + make_interval(secs => $6), 'sending', 1, now() + make_interval(secs => $8)
+FROM jsonb_array_elements($7::jsonb) AS r
+RETURNING id, recipient_id;
 
 -- name: batch-find
 SELECT b.id, c.name AS campaign, b.template_name, b.template_version, b.channels, b.priority,
@@ -161,6 +173,9 @@ RETURNING message_id;
 -- name: campaign-set-status
 UPDATE campaigns SET status = $3, paused_reason = $4 WHERE tenant_id = $1 AND name = $2
 RETURNING name, status, paused_reason;
+
+-- name: campaigns-paused
+SELECT id FROM campaigns WHERE status = 'paused';
 
 -- name: campaign-auto-pause
 UPDATE campaigns SET status = 'paused', paused_reason = $2 WHERE id = $1 AND status = 'active'

@@ -9,6 +9,7 @@ import dev.relay.gateway.config.Setting;
 import dev.relay.gateway.dispatch.Accounts;
 import dev.relay.gateway.dispatch.Adapters;
 import dev.relay.gateway.dispatch.Dispatcher;
+import dev.relay.gateway.dispatch.Handoff;
 import dev.relay.gateway.intake.BatchValidator;
 import dev.relay.gateway.intake.IntakeLimits;
 import dev.relay.gateway.intake.IntakeService;
@@ -141,7 +142,11 @@ public final class RelayServer {
     TenantStore tenants = new TenantStore(pool);
     BatchStore batches = new BatchStore(pool);
     QueueDepth depth = new QueueDepth(config.integer(Setting.INTAKE_MAX_QUEUE_DEPTH));
-    IntakeService intake = new IntakeService(new BatchValidator(IntakeLimits.from(config)), batches, depth);
+    Dispatcher.Options dispatchOptions = Dispatcher.Options.from(config);
+    boolean dispatching = config.bool(Setting.DISPATCH_ENABLED);
+    Handoff handoff = new Handoff(dispatchOptions.maxPending(), dispatchOptions.leaseSeconds());
+    IntakeService intake = new IntakeService(new BatchValidator(IntakeLimits.from(config)), batches, depth,
+      dispatching && config.bool(Setting.DISPATCH_HANDOFF) ? handoff : null);
     ApiVerticle.Deps deps = new ApiVerticle.Deps(
       new HttpServerOptions()
         .setHost(config.string(Setting.HTTP_HOST))
@@ -167,8 +172,8 @@ public final class RelayServer {
       .onSuccess(n -> LOG.debug("forgot {} idempotency keys", n))
       .onFailure(err -> LOG.warn("idempotency keys not expired: {}", err.toString()))));
 
-    Future<Void> dispatch = config.bool(Setting.DISPATCH_ENABLED)
-      ? vertx.deployVerticle(new Dispatcher(new DispatchStore(pool, instanceName()), accounts, Dispatcher.Options.from(config)))
+    Future<Void> dispatch = dispatching
+      ? vertx.deployVerticle(new Dispatcher(new DispatchStore(pool, instanceName()), accounts, dispatchOptions, handoff))
         .onSuccess(id -> server.dispatchDeployment = id)
         .mapEmpty()
       : Future.succeededFuture();

@@ -49,6 +49,8 @@ public enum Setting {
       "How long an Idempotency-Key and its first answer are kept for replay."),
 
   DISPATCH_ENABLED("dispatch.enabled", Type.BOOL, "true", "Claim and send messages in this process."),
+  DISPATCH_HANDOFF("dispatch.handoff", Type.BOOL, "true",
+    "Store a due batch leased to this process's dispatcher and hand it over at once, instead of queuing it for a claim."),
   DISPATCH_CLAIM_BATCH("dispatch.claim-batch", Type.INT, "500", "Most messages claimed in one statement."),
   DISPATCH_MAX_PENDING("dispatch.max-pending", Type.INT, "2000",
       "Most claimed messages a process holds at once (waiting for or in a provider call)."),
@@ -61,7 +63,7 @@ public enum Setting {
   DISPATCH_BACKOFF_MAX_MS("dispatch.backoff-max-ms", Type.INT, "600000", "Longest retry delay."),
   DISPATCH_SEND_TIMEOUT_MS("dispatch.send-timeout-ms", Type.INT, "10000",
       "How long one provider call may take before its messages are retried."),
-  DISPATCH_MAX_IN_FLIGHT("dispatch.max-in-flight", Type.INT, "64",
+  DISPATCH_MAX_IN_FLIGHT("dispatch.max-in-flight", Type.INT, "200",
       "Messages in provider calls at once, per account (an account may set its own max-in-flight)."),
   DISPATCH_SEND_BATCH("dispatch.send-batch", Type.INT, "50", "Most messages handed to an adapter in one call."),
   DISPATCH_FLUSH_MS("dispatch.flush-ms", Type.INT, "25",

@@ -17,8 +17,10 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -32,6 +34,9 @@ import java.util.concurrent.TimeUnit;
 public final class Dispatcher extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
+
+  /** How often the dispatcher learns which campaigns are paused (by any instance). */
+  private static final long PAUSED_REFRESH_MS = 1000;
 
   /** The dispatcher's settings. */
   public record Options(int claimBatch, int maxPending, long idlePollMs, int leaseSeconds, int maxAttempts,
@@ -56,19 +61,26 @@ public final class Dispatcher extends VerticleBase {
   private final Options options;
   private final Backoff backoff;
   private final Map<String, Lane> lanes = new HashMap<>();
+  private final Handoff handoff;
   private OutcomeWriter writer;
   private PauseGuard pauseGuard;
-  private int pending;
   private boolean claiming;
   private boolean stopping;
   private long claimTimer = -1;
   private long reclaimTimer = -1;
+  private long pausedTimer = -1;
+  private Set<Long> paused = Set.of();
   private boolean databaseFailing;
 
-  public Dispatcher(DispatchStore store, Accounts accounts, Options options) {
+  /**
+   * @param handoff where intake hands this dispatcher the messages it stored leased to it, and the
+   *                bound on messages held that claims and handoffs share
+   */
+  public Dispatcher(DispatchStore store, Accounts accounts, Options options, Handoff handoff) {
     this.store = store;
     this.accounts = accounts;
     this.options = options;
+    this.handoff = handoff;
     this.backoff = new Backoff(options.backoffBaseMs(), options.backoffMaxMs());
   }
 
@@ -98,16 +110,52 @@ public final class Dispatcher extends VerticleBase {
         }
       })
       .onFailure(this::databaseFailed));
+    handoff.open(context, this::takeOver);
+    pausedTimer = vertx.setPeriodic(PAUSED_REFRESH_MS, id -> store.pausedCampaigns()
+      .onSuccess(this::pausedNow)
+      .onFailure(this::databaseFailed));
     claimSoon(0);
     return Future.succeededFuture();
+  }
+
+  /**
+   * Takes note of the campaigns paused now (by the API on any instance, or by this dispatcher), and
+   * gives back the messages of those campaigns that it holds but has not handed to a provider yet.
+   */
+  private void pausedNow(Set<Long> campaigns) {
+    paused = campaigns;
+    if (campaigns.isEmpty() || stopping) {
+      return;
+    }
+    List<Lane.Job> held = new ArrayList<>();
+    lanes.values().forEach(lane -> held.addAll(lane.takeQueued(job -> campaigns.contains(job.message().campaignId()))));
+    if (!held.isEmpty()) {
+      LOG.info("gave back {} messages of paused campaigns", held.size());
+      release(held);
+    }
+  }
+
+  /** Messages intake stored leased to this process: sent like claimed ones, or released when stopping. */
+  private void takeOver(List<Claimed> messages, long leaseDeadline) {
+    List<Lane.Job> unsent = new ArrayList<>();
+    for (Claimed m : messages) {
+      if (stopping || paused.contains(m.campaignId())) {
+        unsent.add(new Lane.Job(m, m.channelIndex(), null, List.of(), leaseDeadline));
+      } else {
+        route(m, m.channelIndex(), List.of(), leaseDeadline, null);
+      }
+    }
+    release(unsent);
   }
 
   /** Stops claiming, lets provider calls finish within the grace period, releases the rest, writes every outcome. */
   @Override
   public Future<?> stop() {
     stopping = true;
+    handoff.close();
     vertx.cancelTimer(claimTimer);
     vertx.cancelTimer(reclaimTimer);
+    vertx.cancelTimer(pausedTimer);
     List<Lane.Job> unsent = new ArrayList<>();
     lanes.values().forEach(lane -> unsent.addAll(lane.takeQueued()));
     Future<Integer> released = release(unsent);
@@ -138,7 +186,7 @@ public final class Dispatcher extends VerticleBase {
       ids[i] = jobs.get(i).message().id();
       attempts[i] = jobs.get(i).message().attempt();
     }
-    pending -= jobs.size();
+    handoff.done(jobs.size());
     return store.release(ids, attempts)
       .onFailure(err -> LOG.warn("releasing {} messages failed; their leases will expire: {}", jobs.size(), err.toString()));
   }
@@ -162,7 +210,7 @@ public final class Dispatcher extends VerticleBase {
   }
 
   private void claim() {
-    int room = options.maxPending() - pending;
+    int room = handoff.room();
     if (stopping || claiming || room < Math.min(options.claimBatch(), options.maxPending()) / 4 + 1) {
       return;
     }
@@ -180,18 +228,17 @@ public final class Dispatcher extends VerticleBase {
         LOG.info("claiming again: the database answers");
       }
       long leaseDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(options.leaseSeconds());
+      handoff.claimed(ar.result().size());
       if (stopping) {
         // Claimed while shutting down: give them straight back.
         List<Lane.Job> unsent = new ArrayList<>();
         for (DispatchStore.ClaimedRow row : ar.result()) {
-          pending++;
           unsent.add(new Lane.Job(toClaimed(row), row.channelIndex(), null, List.of(), leaseDeadline));
         }
         release(unsent);
         return;
       }
       for (DispatchStore.ClaimedRow row : ar.result()) {
-        pending++;
         route(toClaimed(row), row.channelIndex(), List.of(), leaseDeadline, null);
       }
       claimSoon(ar.result().size() == limit ? 0 : options.idlePollMs());
@@ -282,15 +329,20 @@ public final class Dispatcher extends VerticleBase {
   }
 
   private void complete(Claimed m, Outcome outcome) {
-    pending--;
+    handoff.done(1);
     writer.add(outcome);
     boolean terminal = "sent".equals(outcome.state()) || "failed".equals(outcome.state());
     if (terminal && pauseGuard.record(m.campaignId(), "failed".equals(outcome.state()))) {
       String reason = "paused by Relay: over " + options.pauseFailurePercent() + "% of the last "
         + options.pauseWindow() + " messages failed permanently";
       store.autoPause(m.campaignId(), reason)
-        .onSuccess(rows -> rows.forEach(row ->
-          LOG.warn("campaign '{}' of tenant {} {}", row.getString("name"), row.getLong("tenant_id"), reason)))
+        .onSuccess(rows -> {
+          rows.forEach(row -> LOG.warn("campaign '{}' of tenant {} {}", row.getString("name"), row.getLong("tenant_id"),
+            reason));
+          Set<Long> now = new HashSet<>(paused);
+          now.add(m.campaignId());
+          pausedNow(now);
+        })
         .onFailure(err -> LOG.warn("campaign {} should pause ({}) but could not be paused: {}", m.campaignId(), reason,
           err.toString()));
     }

@@ -13,6 +13,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * The way to one provider account: a queue of messages routed to it, at most {@code maxInFlight} of
@@ -76,8 +77,19 @@ final class Lane {
 
   /** Takes back every job not yet handed to the provider (for release at shutdown). */
   List<Job> takeQueued() {
-    List<Job> taken = new ArrayList<>(queue);
-    queue.clear();
+    return takeQueued(job -> true);
+  }
+
+  /** Takes back the jobs not yet handed to the provider that match (e.g. of a campaign just paused). */
+  List<Job> takeQueued(Predicate<Job> which) {
+    List<Job> taken = new ArrayList<>();
+    queue.removeIf(job -> {
+      if (which.test(job)) {
+        taken.add(job);
+        return true;
+      }
+      return false;
+    });
     return taken;
   }
 

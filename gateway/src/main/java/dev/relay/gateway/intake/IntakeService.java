@@ -1,6 +1,7 @@
 package dev.relay.gateway.intake;
 
 import dev.relay.adapters.spi.Channel;
+import dev.relay.gateway.dispatch.Handoff;
 import dev.relay.gateway.store.BatchStore;
 import dev.relay.gateway.store.NewBatch;
 import dev.relay.gateway.store.Tenant;
@@ -8,8 +9,12 @@ import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.security.MessageDigest;
+import java.time.OffsetDateTime;
+import java.util.concurrent.TimeUnit;
 import java.security.NoSuchAlgorithmException;
 import java.util.UUID;
 
@@ -19,14 +24,22 @@ import java.util.UUID;
  */
 public final class IntakeService {
 
+  private static final Logger LOG = LoggerFactory.getLogger(IntakeService.class);
+
   private final BatchValidator validator;
   private final BatchStore store;
   private final QueueDepth queueDepth;
+  private final Handoff handoff;
 
-  public IntakeService(BatchValidator validator, BatchStore store, QueueDepth queueDepth) {
+  /**
+   * @param handoff this process's dispatcher, to store due batches leased to it and hand them over
+   *                after the commit; null to store every batch queued for any instance to claim
+   */
+  public IntakeService(BatchValidator validator, BatchStore store, QueueDepth queueDepth, Handoff handoff) {
     this.validator = validator;
     this.store = store;
     this.queueDepth = queueDepth;
+    this.handoff = handoff;
   }
 
   /** The answer to a batch request. */
@@ -77,7 +90,20 @@ public final class IntakeService {
       batch.templateName(), batch.templateVersion(),
       batch.channels().stream().map(Channel::wireName).toArray(String[]::new), batch.priority(), batch.sendAt(),
       batch.ttlSeconds(), batch.accepted(), batch.rejected().size(), 202, answer);
-    return store.persist(row).map(outcome -> {
+    boolean due = batch.sendAt() == null || !batch.sendAt().isAfter(OffsetDateTime.now());
+    boolean handingOver = handoff != null && due && handoff.tryReserve(count);
+    long leaseDeadline = handingOver ? System.nanoTime() + TimeUnit.SECONDS.toNanos(handoff.leaseSeconds()) : 0;
+    Future<BatchStore.Outcome> stored = store.persist(row, handingOver ? handoff.leaseSeconds() : 0);
+    if (handingOver) {
+      stored = stored.andThen(ar -> {
+        if (ar.succeeded() && ar.result().leasedIds() != null) {
+          handOver(tenant, batch, batchId, ar.result(), leaseDeadline);
+        } else {
+          handoff.cancel(count);
+        }
+      });
+    }
+    return stored.map(outcome -> {
       switch (outcome.kind()) {
         case STORED:
           queueDepth.added(count);
@@ -89,6 +115,17 @@ public final class IntakeService {
           throw new KeyReusedException(idempotencyKey);
       }
     });
+  }
+
+  private void handOver(Tenant tenant, ValidatedBatch batch, UUID batchId, BatchStore.Outcome outcome, long leaseDeadline) {
+    try {
+      handoff.deliver(new Handoff.Batch(tenant.id(), outcome.campaignId(), tenant.name(), batch.campaign(),
+        batch.channels(), batch.accepted(), outcome.leasedIds(), leaseDeadline));
+    } catch (RuntimeException e) {
+      handoff.cancel(batch.accepted().size());
+      LOG.error("batch {} is stored but could not be handed to the dispatcher; its messages are sent when their lease "
+        + "expires and they are reclaimed", batchId, e);
+    }
   }
 
   private static byte[] sha256(Buffer body) {

@@ -12,6 +12,8 @@ import io.vertx.sqlclient.Tuple;
 
 import java.security.MessageDigest;
 import java.time.OffsetDateTime;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -28,8 +30,18 @@ public final class BatchStore {
     this.pool = pool;
   }
 
-  /** What became of a batch handed to {@link #persist}. */
-  public record Outcome(Kind kind, int status, String body) {
+  /**
+   * What became of a batch handed to {@link #persist}.
+   *
+   * @param campaignId    the batch's campaign, when stored now
+   * @param leasedIds     when stored leased to this process's dispatcher: each message's id by
+   *                      recipient id; null when stored queued (or not stored now)
+   */
+  public record Outcome(Kind kind, int status, String body, Long campaignId, Map<String, Long> leasedIds) {
+
+    Outcome(Kind kind, int status, String body) {
+      this(kind, status, body, null, null);
+    }
 
     public enum Kind {
       /** Stored now; answer with the batch's own answer. */
@@ -44,14 +56,16 @@ public final class BatchStore {
   /**
    * Stores the idempotency record, the batch and all its messages in one transaction, or nothing.
    * A key seen before is not stored again: the outcome says whether its first body matched.
+   *
+   * @param leaseSeconds when positive, the messages are stored leased to this process's dispatcher
+   *                     for that long (unless their campaign is paused), and the outcome has their ids
    */
-  public Future<Outcome> persist(NewBatch batch) {
+  public Future<Outcome> persist(NewBatch batch, int leaseSeconds) {
     return pool.withTransaction(conn -> claimKey(conn, batch).compose(claimed -> {
         if (!claimed) {
           return Future.succeededFuture((Outcome) null);
         }
-        return insertBatch(conn, batch)
-          .map(v -> new Outcome(Outcome.Kind.STORED, batch.responseStatus(), batch.responseBody()));
+        return insertBatch(conn, batch, leaseSeconds);
       }))
       .compose(outcome -> outcome != null ? Future.succeededFuture(outcome) : replay(batch));
   }
@@ -66,26 +80,45 @@ public final class BatchStore {
       .map(rows -> rows.rowCount() == 1);
   }
 
-  private Future<Void> insertBatch(SqlConnection conn, NewBatch batch) {
+  private Future<Outcome> insertBatch(SqlConnection conn, NewBatch batch, int leaseSeconds) {
     return ensureCampaign(conn, batch.tenantId(), batch.campaign(), true)
-      .compose(campaignId -> conn.preparedQuery(Queries.sql("batch-insert"))
-        .execute(Tuple.from(new Object[] {
-          batch.batchId(), batch.tenantId(), campaignId, batch.templateName(), batch.templateVersion(),
-          batch.channels(), batch.priority(), batch.sendAt(), (double) batch.ttlSeconds(),
-          batch.recipients().size(), batch.rejected()}))
-        .compose(v -> conn.preparedQuery(Queries.sql("messages-insert"))
+      .compose(campaign -> {
+        long campaignId = campaign.getLong("id");
+        boolean leased = leaseSeconds > 0 && "active".equals(campaign.getString("status"));
+        return conn.preparedQuery(Queries.sql("batch-insert"))
           .execute(Tuple.from(new Object[] {
-            batch.batchId(), batch.tenantId(), campaignId, batch.priority(), batch.sendAt(),
-            (double) batch.ttlSeconds(), batch.recipients()}))))
-      .mapEmpty();
+            batch.batchId(), batch.tenantId(), campaignId, batch.templateName(), batch.templateVersion(),
+            batch.channels(), batch.priority(), batch.sendAt(), (double) batch.ttlSeconds(),
+            batch.recipients().size(), batch.rejected()}))
+          .compose(v -> leased
+            ? conn.preparedQuery(Queries.sql("messages-insert-leased"))
+              .execute(Tuple.from(new Object[] {
+                batch.batchId(), batch.tenantId(), campaignId, batch.priority(), batch.sendAt(),
+                (double) batch.ttlSeconds(), batch.recipients(), (double) leaseSeconds}))
+              .map(BatchStore::idsByRecipient)
+            : conn.preparedQuery(Queries.sql("messages-insert"))
+              .execute(Tuple.from(new Object[] {
+                batch.batchId(), batch.tenantId(), campaignId, batch.priority(), batch.sendAt(),
+                (double) batch.ttlSeconds(), batch.recipients()}))
+              .map(rows -> (Map<String, Long>) null))
+          .map(ids -> new Outcome(Outcome.Kind.STORED, batch.responseStatus(), batch.responseBody(), campaignId, ids));
+      });
   }
 
-  private Future<Long> ensureCampaign(SqlConnection conn, long tenantId, String name, boolean retry) {
+  private static Map<String, Long> idsByRecipient(RowSet<Row> rows) {
+    Map<String, Long> ids = new HashMap<>(rows.size() * 2);
+    for (Row row : rows) {
+      ids.put(row.getString(1), row.getLong(0));
+    }
+    return ids;
+  }
+
+  private Future<Row> ensureCampaign(SqlConnection conn, long tenantId, String name, boolean retry) {
     return conn.preparedQuery(Queries.sql("campaign-ensure"))
       .execute(Tuple.of(tenantId, name))
       .compose(rows -> {
         if (rows.size() > 0) {
-          return Future.succeededFuture(rows.iterator().next().getLong("id"));
+          return Future.succeededFuture(rows.iterator().next());
         }
         // Created by a concurrent transaction after this statement's snapshot: a new statement sees it.
         if (retry) {

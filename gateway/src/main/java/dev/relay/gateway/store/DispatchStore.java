@@ -8,7 +8,9 @@ import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /** The dispatcher's statements: claim, record outcomes, reclaim expired leases, release on shutdown. */
 public final class DispatchStore {
@@ -70,6 +72,16 @@ public final class DispatchStore {
     return pool.preparedQuery(Queries.sql("dispatch-release"))
       .execute(Tuple.tuple().addValue(ids).addValue(attempts))
       .map(RowSet::rowCount);
+  }
+
+  /** The ids of the campaigns paused now. */
+  public Future<Set<Long>> pausedCampaigns() {
+    return pool.preparedQuery(Queries.sql("campaigns-paused")).execute()
+      .map(rows -> {
+        Set<Long> ids = new HashSet<>();
+        rows.forEach(row -> ids.add(row.getLong(0)));
+        return ids;
+      });
   }
 
   /** Pauses a campaign that passed its failure threshold; the campaign's tenant and name, if it was active. */

@@ -180,11 +180,51 @@ class DispatchTest {
     assertThat(message.getString("channel")).isEqualTo("email");
     assertThat(message.getString("account")).isEqualTo("sandbox-email");
     assertThat(message.getString("provider_message_id")).startsWith("sbx_");
-    List<String> types = message.getJsonArray("events").stream()
-      .map(e -> ((JsonObject) e).getString("type")).collect(Collectors.toList());
-    assertThat(types).containsExactly("sending", "sent");
+    // Accepted while the campaign was active: stored leased to the dispatcher and handed over, no claim.
+    assertThat(eventTypes(message)).containsExactly("sent");
+    long held = gateway.database().count("SELECT id FROM messages WHERE recipient_id = 'held-0'");
+    JsonObject heldMessage = await(gateway.get("/v1/messages/" + held, key).send()).bodyAsJsonObject();
+    // Accepted while paused: queued, then claimed after the resume.
+    assertThat(eventTypes(heldMessage)).containsExactly("sending", "sent");
+    assertThat(heldMessage.getInteger("attempts")).isEqualTo(1);
     String other = gateway.apiKey("globex");
     assertThat(await(gateway.get("/v1/messages/" + id, other).send()).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  @DisplayName("with the handoff off, intake queues every batch and the dispatcher claims each message")
+  void withoutHandoffEveryMessageIsClaimed() throws Exception {
+    Map<Setting, String> settings = new HashMap<>();
+    settings.put(Setting.DISPATCH_HANDOFF, "false");
+    gateway = TestGateway.start(settings);
+    String key = gateway.apiKey("acme");
+    post(key, Batches.batch("claimed", "c", 300));
+    eventually("all sent", 30, () -> count("state = 'sent'") == 300);
+    assertThat(gateway.database().count("SELECT count(*) FROM events WHERE type = 'sending'")).isEqualTo(300);
+    assertThat(gateway.sandbox().uniqueCount()).isEqualTo(300);
+    assertThat(gateway.sandbox().receivedCount()).isEqualTo(300);
+  }
+
+  @Test
+  @DisplayName("with the handoff on, a due batch is sent without a claim; a batch for later is queued and claimed")
+  void handoffSendsDueBatchesAtOnce() throws Exception {
+    gateway = TestGateway.start();
+    String key = gateway.apiKey("acme");
+    post(key, Batches.batch("now", "n", 300));
+    post(key, Batches.batch("later", "l", 5).put("send_at", java.time.OffsetDateTime.now().plusSeconds(2).toString()));
+    eventually("all sent", 30, () -> count("state = 'sent'") == 305);
+    assertThat(gateway.database().count("SELECT count(*) FROM events e JOIN messages m ON m.id = e.message_id "
+      + "WHERE e.type = 'sending' AND m.recipient_id LIKE 'n-%'")).isZero();
+    assertThat(gateway.database().count("SELECT count(*) FROM events e JOIN messages m ON m.id = e.message_id "
+      + "WHERE e.type = 'sending' AND m.recipient_id LIKE 'l-%'")).isEqualTo(5);
+    assertThat(gateway.database().count("SELECT count(*) FROM messages WHERE attempt <> 1")).isZero();
+    assertThat(gateway.sandbox().receivedCount()).isEqualTo(305);
+    assertThat(gateway.sandbox().uniqueCount()).isEqualTo(305);
+  }
+
+  private static List<String> eventTypes(JsonObject message) {
+    return message.getJsonArray("events").stream()
+      .map(e -> ((JsonObject) e).getString("type")).collect(Collectors.toList());
   }
 
   @Test

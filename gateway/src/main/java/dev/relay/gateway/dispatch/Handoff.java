@@ -1,0 +1,128 @@
+package dev.relay.gateway.dispatch;
+
+import dev.relay.adapters.spi.Channel;
+import io.vertx.core.Context;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
+
+/**
+ * The way from intake to this process's dispatcher without a round trip through the queue: intake
+ * reserves room here, stores the batch's messages already leased to this process (state
+ * {@code sending}, attempt 1, the dispatcher's lease), and hands them over once committed. The
+ * dispatcher then sends them as if it had claimed them. A message handed over is as safe as a
+ * claimed one: if this process dies, its lease expires and any instance reclaims it.
+ *
+ * <p>The room is the dispatcher's bound on messages it holds ({@code dispatch.max-pending}), shared by
+ * claims and handoffs. Safe to use from any thread.
+ */
+public final class Handoff {
+
+  /** A batch intake stored leased to this process: its envelope and its messages' ids by recipient id. */
+  public record Batch(long tenantId, long campaignId, String tenant, String campaign, List<Channel> channels,
+                      JsonArray recipients, Map<String, Long> idsByRecipient, long leaseDeadlineNanos) {
+  }
+
+  private final int maxPending;
+  private final int leaseSeconds;
+  private final AtomicInteger pending = new AtomicInteger();
+  private volatile Receiver receiver;
+  private volatile boolean accepting;
+
+  private record Receiver(Context context, BiConsumer<List<Claimed>, Long> target) {
+  }
+
+  public Handoff(int maxPending, int leaseSeconds) {
+    this.maxPending = maxPending;
+    this.leaseSeconds = leaseSeconds;
+  }
+
+  /** The lease a handed-over message is stored with, as the dispatcher's claims set it. */
+  public int leaseSeconds() {
+    return leaseSeconds;
+  }
+
+  /**
+   * Reserves room for a batch of {@code n} messages if a dispatcher takes handoffs and is under its
+   * bound; all or nothing. A batch may take the dispatcher over its bound by less than its own size:
+   * claims wait until it is back under, handoffs until it has room again, so intake keeps handing
+   * over while the dispatcher keeps up and queues when it does not. A reservation is either
+   * {@link #deliver delivered} or {@link #cancel cancelled}.
+   */
+  public boolean tryReserve(int n) {
+    if (!accepting) {
+      return false;
+    }
+    while (true) {
+      int current = pending.get();
+      if (current >= maxPending) {
+        return false;
+      }
+      if (pending.compareAndSet(current, current + n)) {
+        return true;
+      }
+    }
+  }
+
+  /** Gives back a reservation whose messages were not stored leased. */
+  public void cancel(int n) {
+    pending.addAndGet(-n);
+  }
+
+  /**
+   * Hands a committed batch to the dispatcher (on its event loop). Its messages were reserved with
+   * {@link #tryReserve}.
+   */
+  public void deliver(Batch batch) {
+    List<Claimed> messages = new ArrayList<>(batch.recipients().size());
+    for (int i = 0; i < batch.recipients().size(); i++) {
+      JsonObject r = batch.recipients().getJsonObject(i);
+      Long id = batch.idsByRecipient().get(r.getString("id"));
+      if (id == null) {
+        throw new IllegalStateException("recipient '" + r.getString("id") + "' was stored without an id");
+      }
+      JsonObject variables = r.getJsonObject("variables");
+      messages.add(new Claimed(id, 1, batch.tenantId(), batch.campaignId(), batch.tenant(), batch.campaign(),
+        r.getString("id"), r.getJsonObject("addresses"), r.getString("locale"),
+        variables == null ? new JsonObject() : variables, false, 0, batch.channels()));
+    }
+    Receiver target = receiver;
+    target.context().runOnContext(v -> target.target().accept(messages, batch.leaseDeadlineNanos()));
+  }
+
+  /** Messages the dispatcher holds (claimed or handed over, not yet completed). */
+  int pending() {
+    return pending.get();
+  }
+
+  /** Room left under the bound. */
+  int room() {
+    return maxPending - pending.get();
+  }
+
+  /** The dispatcher took {@code n} messages by claiming them. */
+  void claimed(int n) {
+    pending.addAndGet(n);
+  }
+
+  /** The dispatcher is done with {@code n} messages (completed or released). */
+  void done(int n) {
+    pending.addAndGet(-n);
+  }
+
+  /** The dispatcher takes handoffs on its context: the messages and the deadline of their lease. */
+  void open(Context context, BiConsumer<List<Claimed>, Long> target) {
+    receiver = new Receiver(context, target);
+    accepting = true;
+  }
+
+  /** No more reservations; batches already reserved are still delivered (a stopping dispatcher releases them). */
+  void close() {
+    accepting = false;
+  }
+}
