@@ -4,6 +4,7 @@ import dev.relay.adapters.spi.Channel;
 import dev.relay.adapters.spi.SendResult;
 import dev.relay.gateway.config.RelayConfig;
 import dev.relay.gateway.config.Setting;
+import dev.relay.gateway.metrics.RelayMetrics;
 import dev.relay.gateway.store.DispatchStore;
 import io.vertx.circuitbreaker.CircuitBreaker;
 import io.vertx.circuitbreaker.CircuitBreakerOptions;
@@ -54,6 +55,7 @@ public final class Dispatcher extends VerticleBase {
   private final DispatchStore store;
   private final Accounts accounts;
   private final Options options;
+  private final RelayMetrics metrics;
   private final Backoff backoff;
   private final Map<String, Lane> lanes = new HashMap<>();
   private OutcomeWriter writer;
@@ -65,8 +67,9 @@ public final class Dispatcher extends VerticleBase {
   private long reclaimTimer = -1;
   private boolean databaseFailing;
 
-  public Dispatcher(DispatchStore store, Accounts accounts, Options options) {
+  public Dispatcher(DispatchStore store, Accounts accounts, Options options, RelayMetrics metrics) {
     this.store = store;
+    this.metrics = metrics;
     this.accounts = accounts;
     this.options = options;
     this.backoff = new Backoff(options.backoffBaseMs(), options.backoffMaxMs());
@@ -84,8 +87,9 @@ public final class Dispatcher extends VerticleBase {
         .setNotificationAddress(null))
         .openHandler(v -> LOG.warn("circuit of account {} opened", account.name()))
         .closeHandler(v -> LOG.info("circuit of account {} closed", account.name()));
+      metrics.circuit(account.name(), breaker::state);
       long leaseMarginMs = Math.min(options.sendTimeoutMs(), options.leaseSeconds() * 500L);
-      lanes.put(account.name(), new Lane(context, account, breaker, options.sendBatch(), leaseMarginMs,
+      lanes.put(account.name(), new Lane(context, account, breaker, options.sendBatch(), leaseMarginMs, metrics,
         (job, result) -> onContext(() -> handle(job, result)),
         job -> complete(job.message(), Outcome.deferred(job.message(), job.channelIndex(), 0,
           "its lease ran out while account " + job.account() + " had no room"))));
@@ -240,6 +244,7 @@ public final class Dispatcher extends VerticleBase {
       }
     }
     if (lastFailure == null) {
+      metrics.deferred("circuit_open");
       complete(m, Outcome.deferred(m, index, options.breakerResetMs(),
         "every " + channel.wireName() + " account's circuit is open"));
     } else {
@@ -284,6 +289,7 @@ public final class Dispatcher extends VerticleBase {
   private void complete(Claimed m, Outcome outcome) {
     pending--;
     writer.add(outcome);
+    metrics.message(outcome.channel() != null ? outcome.channel() : m.channels().get(outcome.channelIndex()).wireName(), outcome.account(), outcome.event());
     boolean terminal = "sent".equals(outcome.state()) || "failed".equals(outcome.state());
     if (terminal && pauseGuard.record(m.campaignId(), "failed".equals(outcome.state()))) {
       String reason = "paused by Relay: over " + options.pauseFailurePercent() + "% of the last "

@@ -1,6 +1,7 @@
 package dev.relay.gateway.intake;
 
 import dev.relay.adapters.spi.Channel;
+import dev.relay.gateway.metrics.RelayMetrics;
 import dev.relay.gateway.store.BatchStore;
 import dev.relay.gateway.store.NewBatch;
 import dev.relay.gateway.store.Tenant;
@@ -22,9 +23,11 @@ public final class IntakeService {
   private final BatchValidator validator;
   private final BatchStore store;
   private final QueueDepth queueDepth;
+  private final RelayMetrics metrics;
 
-  public IntakeService(BatchValidator validator, BatchStore store, QueueDepth queueDepth) {
+  public IntakeService(BatchValidator validator, BatchStore store, QueueDepth queueDepth, RelayMetrics metrics) {
     this.validator = validator;
+    this.metrics = metrics;
     this.store = store;
     this.queueDepth = queueDepth;
   }
@@ -58,6 +61,7 @@ public final class IntakeService {
     JsonArray rejected = new JsonArray();
     batch.rejected().forEach(r -> rejected.add(r.toJson()));
     if (batch.accepted().isEmpty()) {
+      metrics.intake("rejected", batch.rejected().size());
       throw new InvalidBatchException("no-valid-recipients",
         "None of the batch's " + batch.rejected().size() + " recipients is valid; nothing was stored.",
         new JsonObject().put("rejected", rejected));
@@ -81,6 +85,8 @@ public final class IntakeService {
       switch (outcome.kind()) {
         case STORED:
           queueDepth.added(count);
+          metrics.intake("accepted", count);
+          metrics.intake("rejected", batch.rejected().size());
           return new Answer(outcome.status(), outcome.body(), batchId, false);
         case REPLAYED:
           return new Answer(outcome.status(), outcome.body(), UUID.fromString(
