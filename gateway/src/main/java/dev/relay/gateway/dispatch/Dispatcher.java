@@ -289,7 +289,8 @@ public final class Dispatcher extends VerticleBase {
   private void complete(Claimed m, Outcome outcome) {
     pending--;
     writer.add(outcome);
-    metrics.message(outcome.channel() != null ? outcome.channel() : m.channels().get(outcome.channelIndex()).wireName(), outcome.account(), outcome.event());
+    metrics.message(outcome.channel() != null ? outcome.channel() : m.channels().get(outcome.channelIndex()).wireName(),
+      outcome.account(), outcome.event());
     boolean terminal = "sent".equals(outcome.state()) || "failed".equals(outcome.state());
     if (terminal && pauseGuard.record(m.campaignId(), "failed".equals(outcome.state()))) {
       String reason = "paused by Relay: over " + options.pauseFailurePercent() + "% of the last "

@@ -16,6 +16,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -71,39 +72,29 @@ final class OperatorsFiles {
 
   /** The PromQL of a dashboard: every Prometheus target and every Prometheus template variable. */
   static List<Query> promql(String file, JsonObject dashboard) {
-    List<Query> queries = new ArrayList<>();
-    for (JsonObject panel : panels(dashboard)) {
-      for (JsonObject target : targets(panel)) {
-        if (isPrometheus(target.getJsonObject("datasource", panel.getJsonObject("datasource")))
-          && target.getString("expr") != null) {
-          queries.add(new Query(file + " panel '" + panel.getString("title") + "'", target.getString("expr")));
-        }
-      }
-    }
-    for (JsonObject variable : variables(dashboard)) {
-      if (isPrometheus(variable.getJsonObject("datasource"))) {
-        Object query = variable.getValue("query");
-        String text = query instanceof JsonObject ? ((JsonObject) query).getString("query") : (String) query;
-        queries.add(new Query(file + " variable '" + variable.getString("name") + "'", text));
-      }
-    }
-    return queries;
+    return queries(file, dashboard, OperatorsFiles::isPrometheus, "expr", "query");
   }
 
   /** The SQL of a dashboard: every PostgreSQL target and template variable, as written (with macros). */
   static List<Query> sql(String file, JsonObject dashboard) {
+    return queries(file, dashboard, OperatorsFiles::isPostgres, "rawSql", "rawSql");
+  }
+
+  private static List<Query> queries(String file, JsonObject dashboard, Predicate<JsonObject> source,
+                                     String targetField, String variableField) {
     List<Query> queries = new ArrayList<>();
     for (JsonObject panel : panels(dashboard)) {
       for (JsonObject target : targets(panel)) {
-        if (isPostgres(target.getJsonObject("datasource", panel.getJsonObject("datasource")))) {
-          queries.add(new Query(file + " panel '" + panel.getString("title") + "'", target.getString("rawSql")));
+        if (source.test(target.getJsonObject("datasource", panel.getJsonObject("datasource")))
+          && target.getString(targetField) != null) {
+          queries.add(new Query(file + " panel '" + panel.getString("title") + "'", target.getString(targetField)));
         }
       }
     }
     for (JsonObject variable : variables(dashboard)) {
-      if (isPostgres(variable.getJsonObject("datasource"))) {
+      if (source.test(variable.getJsonObject("datasource"))) {
         Object query = variable.getValue("query");
-        String text = query instanceof JsonObject ? ((JsonObject) query).getString("rawSql") : (String) query;
+        String text = query instanceof JsonObject ? ((JsonObject) query).getString(variableField) : (String) query;
         queries.add(new Query(file + " variable '" + variable.getString("name") + "'", text));
       }
     }

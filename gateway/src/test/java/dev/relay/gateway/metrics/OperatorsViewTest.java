@@ -203,8 +203,12 @@ class OperatorsViewTest {
   }
 
   @Test
-  @DisplayName("promtool finds the alert rules valid and their unit tests pass")
+  @DisplayName("promtool finds the scrape config and the alert rules valid, and the rules' unit tests pass")
   void promtoolRules() throws Exception {
+    Promtool.Result config = Promtool.run(OperatorsFiles.GRAFANA.resolve("prometheus"), null, "check", "config",
+      "prometheus.yml");
+    assertThat(config.exitCode()).as(config.output()).isZero();
+
     List<String> args = new ArrayList<>(List.of("check", "rules"));
     OperatorsFiles.ruleFiles().forEach(f -> args.add(f.getFileName().toString()));
     assertThat(args).hasSizeGreaterThan(2);
