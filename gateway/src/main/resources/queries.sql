@@ -77,6 +77,17 @@ SELECT state, count(*) AS n FROM messages WHERE batch_id = $1 GROUP BY state;
 SELECT (SELECT count(*) FROM messages WHERE state IN ('queued', 'retry'))
      + (SELECT count(*) FROM messages WHERE state = 'sending') AS depth;
 
+-- name: queue-metrics
+-- The queue for the metrics, counted on the partial indexes of the claim and the lease; the lag is the
+-- age of the oldest due message that a dispatcher could claim now (paused campaigns are not lag).
+SELECT (SELECT count(*) FROM messages WHERE state = 'queued') AS queued,
+       (SELECT count(*) FROM messages WHERE state = 'retry') AS retry,
+       (SELECT count(*) FROM messages WHERE state = 'sending') AS sending,
+       (SELECT coalesce(extract(epoch FROM now() - min(m.due_at)), 0)::float8 FROM messages m
+        WHERE m.state IN ('queued', 'retry') AND m.due_at <= now()
+          AND NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.id = m.campaign_id AND c.status = 'paused'))
+         AS lag_seconds;
+
 -- name: dispatch-claim
 -- Claims due messages of active campaigns: sets the lease, bumps the attempt (the fencing token)
 -- and appends a 'sending' event, in one statement.

@@ -5,6 +5,7 @@ import dev.relay.gateway.cli.MigrateCommand;
 import dev.relay.gateway.cli.ServeCommand;
 import dev.relay.gateway.cli.Task;
 import dev.relay.gateway.config.RelayConfig;
+import dev.relay.gateway.metrics.Metrics;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,7 +62,7 @@ public final class Main {
   }
 
   private static void run(Path configFile, Task task) {
-    Vertx vertx = Vertx.vertx();
+    Vertx vertx = Metrics.vertx();
     RelayConfig.load(vertx, configFile, System.getenv())
       .compose(config -> task.run(vertx, config))
       .onComplete(result -> {

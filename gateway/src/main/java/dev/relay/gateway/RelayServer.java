@@ -14,6 +14,8 @@ import dev.relay.gateway.intake.BatchValidator;
 import dev.relay.gateway.intake.IntakeLimits;
 import dev.relay.gateway.intake.IntakeService;
 import dev.relay.gateway.intake.QueueDepth;
+import dev.relay.gateway.metrics.Metrics;
+import dev.relay.gateway.metrics.RelayMetrics;
 import dev.relay.gateway.store.BatchStore;
 import dev.relay.gateway.store.CampaignStore;
 import dev.relay.gateway.store.DispatchStore;
@@ -28,6 +30,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisOptions;
@@ -135,6 +138,14 @@ public final class RelayServer {
   private static Future<RelayServer> deploy(Vertx vertx, RelayConfig config, OpenAPIContract contract, Buffer document,
                                             Accounts accounts, SandboxServer sandbox) {
     Pool pool = Database.pool(vertx, config);
+    PrometheusMeterRegistry registry = Metrics.registry(vertx);
+    RelayMetrics metrics = new RelayMetrics(registry);
+    accounts.all().forEach(account -> {
+      metrics.account(account.channel().wireName(), account.name());
+      account.account().webhooks().ifPresent(w -> metrics.webhookAdapter(account.account().settings().adapter(),
+        java.util.Arrays.stream(dev.relay.adapters.spi.WebhookEvent.Type.values())
+          .map(t -> t.name().toLowerCase(java.util.Locale.ROOT)).toList()));
+    });
     Redis redis = Redis.createClient(vertx, new RedisOptions()
       .setConnectionString(config.string(Setting.REDIS_URI))
       .setMaxPoolSize(4)
@@ -146,7 +157,7 @@ public final class RelayServer {
     boolean dispatching = config.bool(Setting.DISPATCH_ENABLED);
     Handoff handoff = new Handoff(dispatchOptions.maxPending(), dispatchOptions.leaseSeconds());
     IntakeService intake = new IntakeService(new BatchValidator(IntakeLimits.from(config)), batches, depth,
-      dispatching && config.bool(Setting.DISPATCH_HANDOFF) ? handoff : null);
+      dispatching && config.bool(Setting.DISPATCH_HANDOFF) ? handoff : null, metrics);
     ApiVerticle.Deps deps = new ApiVerticle.Deps(
       new HttpServerOptions()
         .setHost(config.string(Setting.HTTP_HOST))
@@ -156,7 +167,8 @@ public final class RelayServer {
       accounts, new WebhookStore(pool), config.string(Setting.HTTP_PUBLIC_BASE_URL),
       config.integer(Setting.INTAKE_MAX_BODY_BYTES),
       config.integer(Setting.INTAKE_RETRY_AFTER_SECONDS),
-      config.integer(Setting.HEALTH_TIMEOUT_MS));
+      config.integer(Setting.HEALTH_TIMEOUT_MS),
+      metrics, config.bool(Setting.METRICS_ENABLED) ? registry : null);
 
     RelayServer server = new RelayServer(vertx, pool, redis, accounts, sandbox);
 
@@ -167,13 +179,18 @@ public final class RelayServer {
       batches.queueDepth()
         .onSuccess(depth::recounted)
         .onFailure(err -> LOG.debug("queue depth not recounted: {}", err.toString()))));
+    server.timers.add(vertx.setPeriodic(1, config.integer(Setting.METRICS_QUEUE_REFRESH_MS), id ->
+      batches.queueStats()
+        .onSuccess(q -> metrics.queue(q.queued(), q.retry(), q.sending(), q.lagSeconds()))
+        .onFailure(err -> LOG.debug("queue not counted for the metrics: {}", err.toString()))));
     int retention = config.integer(Setting.INTAKE_IDEMPOTENCY_RETENTION_HOURS);
     server.timers.add(vertx.setPeriodic(IDEMPOTENCY_EXPIRY_PERIOD_MS, id -> batches.expireIdempotencyKeys(retention)
       .onSuccess(n -> LOG.debug("forgot {} idempotency keys", n))
       .onFailure(err -> LOG.warn("idempotency keys not expired: {}", err.toString()))));
 
     Future<Void> dispatch = dispatching
-      ? vertx.deployVerticle(new Dispatcher(new DispatchStore(pool, instanceName()), accounts, dispatchOptions, handoff))
+      ? vertx.deployVerticle(new Dispatcher(new DispatchStore(pool, instanceName()), accounts, dispatchOptions, handoff,
+        metrics))
         .onSuccess(id -> server.dispatchDeployment = id)
         .mapEmpty()
       : Future.succeededFuture();

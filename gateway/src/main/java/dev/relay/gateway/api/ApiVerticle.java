@@ -2,11 +2,13 @@ package dev.relay.gateway.api;
 
 import dev.relay.gateway.dispatch.Accounts;
 import dev.relay.gateway.intake.IntakeService;
+import dev.relay.gateway.metrics.RelayMetrics;
 import dev.relay.gateway.store.BatchStore;
 import dev.relay.gateway.store.CampaignStore;
 import dev.relay.gateway.store.MessageStore;
 import dev.relay.gateway.store.TenantStore;
 import dev.relay.gateway.store.WebhookStore;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -18,6 +20,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.openapi.router.RequestExtractor;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
+import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.redis.client.Redis;
 import io.vertx.sqlclient.Pool;
@@ -34,7 +37,8 @@ public final class ApiVerticle extends VerticleBase {
   public record Deps(HttpServerOptions serverOptions, OpenAPIContract contract, Buffer contractDocument, Pool pool,
                      Redis redis, TenantStore tenants, BatchStore batches, CampaignStore campaigns,
                      MessageStore messages, IntakeService intake, Accounts accounts, WebhookStore webhooks,
-                     String publicBaseUrl, int maxBodyBytes, int retryAfterSeconds, long healthTimeoutMs) {
+                     String publicBaseUrl, int maxBodyBytes, int retryAfterSeconds, long healthTimeoutMs,
+                     RelayMetrics metrics, PrometheusMeterRegistry scrape) {
   }
 
   private static final int WEBHOOK_BODY_LIMIT = 1024 * 1024;
@@ -55,14 +59,18 @@ public final class ApiVerticle extends VerticleBase {
     router.get("/openapi.json").handler(ctx -> ctx.response()
       .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
       .end(deps.contractDocument()));
+    if (deps.scrape() != null) {
+      // Prometheus text format 0.0.4; unauthenticated, like /health: not for the public network.
+      router.get("/metrics").handler(PrometheusScrapingHandler.create(deps.scrape()));
+    }
 
     // Provider webhooks carry their provider's signature instead of an API key.
-    WebhookRoutes webhooks = new WebhookRoutes(deps.accounts(), deps.webhooks(), deps.publicBaseUrl());
+    WebhookRoutes webhooks = new WebhookRoutes(deps.accounts(), deps.webhooks(), deps.publicBaseUrl(), deps.metrics());
     router.post("/v1/webhooks/:adapter/:account")
       .handler(BodyHandler.create(false).setBodyLimit(WEBHOOK_BODY_LIMIT))
       .handler(webhooks::receive);
 
-    router.post("/v1/batches").handler(ApiVerticle::requireJson);
+    router.post("/v1/batches").handler(this::timeIntake).handler(ApiVerticle::requireJson);
     router.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(deps.maxBodyBytes()));
     router.route("/v1/*").handler(new ApiKeyAuth(deps.tenants()));
 
@@ -85,6 +93,12 @@ public final class ApiVerticle extends VerticleBase {
       .requestHandler(router)
       .listen()
       .onSuccess(s -> server = s);
+  }
+
+  private void timeIntake(RoutingContext ctx) {
+    long started = System.nanoTime();
+    ctx.addEndHandler(v -> deps.metrics().intakeDuration(System.nanoTime() - started));
+    ctx.next();
   }
 
   private static void requireJson(RoutingContext ctx) {

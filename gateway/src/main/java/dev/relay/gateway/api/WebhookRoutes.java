@@ -5,6 +5,7 @@ import dev.relay.adapters.spi.WebhookRejectedException;
 import dev.relay.adapters.spi.WebhookRequest;
 import dev.relay.adapters.spi.WebhookVerifier;
 import dev.relay.gateway.dispatch.Accounts;
+import dev.relay.gateway.metrics.RelayMetrics;
 import dev.relay.gateway.store.WebhookStore;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;
@@ -27,9 +28,11 @@ final class WebhookRoutes {
   private final Accounts accounts;
   private final WebhookStore store;
   private final String publicBaseUrl;
+  private final RelayMetrics metrics;
 
-  WebhookRoutes(Accounts accounts, WebhookStore store, String publicBaseUrl) {
+  WebhookRoutes(Accounts accounts, WebhookStore store, String publicBaseUrl, RelayMetrics metrics) {
     this.accounts = accounts;
+    this.metrics = metrics;
     this.store = store;
     this.publicBaseUrl = publicBaseUrl.endsWith("/") ? publicBaseUrl.substring(0, publicBaseUrl.length() - 1)
       : publicBaseUrl;
@@ -56,6 +59,7 @@ final class WebhookRoutes {
       events = verifier.get().verify(request);
     } catch (WebhookRejectedException e) {
       LOG.warn("webhook for account {} rejected: {}", accountName, e.getMessage());
+      metrics.webhook(adapter, RelayMetrics.WEBHOOK_REJECTED, false);
       ctx.fail(ApiProblem.of(401, "webhook-rejected", "Webhook not verified", e.getMessage()));
       return;
     } catch (IllegalArgumentException e) {
@@ -65,6 +69,7 @@ final class WebhookRoutes {
     JsonObject headers = new JsonObject();
     request.headers().forEach(h -> headers.put(h.getKey().toLowerCase(java.util.Locale.ROOT), h.getValue()));
     store.store(adapter, accountName, url, headers, request.body(), events)
+      .onSuccess(fresh -> events.forEach(e -> metrics.webhook(adapter, e.type().name(), true)))
       .onSuccess(fresh -> ctx.response()
         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
         .end(new JsonObject().put("events", events.size()).put("new", fresh)

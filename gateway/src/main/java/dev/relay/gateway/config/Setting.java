@@ -82,6 +82,11 @@ public enum Setting {
   SANDBOX_PORT("sandbox.port", Type.INT, "8081",
       "Port of the in-process sandbox provider that serves when no accounts are configured (0: any free port)."),
 
+  METRICS_ENABLED("metrics.enabled", Type.BOOL, "true",
+      "Serve Prometheus metrics at GET /metrics on the HTTP listener (unauthenticated: keep it off the public network)."),
+  METRICS_QUEUE_REFRESH_MS("metrics.queue-refresh-ms", Type.INT, "5000",
+      "How often each process counts the queue by state and its lag in PostgreSQL for the metrics."),
+
   HEALTH_TIMEOUT_MS("health.timeout-ms", Type.INT, "2000", "How long each readiness check may take.");
 
   /** How a setting's text is read. */

@@ -4,6 +4,7 @@ import dev.relay.adapters.spi.Channel;
 import dev.relay.adapters.spi.SendResult;
 import dev.relay.gateway.config.RelayConfig;
 import dev.relay.gateway.config.Setting;
+import dev.relay.gateway.metrics.RelayMetrics;
 import dev.relay.gateway.store.DispatchStore;
 import io.vertx.circuitbreaker.CircuitBreaker;
 import io.vertx.circuitbreaker.CircuitBreakerOptions;
@@ -59,6 +60,7 @@ public final class Dispatcher extends VerticleBase {
   private final DispatchStore store;
   private final Accounts accounts;
   private final Options options;
+  private final RelayMetrics metrics;
   private final Backoff backoff;
   private final Map<String, Lane> lanes = new HashMap<>();
   private final Handoff handoff;
@@ -76,8 +78,9 @@ public final class Dispatcher extends VerticleBase {
    * @param handoff where intake hands this dispatcher the messages it stored leased to it, and the
    *                bound on messages held that claims and handoffs share
    */
-  public Dispatcher(DispatchStore store, Accounts accounts, Options options, Handoff handoff) {
+  public Dispatcher(DispatchStore store, Accounts accounts, Options options, Handoff handoff, RelayMetrics metrics) {
     this.store = store;
+    this.metrics = metrics;
     this.accounts = accounts;
     this.options = options;
     this.handoff = handoff;
@@ -96,8 +99,9 @@ public final class Dispatcher extends VerticleBase {
         .setNotificationAddress(null))
         .openHandler(v -> LOG.warn("circuit of account {} opened", account.name()))
         .closeHandler(v -> LOG.info("circuit of account {} closed", account.name()));
+      metrics.circuit(account.name(), breaker::state);
       long leaseMarginMs = Math.min(options.sendTimeoutMs(), options.leaseSeconds() * 500L);
-      lanes.put(account.name(), new Lane(context, account, breaker, options.sendBatch(), leaseMarginMs,
+      lanes.put(account.name(), new Lane(context, account, breaker, options.sendBatch(), leaseMarginMs, metrics,
         (job, result) -> onContext(() -> handle(job, result)),
         job -> complete(job.message(), Outcome.deferred(job.message(), job.channelIndex(), 0,
           "its lease ran out while account " + job.account() + " had no room"))));
@@ -287,6 +291,7 @@ public final class Dispatcher extends VerticleBase {
       }
     }
     if (lastFailure == null) {
+      metrics.deferred("circuit_open");
       complete(m, Outcome.deferred(m, index, options.breakerResetMs(),
         "every " + channel.wireName() + " account's circuit is open"));
     } else {
@@ -331,6 +336,8 @@ public final class Dispatcher extends VerticleBase {
   private void complete(Claimed m, Outcome outcome) {
     handoff.done(1);
     writer.add(outcome);
+    metrics.message(outcome.channel() != null ? outcome.channel() : m.channels().get(outcome.channelIndex()).wireName(),
+      outcome.account(), outcome.event());
     boolean terminal = "sent".equals(outcome.state()) || "failed".equals(outcome.state());
     if (terminal && pauseGuard.record(m.campaignId(), "failed".equals(outcome.state()))) {
       String reason = "paused by Relay: over " + options.pauseFailurePercent() + "% of the last "

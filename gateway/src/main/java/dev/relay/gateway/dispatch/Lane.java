@@ -2,6 +2,7 @@ package dev.relay.gateway.dispatch;
 
 import dev.relay.adapters.spi.OutboundMessage;
 import dev.relay.adapters.spi.SendResult;
+import dev.relay.gateway.metrics.RelayMetrics;
 import io.vertx.circuitbreaker.CircuitBreaker;
 import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.core.Context;
@@ -34,12 +35,14 @@ final class Lane {
   private final Consumer<Job> onLeaseRunningOut;
   private final ArrayDeque<Job> queue = new ArrayDeque<>();
   private final Context context;
+  private final RelayMetrics metrics;
   private int inFlight;
   private boolean drainScheduled;
 
   Lane(Context context, Accounts.Entry account, CircuitBreaker breaker, int sendBatch, long leaseMarginMs,
-       BiConsumer<Job, SendResult> onResult, Consumer<Job> onLeaseRunningOut) {
+       RelayMetrics metrics, BiConsumer<Job, SendResult> onResult, Consumer<Job> onLeaseRunningOut) {
     this.context = context;
+    this.metrics = metrics;
     this.account = account;
     this.breaker = breaker;
     this.sendBatch = sendBatch;
@@ -126,6 +129,7 @@ final class Lane {
       messages.add(new OutboundMessage(m.id(), "relay-" + m.id(), m.attempt(), m.tenant(), m.campaign(),
         m.recipientId(), m.addresses().getString(channel), m.locale(), m.variables()));
     }
+    long started = System.nanoTime();
     Future<List<SendResult>> call = breaker.execute(() -> account.account().send(messages)
       .compose(results -> {
         if (results.size() != messages.size()) {
@@ -138,6 +142,7 @@ final class Lane {
           : Future.succeededFuture(results);
       }));
     call.onComplete(ar -> {
+      metrics.sendDuration(account.channel().wireName(), name(), System.nanoTime() - started);
       inFlight -= jobs.size();
       List<SendResult> results;
       if (ar.succeeded()) {

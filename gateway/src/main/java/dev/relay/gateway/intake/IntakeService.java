@@ -2,6 +2,7 @@ package dev.relay.gateway.intake;
 
 import dev.relay.adapters.spi.Channel;
 import dev.relay.gateway.dispatch.Handoff;
+import dev.relay.gateway.metrics.RelayMetrics;
 import dev.relay.gateway.store.BatchStore;
 import dev.relay.gateway.store.NewBatch;
 import dev.relay.gateway.store.Tenant;
@@ -30,13 +31,16 @@ public final class IntakeService {
   private final BatchStore store;
   private final QueueDepth queueDepth;
   private final Handoff handoff;
+  private final RelayMetrics metrics;
 
   /**
    * @param handoff this process's dispatcher, to store due batches leased to it and hand them over
    *                after the commit; null to store every batch queued for any instance to claim
    */
-  public IntakeService(BatchValidator validator, BatchStore store, QueueDepth queueDepth, Handoff handoff) {
+  public IntakeService(BatchValidator validator, BatchStore store, QueueDepth queueDepth, Handoff handoff,
+                       RelayMetrics metrics) {
     this.validator = validator;
+    this.metrics = metrics;
     this.store = store;
     this.queueDepth = queueDepth;
     this.handoff = handoff;
@@ -71,6 +75,7 @@ public final class IntakeService {
     JsonArray rejected = new JsonArray();
     batch.rejected().forEach(r -> rejected.add(r.toJson()));
     if (batch.accepted().isEmpty()) {
+      metrics.intake("rejected", batch.rejected().size());
       throw new InvalidBatchException("no-valid-recipients",
         "None of the batch's " + batch.rejected().size() + " recipients is valid; nothing was stored.",
         new JsonObject().put("rejected", rejected));
@@ -107,6 +112,8 @@ public final class IntakeService {
       switch (outcome.kind()) {
         case STORED:
           queueDepth.added(count);
+          metrics.intake("accepted", count);
+          metrics.intake("rejected", batch.rejected().size());
           return new Answer(outcome.status(), outcome.body(), batchId, false);
         case REPLAYED:
           return new Answer(outcome.status(), outcome.body(), UUID.fromString(

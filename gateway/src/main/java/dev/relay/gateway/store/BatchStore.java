@@ -200,6 +200,20 @@ public final class BatchStore {
       .map(rows -> rows.iterator().next().getLong("depth"));
   }
 
+  /** The queue by state, and the age in seconds of its oldest due message of an active campaign. */
+  public record QueueStats(long queued, long retry, long sending, double lagSeconds) {
+  }
+
+  /** Counts the queue for the metrics. */
+  public Future<QueueStats> queueStats() {
+    return pool.query(Queries.sql("queue-metrics")).execute()
+      .map(rows -> {
+        Row row = rows.iterator().next();
+        return new QueueStats(row.getLong("queued"), row.getLong("retry"), row.getLong("sending"),
+          row.getDouble("lag_seconds"));
+      });
+  }
+
   /** Forgets idempotency records older than the retention; returns how many. */
   public Future<Integer> expireIdempotencyKeys(int retentionHours) {
     return pool.preparedQuery(Queries.sql("idempotency-expire"))

@@ -5,6 +5,7 @@ import dev.relay.gateway.RelayServer;
 import dev.relay.gateway.api.ApiKeys;
 import dev.relay.gateway.config.RelayConfig;
 import dev.relay.gateway.config.Setting;
+import dev.relay.gateway.metrics.Metrics;
 import dev.relay.gateway.store.Database;
 import dev.relay.gateway.store.TenantStore;
 import io.vertx.core.Future;
@@ -81,7 +82,7 @@ public final class TestGateway implements AutoCloseable {
     settings.put(Setting.DISPATCH_IDLE_POLL_MS, "50");
     settings.putAll(overrides);
     RelayConfig config = RelayConfig.of(settings, file);
-    Vertx vertx = Vertx.vertx();
+    Vertx vertx = Metrics.vertx();
     RelayServer server = await(RelayServer.start(vertx, config));
     return new TestGateway(vertx, database, server, config, ownsDatabase);
   }
