@@ -4,6 +4,8 @@ import dev.relay.adapters.spi.Channel;
 import dev.relay.adapters.testkit.SandboxServer;
 import dev.relay.gateway.api.ApiProblem;
 import dev.relay.gateway.api.ApiVerticle;
+import dev.relay.gateway.api.AuthFailureLimiter;
+import dev.relay.gateway.config.ConfigException;
 import dev.relay.gateway.config.RelayConfig;
 import dev.relay.gateway.config.Setting;
 import dev.relay.gateway.dispatch.Accounts;
@@ -28,6 +30,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.OpenSSLEngineOptions;
+import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -159,16 +163,15 @@ public final class RelayServer {
     IntakeService intake = new IntakeService(new BatchValidator(IntakeLimits.from(config)), batches, depth,
       dispatching && config.bool(Setting.DISPATCH_HANDOFF) ? handoff : null, metrics);
     ApiVerticle.Deps deps = new ApiVerticle.Deps(
-      new HttpServerOptions()
-        .setHost(config.string(Setting.HTTP_HOST))
-        .setPort(config.integer(Setting.HTTP_PORT))
-        .setCompressionSupported(true),
+      serverOptions(config),
       contract, document, pool, redis, tenants, batches, new CampaignStore(pool), new MessageStore(pool), intake,
       accounts, new WebhookStore(pool), config.string(Setting.HTTP_PUBLIC_BASE_URL),
       config.integer(Setting.INTAKE_MAX_BODY_BYTES),
       config.integer(Setting.INTAKE_RETRY_AFTER_SECONDS),
       config.integer(Setting.HEALTH_TIMEOUT_MS),
-      metrics, config.bool(Setting.METRICS_ENABLED) ? registry : null);
+      metrics, config.bool(Setting.METRICS_ENABLED) ? registry : null,
+      new AuthFailureLimiter(config.integer(Setting.API_AUTH_FAILURE_LIMIT),
+        config.integer(Setting.API_AUTH_FAILURE_WINDOW_SECONDS)));
 
     RelayServer server = new RelayServer(vertx, pool, redis, accounts, sandbox);
 
@@ -208,6 +211,39 @@ public final class RelayServer {
         return server;
       })
       .recover(err -> server.stop().transform(v -> Future.failedFuture(err)));
+  }
+
+  /**
+   * The listener's options: plain HTTP, or HTTPS through OpenSSL (netty-tcnative) with HTTP/2 offered
+   * by ALPN when a certificate and key are configured.
+   */
+  static HttpServerOptions serverOptions(RelayConfig config) {
+    HttpServerOptions options = new HttpServerOptions()
+      .setHost(config.string(Setting.HTTP_HOST))
+      .setPort(config.integer(Setting.HTTP_PORT))
+      .setCompressionSupported(true);
+    String cert = config.string(Setting.HTTP_TLS_CERT);
+    String key = config.string(Setting.HTTP_TLS_KEY);
+    if (cert.isEmpty() && key.isEmpty()) {
+      return options;
+    }
+    if (cert.isEmpty() || key.isEmpty()) {
+      throw new ConfigException("TLS needs both " + Setting.HTTP_TLS_CERT.key() + " and " + Setting.HTTP_TLS_KEY.key()
+        + "; only " + (cert.isEmpty() ? Setting.HTTP_TLS_KEY.key() : Setting.HTTP_TLS_CERT.key()) + " is set");
+    }
+    for (Setting setting : new Setting[] {Setting.HTTP_TLS_CERT, Setting.HTTP_TLS_KEY}) {
+      if (!java.nio.file.Files.isReadable(java.nio.file.Path.of(config.string(setting)))) {
+        throw new ConfigException(setting.key() + ": cannot read " + config.string(setting));
+      }
+    }
+    if (!OpenSSLEngineOptions.isAvailable()) {
+      throw new ConfigException("TLS is configured but OpenSSL (netty-tcnative) is not available on this platform");
+    }
+    return options
+      .setSsl(true)
+      .setUseAlpn(true)
+      .setSslEngineOptions(new OpenSSLEngineOptions())
+      .setKeyCertOptions(new PemKeyCertOptions().setCertPath(cert).setKeyPath(key));
   }
 
   /** The HTTP port actually bound. */

@@ -19,9 +19,11 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
   private static final String BEARER = "Bearer ";
 
   private final TenantStore tenants;
+  private final AuthFailureLimiter failures;
 
-  public ApiKeyAuth(TenantStore tenants) {
+  public ApiKeyAuth(TenantStore tenants, AuthFailureLimiter failures) {
     this.tenants = tenants;
+    this.failures = failures;
   }
 
   /** The authenticated tenant of a request that passed this handler. */
@@ -31,11 +33,19 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
+    String address = ctx.request().remoteAddress() == null ? "unknown" : ctx.request().remoteAddress().hostAddress();
+    if (failures.refuses(address)) {
+      ctx.fail(ApiProblem.of(429, "too-many-auth-failures", "Too many failed authentications",
+          "This address presented too many invalid API keys; it may try again after the Retry-After.")
+        .header("Retry-After", Long.toString(failures.windowSeconds())));
+      return;
+    }
     String header = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
     Optional<ApiKeys.Presented> key = header != null && header.regionMatches(true, 0, BEARER, 0, BEARER.length())
       ? ApiKeys.parse(header.substring(BEARER.length()).trim())
       : Optional.empty();
     if (key.isEmpty()) {
+      failures.failed(address);
       ctx.fail(unauthorized());
       return;
     }
@@ -47,6 +57,7 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
         ctx.put(TENANT, found.result().get().tenant());
         ctx.next();
       } else {
+        failures.failed(address);
         ctx.fail(unauthorized());
       }
     });

@@ -38,7 +38,7 @@ public final class ApiVerticle extends VerticleBase {
                      Redis redis, TenantStore tenants, BatchStore batches, CampaignStore campaigns,
                      MessageStore messages, IntakeService intake, Accounts accounts, WebhookStore webhooks,
                      String publicBaseUrl, int maxBodyBytes, int retryAfterSeconds, long healthTimeoutMs,
-                     RelayMetrics metrics, PrometheusMeterRegistry scrape) {
+                     RelayMetrics metrics, PrometheusMeterRegistry scrape, AuthFailureLimiter authFailures) {
   }
 
   private static final int WEBHOOK_BODY_LIMIT = 1024 * 1024;
@@ -72,7 +72,7 @@ public final class ApiVerticle extends VerticleBase {
 
     router.post("/v1/batches").handler(this::timeIntake).handler(ApiVerticle::requireJson);
     router.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(deps.maxBodyBytes()));
-    router.route("/v1/*").handler(new ApiKeyAuth(deps.tenants()));
+    router.route("/v1/*").handler(new ApiKeyAuth(deps.tenants(), deps.authFailures()));
 
     RouterBuilder api = RouterBuilder.create(vertx, deps.contract(), RequestExtractor.withBodyHandler());
     // Every /v1 route is authenticated above by ApiKeyAuth, before its body is validated.

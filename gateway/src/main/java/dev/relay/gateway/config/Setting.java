@@ -17,6 +17,16 @@ public enum Setting {
       "The URL providers reach this gateway at (behind a proxy), for webhook signatures over the URL; "
         + "empty: the request's own URL."),
 
+  HTTP_TLS_CERT("http.tls-cert", Type.STRING, "",
+      "PEM file of the listener's certificate chain; with http.tls-key, the listener speaks HTTPS (and HTTP/2 by ALPN) "
+        + "through OpenSSL (netty-tcnative). Empty: plain HTTP."),
+  HTTP_TLS_KEY("http.tls-key", Type.STRING, "", "PEM file of the listener's private key (PKCS#8 or PKCS#1)."),
+  API_AUTH_FAILURE_LIMIT("api.auth-failure-limit", Type.INT, "20",
+      "Failed API-key checks a client address may make per api.auth-failure-window-seconds before it is answered "
+        + "429 without a check; 0 turns the limit off."),
+  API_AUTH_FAILURE_WINDOW_SECONDS("api.auth-failure-window-seconds", Type.INT, "60",
+      "The window of api.auth-failure-limit, and the Retry-After of its 429."),
+
   DB_HOST("db.host", Type.STRING, "localhost", "PostgreSQL host."),
   DB_PORT("db.port", Type.INT, "5432", "PostgreSQL port."),
   DB_NAME("db.name", Type.STRING, "relay", "PostgreSQL database; created at start-up when missing and the role may."),
