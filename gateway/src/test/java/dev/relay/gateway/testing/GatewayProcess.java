@@ -126,6 +126,11 @@ public final class GatewayProcess implements AutoCloseable {
     process.destroyForcibly().waitFor();
   }
 
+  /** The port the process listens on. */
+  public int port() {
+    return port;
+  }
+
   public long pid() {
     return process.pid();
   }
