@@ -18,7 +18,13 @@ import dev.relay.gateway.store.CampaignStore;
 import dev.relay.gateway.store.DispatchStore;
 import dev.relay.gateway.store.MessageStore;
 import dev.relay.gateway.store.Database;
+import dev.relay.gateway.store.TemplateStore;
 import dev.relay.gateway.store.TenantStore;
+import dev.relay.gateway.render.ShippedTemplates;
+import dev.relay.gateway.render.TemplateCache;
+import dev.relay.gateway.render.TemplateDefinition;
+import dev.relay.gateway.render.Tracking;
+import dev.relay.gateway.track.TrackingTokens;
 import dev.relay.gateway.store.WebhookStore;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -140,15 +146,19 @@ public final class RelayServer {
       .setMaxWaitingHandlers(1024));
     TenantStore tenants = new TenantStore(pool);
     BatchStore batches = new BatchStore(pool);
+    TemplateStore templateStore = new TemplateStore(pool);
+    TemplateCache templates = new TemplateCache(id -> templateStore.definition(id).map(TemplateDefinition::parse),
+      tracking(config), config.integer(Setting.TEMPLATES_CACHE_VERSIONS));
     QueueDepth depth = new QueueDepth(config.integer(Setting.INTAKE_MAX_QUEUE_DEPTH));
-    IntakeService intake = new IntakeService(new BatchValidator(IntakeLimits.from(config)), batches, depth);
+    IntakeService intake = new IntakeService(new BatchValidator(IntakeLimits.from(config)), batches, depth,
+      templateStore);
     ApiVerticle.Deps deps = new ApiVerticle.Deps(
       new HttpServerOptions()
         .setHost(config.string(Setting.HTTP_HOST))
         .setPort(config.integer(Setting.HTTP_PORT))
         .setCompressionSupported(true),
       contract, document, pool, redis, tenants, batches, new CampaignStore(pool), new MessageStore(pool), intake,
-      accounts, new WebhookStore(pool), config.string(Setting.HTTP_PUBLIC_BASE_URL),
+      accounts, new WebhookStore(pool), templateStore, templates, config.string(Setting.HTTP_PUBLIC_BASE_URL),
       config.integer(Setting.INTAKE_MAX_BODY_BYTES),
       config.integer(Setting.INTAKE_RETRY_AFTER_SECONDS),
       config.integer(Setting.HEALTH_TIMEOUT_MS));
@@ -167,11 +177,13 @@ public final class RelayServer {
       .onSuccess(n -> LOG.debug("forgot {} idempotency keys", n))
       .onFailure(err -> LOG.warn("idempotency keys not expired: {}", err.toString()))));
 
-    Future<Void> dispatch = config.bool(Setting.DISPATCH_ENABLED)
-      ? vertx.deployVerticle(new Dispatcher(new DispatchStore(pool, instanceName()), accounts, Dispatcher.Options.from(config)))
+    Future<Void> shipped = shipTemplates(vertx, templateStore);
+    Future<Void> dispatch = shipped.compose(v -> config.bool(Setting.DISPATCH_ENABLED)
+      ? vertx.deployVerticle(new Dispatcher(new DispatchStore(pool, instanceName()), templates, accounts,
+          Dispatcher.Options.from(config)))
         .onSuccess(id -> server.dispatchDeployment = id)
         .mapEmpty()
-      : Future.succeededFuture();
+      : Future.succeededFuture());
     return dispatch
       .compose(v -> vertx.deployVerticle(() -> {
         ApiVerticle api = new ApiVerticle(deps);
@@ -186,6 +198,35 @@ public final class RelayServer {
         return server;
       })
       .recover(err -> server.stop().transform(v -> Future.failedFuture(err)));
+  }
+
+  /**
+   * Stores the templates Relay ships (the top-level templates/ folder, in the jar) as new versions where
+   * they changed: every tenant's starting points. Idempotent, and safe when several instances start at once.
+   */
+  private static Future<Void> shipTemplates(Vertx vertx, TemplateStore store) {
+    return vertx.executeBlocking(() -> ShippedTemplates.load(RelayServer.class.getClassLoader()))
+      .compose(list -> {
+        Future<Void> chain = Future.succeededFuture();
+        for (ShippedTemplates.Shipped template : list) {
+          chain = chain.compose(v -> store.ship(template.name(), template.definition())
+            .map(version -> {
+              version.ifPresent(n -> LOG.info("shipped template '{}' stored as version {}", template.name(), n));
+              return null;
+            }));
+        }
+        return chain;
+      });
+  }
+
+  /** Tracking links: signed with tracking.keys, starting with http.public-base-url. */
+  private static Tracking tracking(RelayConfig config) {
+    String base = config.string(Setting.HTTP_PUBLIC_BASE_URL);
+    if (base.isBlank()) {
+      base = "http://localhost:" + config.integer(Setting.HTTP_PORT);
+      LOG.warn("http.public-base-url is not set: tracking links start with {}, which recipients cannot reach", base);
+    }
+    return new Tracking(base, TrackingTokens.fromSetting(config.string(Setting.TRACKING_KEYS)));
   }
 
   /** The HTTP port actually bound. */

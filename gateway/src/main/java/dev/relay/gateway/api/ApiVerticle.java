@@ -5,6 +5,8 @@ import dev.relay.gateway.intake.IntakeService;
 import dev.relay.gateway.store.BatchStore;
 import dev.relay.gateway.store.CampaignStore;
 import dev.relay.gateway.store.MessageStore;
+import dev.relay.gateway.render.TemplateCache;
+import dev.relay.gateway.store.TemplateStore;
 import dev.relay.gateway.store.TenantStore;
 import dev.relay.gateway.store.WebhookStore;
 import io.vertx.core.Future;
@@ -34,7 +36,7 @@ public final class ApiVerticle extends VerticleBase {
   public record Deps(HttpServerOptions serverOptions, OpenAPIContract contract, Buffer contractDocument, Pool pool,
                      Redis redis, TenantStore tenants, BatchStore batches, CampaignStore campaigns,
                      MessageStore messages, IntakeService intake, Accounts accounts, WebhookStore webhooks,
-                     String publicBaseUrl, int maxBodyBytes, int retryAfterSeconds, long healthTimeoutMs) {
+                     TemplateStore templateStore, TemplateCache templates, String publicBaseUrl, int maxBodyBytes, int retryAfterSeconds, long healthTimeoutMs) {
   }
 
   private static final int WEBHOOK_BODY_LIMIT = 1024 * 1024;
@@ -63,6 +65,9 @@ public final class ApiVerticle extends VerticleBase {
       .handler(webhooks::receive);
 
     router.post("/v1/batches").handler(ApiVerticle::requireJson);
+    router.put("/v1/templates/:name").handler(ApiVerticle::requireJson);
+    router.post("/v1/templates/:name/preview").handler(ApiVerticle::requireJson);
+    router.post("/v1/templates/:name/test").handler(ApiVerticle::requireJson);
     router.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(deps.maxBodyBytes()));
     router.route("/v1/*").handler(new ApiKeyAuth(deps.tenants()));
 
@@ -76,6 +81,12 @@ public final class ApiVerticle extends VerticleBase {
     api.getRoute("pauseCampaign").addHandler(campaigns::pause);
     api.getRoute("resumeCampaign").addHandler(campaigns::resume);
     api.getRoute("getMessage").addHandler(campaigns::message);
+    TemplateRoutes templates = new TemplateRoutes(deps.templateStore(), deps.templates(), deps.intake(),
+      deps.messages());
+    api.getRoute("putTemplate").addHandler(templates::put);
+    api.getRoute("listTemplateVersions").addHandler(templates::list);
+    api.getRoute("previewTemplate").addHandler(templates::preview);
+    api.getRoute("testTemplate").addHandler(templates::test);
     router.route("/*").subRouter(api.createRouter());
 
     router.route().last().handler(ctx -> ctx.fail(404));

@@ -3,6 +3,7 @@ package dev.relay.gateway.intake;
 import dev.relay.adapters.spi.Channel;
 import dev.relay.gateway.store.BatchStore;
 import dev.relay.gateway.store.NewBatch;
+import dev.relay.gateway.store.TemplateStore;
 import dev.relay.gateway.store.Tenant;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -22,11 +23,13 @@ public final class IntakeService {
   private final BatchValidator validator;
   private final BatchStore store;
   private final QueueDepth queueDepth;
+  private final TemplateStore templates;
 
-  public IntakeService(BatchValidator validator, BatchStore store, QueueDepth queueDepth) {
+  public IntakeService(BatchValidator validator, BatchStore store, QueueDepth queueDepth, TemplateStore templates) {
     this.validator = validator;
     this.store = store;
     this.queueDepth = queueDepth;
+    this.templates = templates;
   }
 
   /** The answer to a batch request. */
@@ -73,22 +76,39 @@ public final class IntakeService {
       .put("accepted", count)
       .put("rejected", rejected)
       .encode();
-    NewBatch row = new NewBatch(tenant.id(), idempotencyKey, sha256(rawBody), batchId, batch.campaign(),
-      batch.templateName(), batch.templateVersion(),
-      batch.channels().stream().map(Channel::wireName).toArray(String[]::new), batch.priority(), batch.sendAt(),
-      batch.ttlSeconds(), batch.accepted(), batch.rejected().size(), 202, answer);
-    return store.persist(row).map(outcome -> {
-      switch (outcome.kind()) {
-        case STORED:
-          queueDepth.added(count);
-          return new Answer(outcome.status(), outcome.body(), batchId, false);
-        case REPLAYED:
-          return new Answer(outcome.status(), outcome.body(), UUID.fromString(
-            new JsonObject(outcome.body()).getString("batch_id")), true);
-        default:
-          throw new KeyReusedException(idempotencyKey);
-      }
-    });
+    byte[] hash = sha256(rawBody);
+    return templates.resolve(tenant.id(), batch.templateName(), batch.templateVersion())
+      .compose(template -> {
+        if (template.isEmpty()) {
+          return Future.failedFuture(unknownTemplate(batch.templateName(), batch.templateVersion()));
+        }
+        return store.persist(new NewBatch(tenant.id(), idempotencyKey, hash, batchId, batch.campaign(),
+          batch.templateName(), template.get().version(),
+          batch.channels().stream().map(Channel::wireName).toArray(String[]::new), batch.priority(), batch.sendAt(),
+          batch.ttlSeconds(), batch.accepted(), batch.rejected().size(), 202, answer, template.get().id()));
+      })
+      .map(outcome -> {
+        switch (outcome.kind()) {
+          case STORED:
+            queueDepth.added(count);
+            return new Answer(outcome.status(), outcome.body(), batchId, false);
+          case REPLAYED:
+            return new Answer(outcome.status(), outcome.body(), UUID.fromString(
+              new JsonObject(outcome.body()).getString("batch_id")), true);
+          default:
+            throw new KeyReusedException(idempotencyKey);
+        }
+      });
+  }
+
+  private static InvalidBatchException unknownTemplate(String name, Integer version) {
+    JsonObject members = new JsonObject().put("template", name);
+    if (version != null) {
+      members.put("template_version", version);
+    }
+    return new InvalidBatchException("unknown-template", version == null
+      ? "There is no template '" + name + "'; nothing was stored."
+      : "Template '" + name + "' has no version " + version + "; nothing was stored.", members);
   }
 
   private static byte[] sha256(Buffer body) {
