@@ -15,6 +15,49 @@ import java.util.Map;
  */
 public final class CompiledTemplate {
 
+  /** An unsynchronized writer into one StringBuilder, reused for every part of a message. */
+  private static final class TextWriter extends java.io.Writer {
+    private final StringBuilder text = new StringBuilder(2048);
+
+    void reset() {
+      text.setLength(0);
+    }
+
+    @Override
+    public void write(char[] chars, int offset, int length) {
+      text.append(chars, offset, length);
+    }
+
+    @Override
+    public void write(String string) {
+      text.append(string);
+    }
+
+    @Override
+    public void write(String string, int offset, int length) {
+      text.append(string, offset, offset + length);
+    }
+
+    @Override
+    public java.io.Writer append(CharSequence chars) {
+      text.append(chars);
+      return this;
+    }
+
+    @Override
+    public void flush() {
+    }
+
+    @Override
+    public void close() {
+    }
+
+    @Override
+    public String toString() {
+      return text.toString();
+    }
+  }
+
   /** One compiled part: a field of the content ({@code subject}, {@code html}, a push data key...). */
   record Part(String name, String dataKey, Template template, boolean html) {
   }
@@ -61,14 +104,17 @@ public final class CompiledTemplate {
       throw new RenderException("template has no " + channel.wireName() + " part for locale " + locale);
     }
     RenderContext context = new RenderContext(variables, defaults,
-      Helpers.of(recipientLocale == null ? locale : recipientLocale, timeZone), tracking, messageId, templateId);
+      recipientLocale == null ? locale : recipientLocale, timeZone, tracking, messageId, templateId);
     JsonObject content = new JsonObject();
     JsonObject data = null;
+    TextWriter out = new TextWriter();
     for (Part part : parts) {
       context.html(part.html());
       String text;
       try {
-        text = part.template().execute(context);
+        out.reset();
+        part.template().execute(context, out);
+        text = out.toString();
       } catch (MustacheException.Context e) {
         throw new RenderException("variable '" + e.key + "' is missing (" + channel.wireName() + " "
           + (part.dataKey() == null ? part.name() : "data '" + part.dataKey() + "'") + ", line " + e.lineNo
@@ -91,7 +137,7 @@ public final class CompiledTemplate {
       }
     }
     if (channel == Channel.EMAIL && listUnsubscribe) {
-      content.put("list_unsubscribe", tracking.unsubscribeUrl(messageId));
+      content.put("list_unsubscribe", context.unsubscribeUrl());
     }
     return content;
   }

@@ -21,17 +21,21 @@ final class RenderContext implements Mustache.CustomContext {
 
   private final JsonObject variables;
   private final Map<String, Object> defaults;
-  private final Helpers helpers;
+  private final String helperLocale;
+  private final String helperZone;
+  private Helpers helpers;
+  private String unsubscribeUrl;
   private final Tracking tracking;
   private final long messageId;
   private final long templateId;
   private boolean html;
 
-  RenderContext(JsonObject variables, Map<String, Object> defaults, Helpers helpers, Tracking tracking,
-                long messageId, long templateId) {
+  RenderContext(JsonObject variables, Map<String, Object> defaults, String helperLocale, String helperZone,
+                Tracking tracking, long messageId, long templateId) {
     this.variables = variables;
     this.defaults = defaults;
-    this.helpers = helpers;
+    this.helperLocale = helperLocale;
+    this.helperZone = helperZone;
     this.tracking = tracking;
     this.messageId = messageId;
     this.templateId = templateId;
@@ -44,23 +48,44 @@ final class RenderContext implements Mustache.CustomContext {
 
   @Override
   public Object get(String name) {
-    if (name.startsWith("__relay_")) {
-      return internal(name);
-    }
-    if (UNSUBSCRIBE_URL.equals(name)) {
-      return tracking.unsubscribeUrl(messageId);
-    }
-    if (name.startsWith("format_")) {
-      Mustache.Lambda helper = helpers.get(name);
-      if (helper != null) {
-        return helper;
-      }
+    switch (name.charAt(0)) {
+      case '_':
+        if (name.startsWith("__relay_")) {
+          return internal(name);
+        }
+        break;
+      case 'u':
+        if (UNSUBSCRIBE_URL.equals(name)) {
+          return unsubscribeUrl();
+        }
+        break;
+      case 'f':
+        if (name.startsWith("format_")) {
+          if (helpers == null) {
+            helpers = Helpers.of(helperLocale, helperZone);
+          }
+          Mustache.Lambda helper = helpers.get(name);
+          if (helper != null) {
+            return helper;
+          }
+        }
+        break;
+      default:
+        break;
     }
     Object value = variables.getValue(name);
     if (value == null && defaults != null) {
       value = defaults.get(name);
     }
     return value;
+  }
+
+  /** The message's unsubscribe URL, made once however many parts use it. */
+  String unsubscribeUrl() {
+    if (unsubscribeUrl == null) {
+      unsubscribeUrl = tracking.unsubscribeUrl(messageId);
+    }
+    return unsubscribeUrl;
   }
 
   private Object internal(String name) {
@@ -81,7 +106,7 @@ final class RenderContext implements Mustache.CustomContext {
     String url = html ? Html.unescape(rendered).trim() : rendered.trim();
     if (TemplateLinks.trackable(url, deepLink)) {
       String tracked = tracking.clickUrl(messageId, url);
-      out.write(html ? com.samskivert.mustache.Escapers.HTML.escape(tracked) : tracked);
+      out.write(tracked);
     } else {
       // Not a URL we redirect to (empty, or another scheme): left as rendered, untracked.
       out.write(rendered);

@@ -30,7 +30,7 @@ public final class TemplateCompiler {
   private static final Mustache.Compiler TEXT = Mustache.compiler().withCollector(COLLECTOR)
     .withEscaper(Escapers.NONE).emptyStringIsFalse(true);
   private static final Pattern LINE = Pattern.compile("@ line (\\d+)");
-  static final String PIXEL = "<img src=\"{{" + RenderContext.OPEN + "}}\" width=\"1\" height=\"1\" alt=\"\" "
+  static final String PIXEL = "<img src=\"{{{" + RenderContext.OPEN + "}}}\" width=\"1\" height=\"1\" alt=\"\" "
     + "style=\"display:block;border:0;width:1px;height:1px\">";
 
   private TemplateCompiler() {
@@ -108,7 +108,8 @@ public final class TemplateCompiler {
         out.append("{{#").append(tag).append("}}").append(source, link.start(), link.end())
           .append("{{/").append(tag).append("}}");
       } else {
-        out.append("{{").append(RenderContext.LINK).append(link.index()).append("}}");
+        // Tracking URLs are HTML-safe (see Tracking), so they go in unescaped.
+        out.append("{{{").append(RenderContext.LINK).append(link.index()).append("}}}");
       }
       at = link.end();
     }

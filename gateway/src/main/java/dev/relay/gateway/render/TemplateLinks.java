@@ -4,7 +4,6 @@ import dev.relay.adapters.spi.Channel;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -128,10 +127,12 @@ public final class TemplateLinks {
 
   /** Whether a URL goes through the click redirect: http(s), or any scheme:// for a push deep link. */
   static boolean trackable(String url, boolean deepLink) {
-    String lower = url.toLowerCase(Locale.ROOT);
-    if (lower.startsWith("http://") || lower.startsWith("https://")) {
-      return url.length() > lower.indexOf("://") + 3;
+    if (url.regionMatches(true, 0, "https://", 0, 8)) {
+      return url.length() > 8;
     }
-    return deepLink && DEEP_LINK.matcher(url).matches() && !lower.startsWith("javascript:");
+    if (url.regionMatches(true, 0, "http://", 0, 7)) {
+      return url.length() > 7;
+    }
+    return deepLink && DEEP_LINK.matcher(url).matches() && !url.regionMatches(true, 0, "javascript:", 0, 11);
   }
 }

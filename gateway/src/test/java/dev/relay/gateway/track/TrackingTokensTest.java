@@ -30,6 +30,25 @@ class TrackingTokensTest {
   }
 
   @Test
+  @DisplayName("The precomputed HMAC equals the JCE's HmacSHA256 for short, long and over-long keys")
+  void hmacMatchesJce() throws Exception {
+    java.util.Random random = new java.util.Random(7);
+    for (int keyLength : new int[] {16, 32, 64, 65, 100}) {
+      byte[] key = new byte[keyLength];
+      random.nextBytes(key);
+      javax.crypto.Mac jce = javax.crypto.Mac.getInstance("HmacSHA256");
+      jce.init(new javax.crypto.spec.SecretKeySpec(key, "HmacSHA256"));
+      TrackingTokens.Hmac hmac = new TrackingTokens.Hmac(key);
+      for (int length : new int[] {0, 1, 20, 55, 56, 64, 200}) {
+        byte[] data = new byte[length + 3];
+        random.nextBytes(data);
+        jce.update(data, 3, length);
+        assertThat(hmac.mac(data, 3, length)).as("key %d, data %d", keyLength, length).isEqualTo(jce.doFinal());
+      }
+    }
+  }
+
+  @Test
   @DisplayName("A changed byte anywhere, a truncation or an extension is refused")
   void tamperingIsRefused() {
     String token = tokens.click(42, 9, 3);
