@@ -98,22 +98,22 @@ public final class ShippedTemplates {
 
   private static List<String> resources(ClassLoader loader) {
     URL url = loader.getResource(FOLDER);
-    if (url == null) {
-      throw new IllegalStateException("the shipped templates (" + FOLDER + ") are missing from the class path");
-    }
     List<String> names = new ArrayList<>();
     try {
-      if ("jar".equals(url.getProtocol())) {
+      if (url == null) {
+        // A jar without directory entries: list the jar this class came from.
+        URL self = ShippedTemplates.class.getProtectionDomain().getCodeSource().getLocation();
+        if (!"file".equals(self.getProtocol()) || !self.getPath().endsWith(".jar")) {
+          throw new IllegalStateException("the shipped templates (" + FOLDER + ") are missing from the class path");
+        }
+        try (JarFile jar = new JarFile(Path.of(self.toURI()).toFile())) {
+          addEntries(jar, names);
+        }
+      } else if ("jar".equals(url.getProtocol())) {
         JarURLConnection connection = (JarURLConnection) url.openConnection();
         connection.setUseCaches(false);
         try (JarFile jar = connection.getJarFile()) {
-          Enumeration<JarEntry> entries = jar.entries();
-          while (entries.hasMoreElements()) {
-            String entry = entries.nextElement().getName();
-            if (entry.startsWith(FOLDER) && entry.indexOf('/', FOLDER.length()) < 0 && isTemplate(entry)) {
-              names.add(entry);
-            }
-          }
+          addEntries(jar, names);
         }
       } else {
         try (Stream<Path> files = Files.list(Path.of(url.toURI()))) {
@@ -128,6 +128,16 @@ public final class ShippedTemplates {
     }
     Collections.sort(names);
     return names;
+  }
+
+  private static void addEntries(JarFile jar, List<String> names) {
+    Enumeration<JarEntry> entries = jar.entries();
+    while (entries.hasMoreElements()) {
+      String entry = entries.nextElement().getName();
+      if (entry.startsWith(FOLDER) && entry.indexOf('/', FOLDER.length()) < 0 && isTemplate(entry)) {
+        names.add(entry);
+      }
+    }
   }
 
   private static boolean isTemplate(String name) {
