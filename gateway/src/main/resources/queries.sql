@@ -41,8 +41,8 @@ LIMIT 1;
 
 -- name: batch-insert
 INSERT INTO batches (id, tenant_id, campaign_id, template_name, template_version, channels, priority,
-                     send_at, expires_at, accepted, rejected)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($8, now()) + make_interval(secs => $9), $10, $11);
+                     send_at, expires_at, accepted, rejected, template_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($8, now()) + make_interval(secs => $9), $10, $11, $12);
 
 -- name: messages-insert
 INSERT INTO messages (batch_id, tenant_id, campaign_id, recipient_id, addresses, locale, time_zone,
@@ -103,14 +103,15 @@ WITH due AS (
   SET state = 'sending', attempt = m.attempt + 1, lease_until = now() + make_interval(secs => $2), updated_at = now()
   FROM due WHERE m.id = due.id
   RETURNING m.id, m.attempt, m.tenant_id, m.campaign_id, m.batch_id, m.recipient_id, m.addresses, m.locale,
-            m.variables, m.expires_at, m.channel_index
+            m.time_zone, m.variables, m.expires_at, m.channel_index
 ), logged AS (
   INSERT INTO events (message_id, tenant_id, campaign_id, type, data)
   SELECT id, tenant_id, campaign_id, 'sending', jsonb_build_object('attempt', attempt, 'instance', $3::text)
   FROM claimed
 )
-SELECT c.id, c.attempt, c.tenant_id, c.campaign_id, c.recipient_id, c.addresses, c.locale, c.variables,
-       c.expires_at <= now() AS expired, c.channel_index, b.channels, t.name AS tenant, cp.name AS campaign
+SELECT c.id, c.attempt, c.tenant_id, c.campaign_id, c.recipient_id, c.addresses, c.locale, c.time_zone, c.variables,
+       c.expires_at <= now() AS expired, c.channel_index, b.channels, b.template_id, t.name AS tenant,
+       cp.name AS campaign
 FROM claimed c
 JOIN batches b ON b.id = c.batch_id
 JOIN tenants t ON t.id = c.tenant_id
@@ -212,3 +213,41 @@ FROM unnest($3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::jsonb[])
   AS e(id, type, message_id, occurred_at, detail)
 ON CONFLICT (account, provider_event_id) DO NOTHING
 RETURNING provider_event_id;
+
+-- name: template-resolve
+-- The version a batch or a preview uses: the tenant's own versions of the name shadow the shipped ones
+-- (tenant_id NULL); the newest unless a version is given.
+SELECT id, version, tenant_id IS NULL AS shipped FROM templates
+WHERE name = $2 AND (tenant_id = $1 OR tenant_id IS NULL) AND ($3::int IS NULL OR version = $3)
+ORDER BY tenant_id IS NULL, version DESC
+LIMIT 1;
+
+-- name: template-insert
+-- A tenant's new version: one more than the newest of the name it can see (its own and the shipped ones).
+INSERT INTO templates (tenant_id, name, version, definition, digest)
+SELECT $1, $2, coalesce(max(version), 0) + 1, $3, $4
+FROM templates WHERE name = $2 AND (tenant_id = $1 OR tenant_id IS NULL)
+ON CONFLICT DO NOTHING
+RETURNING id, version, created_at;
+
+-- name: template-ship
+-- A shipped template: a new version only when its definition differs from the newest shipped one.
+WITH latest AS (
+  SELECT version, digest FROM templates WHERE tenant_id IS NULL AND name = $1 ORDER BY version DESC LIMIT 1
+)
+INSERT INTO templates (tenant_id, name, version, definition, digest)
+SELECT NULL, $1, coalesce((SELECT version FROM latest), 0) + 1, $2, $3
+WHERE NOT EXISTS (SELECT 1 FROM latest WHERE digest = $3)
+ON CONFLICT DO NOTHING
+RETURNING id, version;
+
+-- name: template-versions
+SELECT id, version, tenant_id IS NULL AS shipped, definition ->> 'description' AS description, created_at
+FROM templates WHERE name = $2 AND (tenant_id = $1 OR tenant_id IS NULL)
+ORDER BY version, tenant_id NULLS FIRST;
+
+-- name: template-definition
+SELECT definition FROM templates WHERE id = $1;
+
+-- name: message-ids-of-batch
+SELECT id FROM messages WHERE batch_id = $1 ORDER BY id;

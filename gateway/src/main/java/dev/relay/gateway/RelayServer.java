@@ -23,7 +23,13 @@ import dev.relay.gateway.store.CampaignStore;
 import dev.relay.gateway.store.DispatchStore;
 import dev.relay.gateway.store.MessageStore;
 import dev.relay.gateway.store.Database;
+import dev.relay.gateway.store.TemplateStore;
 import dev.relay.gateway.store.TenantStore;
+import dev.relay.gateway.render.ShippedTemplates;
+import dev.relay.gateway.render.TemplateCache;
+import dev.relay.gateway.render.TemplateDefinition;
+import dev.relay.gateway.render.Tracking;
+import dev.relay.gateway.track.TrackingTokens;
 import dev.relay.gateway.store.WebhookStore;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -156,16 +162,19 @@ public final class RelayServer {
       .setMaxWaitingHandlers(1024));
     TenantStore tenants = new TenantStore(pool);
     BatchStore batches = new BatchStore(pool);
+    TemplateStore templateStore = new TemplateStore(pool);
+    TemplateCache templates = new TemplateCache(id -> templateStore.definition(id).map(TemplateDefinition::parse),
+      tracking(config), config.integer(Setting.TEMPLATES_CACHE_VERSIONS));
     QueueDepth depth = new QueueDepth(config.integer(Setting.INTAKE_MAX_QUEUE_DEPTH));
     Dispatcher.Options dispatchOptions = Dispatcher.Options.from(config);
     boolean dispatching = config.bool(Setting.DISPATCH_ENABLED);
     Handoff handoff = new Handoff(dispatchOptions.maxPending(), dispatchOptions.leaseSeconds());
     IntakeService intake = new IntakeService(new BatchValidator(IntakeLimits.from(config)), batches, depth,
-      dispatching && config.bool(Setting.DISPATCH_HANDOFF) ? handoff : null, metrics);
+      templateStore, dispatching && config.bool(Setting.DISPATCH_HANDOFF) ? handoff : null, metrics);
     ApiVerticle.Deps deps = new ApiVerticle.Deps(
       serverOptions(config),
       contract, document, pool, redis, tenants, batches, new CampaignStore(pool), new MessageStore(pool), intake,
-      accounts, new WebhookStore(pool), config.string(Setting.HTTP_PUBLIC_BASE_URL),
+      accounts, new WebhookStore(pool), templateStore, templates, config.string(Setting.HTTP_PUBLIC_BASE_URL),
       config.integer(Setting.INTAKE_MAX_BODY_BYTES),
       config.integer(Setting.INTAKE_RETRY_AFTER_SECONDS),
       config.integer(Setting.HEALTH_TIMEOUT_MS),
@@ -191,12 +200,13 @@ public final class RelayServer {
       .onSuccess(n -> LOG.debug("forgot {} idempotency keys", n))
       .onFailure(err -> LOG.warn("idempotency keys not expired: {}", err.toString()))));
 
-    Future<Void> dispatch = dispatching
-      ? vertx.deployVerticle(new Dispatcher(new DispatchStore(pool, instanceName()), accounts, dispatchOptions, handoff,
-        metrics))
+    Future<Void> shipped = shipTemplates(vertx, templateStore);
+    Future<Void> dispatch = shipped.compose(v -> dispatching
+      ? vertx.deployVerticle(new Dispatcher(new DispatchStore(pool, instanceName()), templates, accounts,
+          dispatchOptions, handoff, metrics))
         .onSuccess(id -> server.dispatchDeployment = id)
         .mapEmpty()
-      : Future.succeededFuture();
+      : Future.succeededFuture());
     return dispatch
       .compose(v -> vertx.deployVerticle(() -> {
         ApiVerticle api = new ApiVerticle(deps);
@@ -244,6 +254,35 @@ public final class RelayServer {
       .setUseAlpn(true)
       .setSslEngineOptions(new OpenSSLEngineOptions())
       .setKeyCertOptions(new PemKeyCertOptions().setCertPath(cert).setKeyPath(key));
+  }
+
+  /**
+   * Stores the templates Relay ships (the top-level templates/ folder, in the jar) as new versions where
+   * they changed: every tenant's starting points. Idempotent, and safe when several instances start at once.
+   */
+  private static Future<Void> shipTemplates(Vertx vertx, TemplateStore store) {
+    return vertx.executeBlocking(() -> ShippedTemplates.load(RelayServer.class.getClassLoader()))
+      .compose(list -> {
+        Future<Void> chain = Future.succeededFuture();
+        for (ShippedTemplates.Shipped template : list) {
+          chain = chain.compose(v -> store.ship(template.name(), template.definition())
+            .map(version -> {
+              version.ifPresent(n -> LOG.info("shipped template '{}' stored as version {}", template.name(), n));
+              return null;
+            }));
+        }
+        return chain;
+      });
+  }
+
+  /** Tracking links: signed with tracking.keys, starting with http.public-base-url. */
+  private static Tracking tracking(RelayConfig config) {
+    String base = config.string(Setting.HTTP_PUBLIC_BASE_URL);
+    if (base.isBlank()) {
+      base = "http://localhost:" + config.integer(Setting.HTTP_PORT);
+      LOG.warn("http.public-base-url is not set: tracking links start with {}, which recipients cannot reach", base);
+    }
+    return new Tracking(base, TrackingTokens.fromSetting(config.string(Setting.TRACKING_KEYS)));
   }
 
   /** The HTTP port actually bound. */

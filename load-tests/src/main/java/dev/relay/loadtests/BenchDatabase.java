@@ -131,18 +131,25 @@ final class BenchDatabase {
     }
   }
 
-  /** A stored message as the dispatcher reads it: what goes into a provider call besides the constants. */
-  record StoredMessage(long id, String recipientId, String email, String locale, String variables) {
+  /**
+   * A stored message as the dispatcher reads it: what goes into a provider call besides the constants,
+   * with the template version its batch resolved and that version's definition (JSON text).
+   */
+  record StoredMessage(long id, String recipientId, String email, String locale, String timeZone, String variables,
+                       long templateId, String definition) {
   }
 
-  /** Every message, by id, with its email address and its variables as JSON text. */
+  /** Every message, by id, with its email address, variables and template version. */
   List<StoredMessage> storedMessages(String database) throws SQLException {
     try (Connection c = connect(database); Statement st = c.createStatement();
          ResultSet rs = st.executeQuery(
-           "SELECT id, recipient_id, addresses ->> 'email', locale, variables::text FROM messages ORDER BY id")) {
+           "SELECT m.id, m.recipient_id, m.addresses ->> 'email', m.locale, m.time_zone, m.variables::text, "
+             + "b.template_id, t.definition::text FROM messages m JOIN batches b ON b.id = m.batch_id "
+             + "JOIN templates t ON t.id = b.template_id ORDER BY m.id")) {
       List<StoredMessage> messages = new ArrayList<>();
       while (rs.next()) {
-        messages.add(new StoredMessage(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5)));
+        messages.add(new StoredMessage(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
+          rs.getString(5), rs.getString(6), rs.getLong(7), rs.getString(8)));
       }
       return messages;
     }

@@ -1,7 +1,13 @@
 package dev.relay.loadtests;
 
+import dev.relay.adapters.spi.Channel;
 import dev.relay.adapters.testkit.SandboxServer;
 import dev.relay.adapters.testkit.SandboxServer.Receipt;
+import dev.relay.gateway.render.CompiledTemplate;
+import dev.relay.gateway.render.TemplateCompiler;
+import dev.relay.gateway.render.TemplateDefinition;
+import dev.relay.gateway.render.Tracking;
+import dev.relay.gateway.track.TrackingTokens;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -20,6 +26,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -57,6 +64,10 @@ final class E2eCommand implements Callable<Integer> {
   /** The one account of the gateway's config file, and its adapter. */
   static final String ACCOUNT = "sandbox-email";
   static final String CHANNEL = "email";
+  /** The gateway's tracking key and public URL, so that the baseline renders the very same links. */
+  static final String TRACKING_KEYS = "e2e:" + Base64.getEncoder().encodeToString(
+    "relay e2e benchmark tracking key".getBytes(StandardCharsets.UTF_8));
+  static final String PUBLIC_BASE_URL = "http://127.0.0.1:8080";
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
   private static final long HIGHEST_LATENCY_US = TimeUnit.HOURS.toMicros(2);
   private static final int MAX_MESSAGES = 1_000_000;
@@ -198,6 +209,8 @@ final class E2eCommand implements Callable<Integer> {
     // The bare client's request size is the gateway's: both send groups of --send-batch messages.
     settings.put("RELAY_DISPATCH_SEND_BATCH", Integer.toString(sendBatch));
     settings.put("RELAY_SANDBOX_PORT", "0");
+    settings.put("RELAY_TRACKING_KEYS", TRACKING_KEYS);
+    settings.put("RELAY_HTTP_PUBLIC_BASE_URL", PUBLIC_BASE_URL);
     return gateway.environment(database, settings);
   }
 
@@ -343,7 +356,8 @@ final class E2eCommand implements Callable<Integer> {
   }
 
   /**
-   * Reads the messages back as the dispatcher read them (id, address, locale, variables), builds the
+   * Reads the messages back as the dispatcher read them (id, address, locale, variables, template),
+   * renders each with the gateway's renderer and tracking key (before the clock starts), builds the
    * sandbox protocol's message for each as the adapter does, checks them against what the sink received
    * from the gateway, empties the sink and sends them again from the bare client.
    */
@@ -352,9 +366,10 @@ final class E2eCommand implements Callable<Integer> {
     long firstMeasured = run.firstBatch() * batchSize;
     List<JsonObject> warmMessages = new ArrayList<>();
     List<JsonObject> timedMessages = new ArrayList<>();
+    BaselineRenderer renderer = new BaselineRenderer();
     for (BenchDatabase.StoredMessage m : session.pg().storedMessages(session.database())) {
       long index = Recipients.indexOf(m.recipientId());
-      (index < firstMeasured ? warmMessages : timedMessages).add(sandboxMessage(m));
+      (index < firstMeasured ? warmMessages : timedMessages).add(sandboxMessage(m, renderer.render(m)));
     }
     JsonObject checks = comparePayloads(timedMessages, run.receipts());
     List<List<JsonObject>> requests = groups(timedMessages);
@@ -378,8 +393,27 @@ final class E2eCommand implements Callable<Integer> {
     }
   }
 
+  /** Renders stored messages as the dispatcher does, each template version and locale compiled once. */
+  private static final class BaselineRenderer {
+    private final Tracking tracking = new Tracking(PUBLIC_BASE_URL,
+      TrackingTokens.fromSetting(TRACKING_KEYS));
+    private final Map<String, CompiledTemplate> compiled = new HashMap<>();
+
+    JsonObject render(BenchDatabase.StoredMessage m) {
+      CompiledTemplate template = compiled.computeIfAbsent(m.templateId() + "|" + m.locale(),
+        k -> {
+          TemplateDefinition definition =
+            TemplateDefinition.parse(new JsonObject(m.definition()));
+          return TemplateCompiler.compile(m.templateId(), definition,
+            definition.variantFor(m.locale()));
+        });
+      return template.render(Channel.EMAIL, m.id(), m.locale(), m.timeZone(),
+        new JsonObject(m.variables()), tracking);
+    }
+  }
+
   /** The message as the sandbox adapter encodes it for its first attempt. */
-  private static JsonObject sandboxMessage(BenchDatabase.StoredMessage m) {
+  private static JsonObject sandboxMessage(BenchDatabase.StoredMessage m, JsonObject content) {
     return new JsonObject()
       .put("idempotency_key", "relay-" + m.id())
       .put("attempt", 1)
@@ -389,7 +423,7 @@ final class E2eCommand implements Callable<Integer> {
       .put("campaign", Recipients.CAMPAIGN)
       .put("recipient_id", m.recipientId())
       .put("locale", m.locale())
-      .put("content", new JsonObject(m.variables()));
+      .put("content", content);
   }
 
   private List<List<JsonObject>> groups(List<JsonObject> all) {

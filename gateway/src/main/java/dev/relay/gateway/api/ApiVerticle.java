@@ -6,6 +6,8 @@ import dev.relay.gateway.metrics.RelayMetrics;
 import dev.relay.gateway.store.BatchStore;
 import dev.relay.gateway.store.CampaignStore;
 import dev.relay.gateway.store.MessageStore;
+import dev.relay.gateway.render.TemplateCache;
+import dev.relay.gateway.store.TemplateStore;
 import dev.relay.gateway.store.TenantStore;
 import dev.relay.gateway.store.WebhookStore;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -37,8 +39,9 @@ public final class ApiVerticle extends VerticleBase {
   public record Deps(HttpServerOptions serverOptions, OpenAPIContract contract, Buffer contractDocument, Pool pool,
                      Redis redis, TenantStore tenants, BatchStore batches, CampaignStore campaigns,
                      MessageStore messages, IntakeService intake, Accounts accounts, WebhookStore webhooks,
-                     String publicBaseUrl, int maxBodyBytes, int retryAfterSeconds, long healthTimeoutMs,
-                     RelayMetrics metrics, PrometheusMeterRegistry scrape, AuthFailureLimiter authFailures) {
+                     TemplateStore templateStore, TemplateCache templates, String publicBaseUrl, int maxBodyBytes,
+                     int retryAfterSeconds, long healthTimeoutMs, RelayMetrics metrics, PrometheusMeterRegistry scrape,
+                     AuthFailureLimiter authFailures) {
   }
 
   private static final int WEBHOOK_BODY_LIMIT = 1024 * 1024;
@@ -70,9 +73,14 @@ public final class ApiVerticle extends VerticleBase {
       .handler(BodyHandler.create(false).setBodyLimit(WEBHOOK_BODY_LIMIT))
       .handler(webhooks::receive);
 
-    router.post("/v1/batches").handler(this::timeIntake).handler(ApiVerticle::requireJson);
+    router.post("/v1/batches").handler(this::timeIntake);
     router.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(deps.maxBodyBytes()));
     router.route("/v1/*").handler(new ApiKeyAuth(deps.tenants(), deps.authFailures()));
+    // After the key: an unauthenticated client learns nothing about a route, not even its media type.
+    router.post("/v1/batches").handler(ApiVerticle::requireJson);
+    router.put("/v1/templates/:name").handler(ApiVerticle::requireJson);
+    router.post("/v1/templates/:name/preview").handler(ApiVerticle::requireJson);
+    router.post("/v1/templates/:name/test").handler(ApiVerticle::requireJson);
 
     RouterBuilder api = RouterBuilder.create(vertx, deps.contract(), RequestExtractor.withBodyHandler());
     // Every /v1 route is authenticated above by ApiKeyAuth, before its body is validated.
@@ -84,6 +92,12 @@ public final class ApiVerticle extends VerticleBase {
     api.getRoute("pauseCampaign").addHandler(campaigns::pause);
     api.getRoute("resumeCampaign").addHandler(campaigns::resume);
     api.getRoute("getMessage").addHandler(campaigns::message);
+    TemplateRoutes templates = new TemplateRoutes(deps.templateStore(), deps.templates(), deps.intake(),
+      deps.messages());
+    api.getRoute("putTemplate").addHandler(templates::put);
+    api.getRoute("listTemplateVersions").addHandler(templates::list);
+    api.getRoute("previewTemplate").addHandler(templates::preview);
+    api.getRoute("testTemplate").addHandler(templates::test);
     router.route("/*").subRouter(api.createRouter());
 
     router.route().last().handler(ctx -> ctx.fail(404));

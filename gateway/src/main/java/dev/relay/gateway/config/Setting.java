@@ -14,8 +14,9 @@ public enum Setting {
   HTTP_INSTANCES("http.instances", Type.INT, "0",
       "HTTP verticle instances (event loops serving the API); 0 means one per core."),
   HTTP_PUBLIC_BASE_URL("http.public-base-url", Type.STRING, "",
-      "The URL providers reach this gateway at (behind a proxy), for webhook signatures over the URL; "
-        + "empty: the request's own URL."),
+      "The URL providers and recipients reach this gateway at (behind a proxy): webhook signatures are over it and "
+        + "tracking links start with it; empty: the request's own URL for webhooks, http://localhost:<http.port> "
+        + "for tracking links (with a warning)."),
 
   HTTP_TLS_CERT("http.tls-cert", Type.STRING, "",
       "PEM file of the listener's certificate chain; with http.tls-key, the listener speaks HTTPS (and HTTP/2 by ALPN) "
@@ -88,6 +89,14 @@ public enum Setting {
       "A campaign pauses itself when more than this percent of its recent outcomes are permanent failures."),
   DISPATCH_PAUSE_WINDOW("dispatch.pause-window", Type.INT, "200",
       "How many recent outcomes of a campaign that percentage is taken over (per process)."),
+
+  TRACKING_KEYS("tracking.keys", Type.SECRET, "",
+      "Keys that sign tracking links, comma-separated kid:base64secret (secrets of 16 bytes or more); the first signs, "
+        + "all verify, so a new key goes first and an old one stays until its links expire. Empty: a development key "
+        + "anyone can derive, with a warning."),
+
+  TEMPLATES_CACHE_VERSIONS("templates.cache-versions", Type.INT, "1000",
+      "Template versions kept compiled in each process (each with the locales used so far)."),
 
   SANDBOX_PORT("sandbox.port", Type.INT, "8081",
       "Port of the in-process sandbox provider that serves when no accounts are configured (0: any free port)."),

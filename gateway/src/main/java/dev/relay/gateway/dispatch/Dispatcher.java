@@ -5,9 +5,12 @@ import dev.relay.adapters.spi.SendResult;
 import dev.relay.gateway.config.RelayConfig;
 import dev.relay.gateway.config.Setting;
 import dev.relay.gateway.metrics.RelayMetrics;
+import dev.relay.gateway.render.RenderException;
+import dev.relay.gateway.render.Renderer;
 import dev.relay.gateway.store.DispatchStore;
 import io.vertx.circuitbreaker.CircuitBreaker;
 import io.vertx.circuitbreaker.CircuitBreakerOptions;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -58,6 +61,7 @@ public final class Dispatcher extends VerticleBase {
   }
 
   private final DispatchStore store;
+  private final Renderer renderer;
   private final Accounts accounts;
   private final Options options;
   private final RelayMetrics metrics;
@@ -78,8 +82,10 @@ public final class Dispatcher extends VerticleBase {
    * @param handoff where intake hands this dispatcher the messages it stored leased to it, and the
    *                bound on messages held that claims and handoffs share
    */
-  public Dispatcher(DispatchStore store, Accounts accounts, Options options, Handoff handoff, RelayMetrics metrics) {
+  public Dispatcher(DispatchStore store, Renderer renderer, Accounts accounts, Options options, Handoff handoff,
+                    RelayMetrics metrics) {
     this.store = store;
+    this.renderer = renderer;
     this.metrics = metrics;
     this.accounts = accounts;
     this.options = options;
@@ -144,7 +150,7 @@ public final class Dispatcher extends VerticleBase {
     List<Lane.Job> unsent = new ArrayList<>();
     for (Claimed m : messages) {
       if (stopping || paused.contains(m.campaignId())) {
-        unsent.add(new Lane.Job(m, m.channelIndex(), null, List.of(), leaseDeadline));
+        unsent.add(new Lane.Job(m, m.channelIndex(), null, List.of(), leaseDeadline, null));
       } else {
         route(m, m.channelIndex(), List.of(), leaseDeadline, null);
       }
@@ -237,7 +243,7 @@ public final class Dispatcher extends VerticleBase {
         // Claimed while shutting down: give them straight back.
         List<Lane.Job> unsent = new ArrayList<>();
         for (DispatchStore.ClaimedRow row : ar.result()) {
-          unsent.add(new Lane.Job(toClaimed(row), row.channelIndex(), null, List.of(), leaseDeadline));
+          unsent.add(new Lane.Job(toClaimed(row), row.channelIndex(), null, List.of(), leaseDeadline, null));
         }
         release(unsent);
         return;
@@ -256,7 +262,7 @@ public final class Dispatcher extends VerticleBase {
     }
     return new Claimed(row.id(), row.attempt(), row.tenantId(), row.campaignId(), row.tenant(), row.campaign(),
       row.recipientId(), row.addresses(), row.locale(), row.variables(), row.expired(), row.channelIndex(),
-      List.copyOf(channels));
+      List.copyOf(channels), row.templateId(), row.timeZone());
   }
 
   /**
@@ -286,7 +292,8 @@ public final class Dispatcher extends VerticleBase {
     for (Accounts.Entry account : accounts.forChannel(channel)) {
       Lane lane = lanes.get(account.name());
       if (!tried.contains(account.name()) && !lane.isOpen()) {
-        lane.enqueue(new Lane.Job(m, index, account.name(), tried, leaseDeadline));
+        Lane.Job job = new Lane.Job(m, index, account.name(), tried, leaseDeadline, null);
+        render(m, channel).onComplete(ar -> onContext(() -> rendered(lane, job, ar)));
         return;
       }
     }
@@ -296,6 +303,35 @@ public final class Dispatcher extends VerticleBase {
         "every " + channel.wireName() + " account's circuit is open"));
     } else {
       retryLater(m, index, channel.wireName(), tried.get(tried.size() - 1), lastFailure.reason(), lastFailure);
+    }
+  }
+
+  /** The message's content on this channel; a batch stored before templates sends its variables as they are. */
+  private Future<JsonObject> render(Claimed m, Channel channel) {
+    if (m.templateId() == null || channel == Channel.WEBHOOK) {
+      return Future.succeededFuture(m.variables());
+    }
+    return renderer.render(m.templateId(), channel, m.id(), m.locale(), m.timeZone(), m.variables());
+  }
+
+  /** Hands a rendered message to its lane; one that cannot be rendered fails, naming why. */
+  private void rendered(Lane lane, Lane.Job job, AsyncResult<JsonObject> result) {
+    Claimed m = job.message();
+    String channel = m.channels().get(job.channelIndex()).wireName();
+    if (result.succeeded()) {
+      Lane.Job withContent = new Lane.Job(m, job.channelIndex(), job.account(), job.triedAccounts(),
+        job.leaseDeadlineNanos(), result.result());
+      if (stopping) {
+        release(List.of(withContent));
+      } else {
+        lane.enqueue(withContent);
+      }
+    } else if (result.cause() instanceof RenderException) {
+      complete(m, Outcome.failed(m, job.channelIndex(), channel, null,
+        "template could not be rendered: " + result.cause().getMessage()));
+    } else {
+      complete(m, Outcome.deferred(m, job.channelIndex(), options.idlePollMs(),
+        "template could not be loaded: " + result.cause()));
     }
   }
 

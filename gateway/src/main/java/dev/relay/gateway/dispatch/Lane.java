@@ -7,6 +7,7 @@ import io.vertx.circuitbreaker.CircuitBreaker;
 import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -23,8 +24,9 @@ import java.util.function.Predicate;
  */
 final class Lane {
 
-  /** A message routed to this lane. */
-  record Job(Claimed message, int channelIndex, String account, List<String> triedAccounts, long leaseDeadlineNanos) {
+  /** A message routed to this lane, with its content rendered for the lane's channel. */
+  record Job(Claimed message, int channelIndex, String account, List<String> triedAccounts, long leaseDeadlineNanos,
+             JsonObject content) {
   }
 
   private final Accounts.Entry account;
@@ -127,7 +129,7 @@ final class Lane {
       Claimed m = job.message();
       String channel = m.channels().get(job.channelIndex()).wireName();
       messages.add(new OutboundMessage(m.id(), "relay-" + m.id(), m.attempt(), m.tenant(), m.campaign(),
-        m.recipientId(), m.addresses().getString(channel), m.locale(), m.variables()));
+        m.recipientId(), m.addresses().getString(channel), m.locale(), job.content()));
     }
     long started = System.nanoTime();
     Future<List<SendResult>> call = breaker.execute(() -> account.account().send(messages)

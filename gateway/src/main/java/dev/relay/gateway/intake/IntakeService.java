@@ -5,6 +5,7 @@ import dev.relay.gateway.dispatch.Handoff;
 import dev.relay.gateway.metrics.RelayMetrics;
 import dev.relay.gateway.store.BatchStore;
 import dev.relay.gateway.store.NewBatch;
+import dev.relay.gateway.store.TemplateStore;
 import dev.relay.gateway.store.Tenant;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -30,6 +31,7 @@ public final class IntakeService {
   private final BatchValidator validator;
   private final BatchStore store;
   private final QueueDepth queueDepth;
+  private final TemplateStore templates;
   private final Handoff handoff;
   private final RelayMetrics metrics;
 
@@ -37,8 +39,9 @@ public final class IntakeService {
    * @param handoff this process's dispatcher, to store due batches leased to it and hand them over
    *                after the commit; null to store every batch queued for any instance to claim
    */
-  public IntakeService(BatchValidator validator, BatchStore store, QueueDepth queueDepth, Handoff handoff,
-                       RelayMetrics metrics) {
+  public IntakeService(BatchValidator validator, BatchStore store, QueueDepth queueDepth, TemplateStore templates,
+                       Handoff handoff, RelayMetrics metrics) {
+    this.templates = templates;
     this.validator = validator;
     this.metrics = metrics;
     this.store = store;
@@ -91,43 +94,69 @@ public final class IntakeService {
       .put("accepted", count)
       .put("rejected", rejected)
       .encode();
-    NewBatch row = new NewBatch(tenant.id(), idempotencyKey, sha256(rawBody), batchId, batch.campaign(),
-      batch.templateName(), batch.templateVersion(),
-      batch.channels().stream().map(Channel::wireName).toArray(String[]::new), batch.priority(), batch.sendAt(),
-      batch.ttlSeconds(), batch.accepted(), batch.rejected().size(), 202, answer);
-    boolean due = batch.sendAt() == null || !batch.sendAt().isAfter(OffsetDateTime.now());
-    boolean handingOver = handoff != null && due && handoff.tryReserve(count);
-    long leaseDeadline = handingOver ? System.nanoTime() + TimeUnit.SECONDS.toNanos(handoff.leaseSeconds()) : 0;
-    Future<BatchStore.Outcome> stored = store.persist(row, handingOver ? handoff.leaseSeconds() : 0);
-    if (handingOver) {
-      stored = stored.andThen(ar -> {
-        if (ar.succeeded() && ar.result().leasedIds() != null) {
-          handOver(tenant, batch, batchId, ar.result(), leaseDeadline);
-        } else {
-          handoff.cancel(count);
+    byte[] hash = sha256(rawBody);
+    return templates.resolve(tenant.id(), batch.templateName(), batch.templateVersion())
+      .compose(template -> {
+        if (template.isEmpty()) {
+          return Future.failedFuture(unknownTemplate(batch.templateName(), batch.templateVersion()));
+        }
+        NewBatch row = new NewBatch(tenant.id(), idempotencyKey, hash, batchId, batch.campaign(),
+          batch.templateName(), template.get().version(),
+          batch.channels().stream().map(Channel::wireName).toArray(String[]::new), batch.priority(), batch.sendAt(),
+          batch.ttlSeconds(), batch.accepted(), batch.rejected().size(), 202, answer, template.get().id());
+        return store(tenant, batch, batchId, row, count);
+      })
+      .map(outcome -> {
+        switch (outcome.kind()) {
+          case STORED:
+            queueDepth.added(count);
+            metrics.intake("accepted", count);
+            metrics.intake("rejected", batch.rejected().size());
+            return new Answer(outcome.status(), outcome.body(), batchId, false);
+          case REPLAYED:
+            return new Answer(outcome.status(), outcome.body(), UUID.fromString(
+              new JsonObject(outcome.body()).getString("batch_id")), true);
+          default:
+            throw new KeyReusedException(idempotencyKey);
         }
       });
+  }
+
+  /**
+   * Stores the batch: leased to this process's dispatcher and handed over after the commit when it
+   * is due and the dispatcher has room, queued for any instance otherwise.
+   */
+  private Future<BatchStore.Outcome> store(Tenant tenant, ValidatedBatch batch, UUID batchId, NewBatch row, int count) {
+    boolean due = batch.sendAt() == null || !batch.sendAt().isAfter(OffsetDateTime.now());
+    boolean handingOver = handoff != null && due && handoff.tryReserve(count);
+    if (!handingOver) {
+      return store.persist(row, 0);
     }
-    return stored.map(outcome -> {
-      switch (outcome.kind()) {
-        case STORED:
-          queueDepth.added(count);
-          metrics.intake("accepted", count);
-          metrics.intake("rejected", batch.rejected().size());
-          return new Answer(outcome.status(), outcome.body(), batchId, false);
-        case REPLAYED:
-          return new Answer(outcome.status(), outcome.body(), UUID.fromString(
-            new JsonObject(outcome.body()).getString("batch_id")), true);
-        default:
-          throw new KeyReusedException(idempotencyKey);
+    long leaseDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(handoff.leaseSeconds());
+    return store.persist(row, handoff.leaseSeconds()).andThen(ar -> {
+      if (ar.succeeded() && ar.result().leasedIds() != null) {
+        handOver(tenant, batch, batchId, row.templateId(), ar.result(), leaseDeadline);
+      } else {
+        handoff.cancel(count);
       }
     });
   }
 
-  private void handOver(Tenant tenant, ValidatedBatch batch, UUID batchId, BatchStore.Outcome outcome, long leaseDeadline) {
+  private static InvalidBatchException unknownTemplate(String name, Integer version) {
+    JsonObject members = new JsonObject().put("template", name);
+    if (version != null) {
+      members.put("template_version", version);
+    }
+    return new InvalidBatchException("unknown-template", version == null
+      ? "There is no template '" + name + "'; nothing was stored."
+      : "Template '" + name + "' has no version " + version + "; nothing was stored.", members);
+  }
+
+  private void handOver(Tenant tenant, ValidatedBatch batch, UUID batchId, long templateId, BatchStore.Outcome outcome,
+                        long leaseDeadline) {
     try {
       handoff.deliver(new Handoff.Batch(tenant.id(), outcome.campaignId(), tenant.name(), batch.campaign(),
-        batch.channels(), batch.accepted(), outcome.leasedIds(), leaseDeadline));
+        batch.channels(), templateId, batch.accepted(), outcome.leasedIds(), leaseDeadline));
     } catch (RuntimeException e) {
       handoff.cancel(batch.accepted().size());
       LOG.error("batch {} is stored but could not be handed to the dispatcher; its messages are sent when their lease "

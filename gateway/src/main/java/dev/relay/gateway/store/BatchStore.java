@@ -89,7 +89,7 @@ public final class BatchStore {
           .execute(Tuple.from(new Object[] {
             batch.batchId(), batch.tenantId(), campaignId, batch.templateName(), batch.templateVersion(),
             batch.channels(), batch.priority(), batch.sendAt(), (double) batch.ttlSeconds(),
-            batch.recipients().size(), batch.rejected()}))
+            batch.recipients().size(), batch.rejected(), batch.templateId()}))
           .compose(v -> leased
             ? conn.preparedQuery(Queries.sql("messages-insert-leased"))
               .execute(Tuple.from(new Object[] {

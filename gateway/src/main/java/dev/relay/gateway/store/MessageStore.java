@@ -9,7 +9,10 @@ import io.vertx.sqlclient.Tuple;
 
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 
 /** One message and its history. */
 public final class MessageStore {
@@ -18,6 +21,17 @@ public final class MessageStore {
 
   public MessageStore(Pool pool) {
     this.pool = pool;
+  }
+
+  /** The ids of a batch's messages, in order. */
+  public Future<List<Long>> idsOfBatch(UUID batchId) {
+    return pool.preparedQuery(Queries.sql("message-ids-of-batch"))
+      .execute(Tuple.of(batchId))
+      .map(rows -> {
+        List<Long> ids = new ArrayList<>(rows.size());
+        rows.forEach(row -> ids.add(row.getLong("id")));
+        return ids;
+      });
   }
 
   /** The message of this tenant with its state, attempts, provider id and event history. */

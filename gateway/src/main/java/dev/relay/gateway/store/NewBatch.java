@@ -11,9 +11,11 @@ import java.util.UUID;
  *
  * @param idempotencyKey the request's Idempotency-Key, or null when it carried none
  * @param requestHash    SHA-256 of the request body, compared on replay
+ * @param templateVersion the version of the template resolved at intake
+ * @param templateId     that version's id, which the dispatcher renders
  */
 public record NewBatch(long tenantId, String idempotencyKey, byte[] requestHash, UUID batchId, String campaign,
                        String templateName, Integer templateVersion, String[] channels, String priority,
                        OffsetDateTime sendAt, int ttlSeconds, JsonArray recipients, int rejected,
-                       int responseStatus, String responseBody) {
+                       int responseStatus, String responseBody, long templateId) {
 }

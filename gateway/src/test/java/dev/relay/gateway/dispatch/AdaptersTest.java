@@ -6,6 +6,9 @@ import dev.relay.adapters.spi.Channel;
 import dev.relay.adapters.spi.ProviderAccount;
 import dev.relay.gateway.config.ConfigException;
 import dev.relay.gateway.config.RelayConfig;
+import dev.relay.gateway.render.ShippedTemplates;
+import dev.relay.gateway.render.TemplateCompiler;
+import dev.relay.gateway.render.TemplateDefinition;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import org.junit.jupiter.api.AfterEach;
@@ -61,18 +64,26 @@ class AdaptersTest {
   }
 
   @Test
-  @DisplayName("every YAML example in the README loads, and its accounts name adapters that exist")
+  @DisplayName("every YAML example in the README loads, its accounts name adapters that exist, its template compiles")
   void readmeExamples(@TempDir Path dir) throws Exception {
     String readme = Files.readString(Path.of("..", "README.md"));
     Map<String, Adapter> adapters = Adapters.discover(getClass().getClassLoader());
     int examples = 0;
     int accounts = 0;
+    int templates = 0;
     for (String block : readme.split("```yaml\n")) {
       if (examples++ == 0) {
         continue;
       }
+      String yaml = block.substring(0, block.indexOf("```"));
+      if (yaml.contains("\nlocales:")) {
+        // A template example (see Templates), not a config file: it must be a valid template.
+        TemplateCompiler.check(TemplateDefinition.parse(ShippedTemplates.parseYaml(yaml)));
+        templates++;
+        continue;
+      }
       Path file = dir.resolve("example-" + examples + ".yaml");
-      Files.writeString(file, block.substring(0, block.indexOf("```")));
+      Files.writeString(file, yaml);
       RelayConfig config = await(RelayConfig.load(vertx, file, Map.of()));
       for (Object account : config.accounts()) {
         assertThat(adapters).containsKey(((io.vertx.core.json.JsonObject) account).getString("adapter"));
@@ -81,6 +92,7 @@ class AdaptersTest {
     }
     assertThat(examples - 1).as("YAML examples in the README").isGreaterThanOrEqualTo(3);
     assertThat(accounts).isGreaterThanOrEqualTo(7);
+    assertThat(templates).as("template examples in the README").isEqualTo(1);
   }
 
   @Test

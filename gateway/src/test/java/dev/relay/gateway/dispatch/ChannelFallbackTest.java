@@ -59,6 +59,8 @@ class ChannelFallbackTest {
         .put("username", "relay").put("password", "smtp-password").put("starttls", "disabled")));
     gateway = TestGateway.withAccounts(accounts, Map.of());
     String key = gateway.apiKey("acme");
+    // The tenant's own "welcome" shadows the shipped one; its parts are the recipient's variables.
+    gateway.putTemplate(key, "welcome", Batches.echoTemplate());
     JsonObject content = new JsonObject().put("title", "Hoş geldin").put("body", "Welcome, Ayşe")
       .put("text", "Welcome, Ayşe").put("subject", "Welcome").put("html", "<p>Welcome, Ayşe</p>");
     JsonArray recipients = new JsonArray()

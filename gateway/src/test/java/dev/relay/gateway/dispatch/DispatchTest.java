@@ -89,7 +89,11 @@ class DispatchTest {
     assertThat(gateway.database().count("SELECT count(*) FROM events WHERE type = 'sent'")).isEqualTo(10_000);
     SandboxServer.Receipt first = sandbox.receipts().get(0);
     assertThat(first.channel()).isEqualTo("email");
-    assertThat(first.content().getString("first_name")).isEqualTo("Ayşe");
+    // Rendered from the shipped welcome template in the recipient's locale (tr-TR → tr), tracking applied.
+    assertThat(first.locale()).isEqualTo("tr-TR");
+    assertThat(first.content().getString("subject")).isEqualTo("Acme'a hoş geldin, Ayşe!");
+    assertThat(first.content().getString("html")).contains("<h1>Hoş geldin, Ayşe!</h1>").contains("/t/o/");
+    assertThat(first.content().getString("list_unsubscribe")).contains("/u/");
   }
 
   @Test

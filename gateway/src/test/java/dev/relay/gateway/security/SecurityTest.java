@@ -79,7 +79,8 @@ class SecurityTest {
   @Test
   @DisplayName("every operation but the signed webhooks answers 401 without a key, with a bad key and with a revoked-looking one")
   void everyOperationNeedsAKey() throws Exception {
-    gateway = TestGateway.start(Map.of(Setting.DISPATCH_ENABLED, "false"));
+    // The failed-key limiter off: this test presents hundreds of bad keys from one address.
+    gateway = TestGateway.start(Map.of(Setting.DISPATCH_ENABLED, "false", Setting.API_AUTH_FAILURE_LIMIT, "0"));
     List<Operation> secured = operations().stream().filter(Operation::needsKey).toList();
     assertThat(secured).extracting(Operation::id).contains("createBatch", "getBatch", "getMessage");
     assertThat(operations().stream().filter(o -> !o.needsKey()).map(Operation::path))
@@ -95,8 +96,8 @@ class SecurityTest {
         HttpResponse<Buffer> response = await(operation.method() == HttpMethod.POST
           ? request.putHeader("Content-Type", "application/json").sendBuffer(Buffer.buffer("{}"))
           : request.send());
-        assertThat(response.statusCode()).as("%s %s with key %s", operation.method(), operation.path(), key)
-          .isEqualTo(401);
+        assertThat(response.statusCode()).as("%s %s with key %s: %s", operation.method(), operation.path(), key,
+          response.bodyAsString()).isEqualTo(401);
         assertThat(response.getHeader("Content-Type")).startsWith("application/problem+json");
         assertThat(response.getHeader("WWW-Authenticate")).startsWith("Bearer");
       }
@@ -113,6 +114,12 @@ class SecurityTest {
     assertThat(posted.statusCode()).isEqualTo(202);
     String batchId = posted.bodyAsJsonObject().getString("batch_id");
     long messageId = gateway.database().count("SELECT id FROM messages WHERE recipient_id = 'a-0'");
+    JsonObject promo = new JsonObject().put("locales", new JsonObject().put("en", new JsonObject()
+      .put("sms", new JsonObject().put("text", "Acme only {{name}}"))));
+    assertThat(await(gateway.post("/v1/templates/promo", acme).method(HttpMethod.PUT).sendJsonObject(promo))
+      .statusCode()).isEqualTo(201);
+    JsonObject sample = new JsonObject().put("channel", "sms").put("address", "+905551234567")
+      .put("variables", new JsonObject().put("name", "x"));
 
     // One case per operation; the test fails when an operation of the contract has none.
     Map<String, Function<String, HttpResponse<Buffer>>> asOtherTenant = new LinkedHashMap<>();
@@ -120,8 +127,17 @@ class SecurityTest {
     asOtherTenant.put("getMessage", key -> await(gateway.get("/v1/messages/" + messageId, key).send()));
     asOtherTenant.put("pauseCampaign", key -> await(gateway.post("/v1/campaigns/spring/pause", key).send()));
     asOtherTenant.put("resumeCampaign", key -> await(gateway.post("/v1/campaigns/spring/resume", key).send()));
+    asOtherTenant.put("listTemplateVersions", key -> await(gateway.get("/v1/templates/promo", key).send()));
+    asOtherTenant.put("previewTemplate", key -> await(gateway.post("/v1/templates/promo/preview", key)
+      .sendJsonObject(new JsonObject().put("variables", new JsonObject().put("name", "x")))));
+    asOtherTenant.put("testTemplate", key -> await(gateway.post("/v1/templates/promo/test", key).sendJsonObject(sample)));
     Map<String, Integer> expected = new HashMap<>();
     asOtherTenant.keySet().forEach(id -> expected.put(id, 404));
+    // PUT by another tenant makes that tenant's own first version; the owner's stay as they were.
+    asOtherTenant.put("putTemplate", key -> await(gateway.post("/v1/templates/promo", key).method(HttpMethod.PUT)
+      .sendJsonObject(new JsonObject().put("locales", new JsonObject().put("en", new JsonObject()
+        .put("sms", new JsonObject().put("text", "Globex {{name}}")))))));
+    expected.put("putTemplate", 201);
 
     List<String> uncovered = new ArrayList<>();
     for (Operation operation : operations()) {
@@ -139,6 +155,8 @@ class SecurityTest {
       assertThat(await(gateway.get("/v1/batches/" + batchId, acme).send()).statusCode()).isEqualTo(200);
       assertThat(gateway.database().count("SELECT count(*) FROM campaigns WHERE name = 'spring' AND status = 'active'"))
         .isEqualTo(1);
+      JsonObject acmeVersions = await(gateway.get("/v1/templates/promo", acme).send()).bodyAsJsonObject();
+      assertThat(acmeVersions.getJsonArray("versions").size()).as("acme's versions of promo").isEqualTo(1);
     }
 
     // createBatch: another tenant's campaign of the same name is its own; pausing it leaves acme's alone.
@@ -148,6 +166,10 @@ class SecurityTest {
     assertThat(gateway.database().count("SELECT count(*) FROM campaigns c JOIN tenants t ON t.id = c.tenant_id "
       + "WHERE c.name = 'spring' AND t.name = 'acme' AND c.status = 'active'")).isEqualTo(1);
     assertThat(await(gateway.get("/v1/batches/" + batchId, globex).send()).statusCode()).isEqualTo(404);
+    assertThat(gateway.database().count("SELECT count(*) FROM templates t JOIN tenants n ON n.id = t.tenant_id "
+      + "WHERE t.name = 'promo' AND n.name = 'globex' AND t.definition::text LIKE '%Globex%'")).isEqualTo(1);
+    assertThat(gateway.database().count("SELECT count(*) FROM templates t JOIN tenants n ON n.id = t.tenant_id "
+      + "WHERE t.name = 'promo' AND n.name = 'acme' AND t.definition::text LIKE '%Acme only%'")).isEqualTo(1);
   }
 
   @Test

@@ -28,6 +28,28 @@ public final class Batches {
     return envelope(campaign).put("recipients", recipients);
   }
 
+  /**
+   * A template whose every part is the recipient's variable of the same name (subject, html, text, title,
+   * body), empty when absent: content arrives as the variables give it, for tests of delivery rather than
+   * of rendering.
+   */
+  public static JsonObject echoTemplate() {
+    JsonObject defaults = new JsonObject();
+    for (String part : new String[] {"subject", "html", "text", "title", "body"}) {
+      defaults.put(part, "");
+    }
+    return new JsonObject()
+      .put("description", "Echoes its variables")
+      .put("missing_variables", "default")
+      .put("defaults", defaults)
+      .put("list_unsubscribe", false)
+      .put("locales", new JsonObject().put("en", new JsonObject()
+        .put("email", new JsonObject().put("subject", "{{subject}}").put("html", "{{{html}}}").put("text", "{{text}}"))
+        .put("sms", new JsonObject().put("text", "{{text}}"))
+        .put("push", new JsonObject().put("title", "{{title}}").put("body", "{{body}}"))
+        .put("chat", new JsonObject().put("text", "{{text}}"))));
+  }
+
   /** A batch envelope without recipients. */
   public static JsonObject envelope(String campaign) {
     return new JsonObject()

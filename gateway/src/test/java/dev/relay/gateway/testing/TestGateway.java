@@ -161,6 +161,17 @@ public final class TestGateway implements AutoCloseable {
     return postBatch(key, idempotencyKey, body.toBuffer());
   }
 
+  /** Stores a new version of a template for the key's tenant; fails the test unless it is created. */
+  public JsonObject putTemplate(String key, String name, JsonObject definition) {
+    HttpResponse<Buffer> response = await(authorized(client.put("/v1/templates/" + name), key)
+      .putHeader("Content-Type", "application/json").sendJsonObject(definition));
+    if (response.statusCode() != 201) {
+      throw new AssertionError("PUT /v1/templates/" + name + " answered " + response.statusCode() + ": "
+        + response.bodyAsString());
+    }
+    return response.bodyAsJsonObject();
+  }
+
   private static HttpRequest<Buffer> authorized(HttpRequest<Buffer> request, String key) {
     return key == null ? request : request.putHeader("Authorization", "Bearer " + key);
   }
