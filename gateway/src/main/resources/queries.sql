@@ -251,3 +251,26 @@ SELECT definition FROM templates WHERE id = $1;
 
 -- name: message-ids-of-batch
 SELECT id FROM messages WHERE batch_id = $1 ORDER BY id;
+
+-- name: suppression-add
+-- Suppresses an address on a channel for a tenant; the first reason is kept.
+INSERT INTO suppressions (tenant_id, channel, address, reason, source, message_id)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (tenant_id, channel, address) DO NOTHING
+RETURNING created_at;
+
+-- name: suppression-remove
+DELETE FROM suppressions WHERE tenant_id = $1 AND channel = $2 AND address = $3 RETURNING reason;
+
+-- name: suppression-list
+-- A page of a tenant's list, newest first, optionally of one channel; $4 is the page's last created_at.
+SELECT channel, address, reason, source, message_id, created_at FROM suppressions
+WHERE tenant_id = $1 AND ($2::text IS NULL OR channel = $2) AND ($4::timestamptz IS NULL OR created_at < $4)
+ORDER BY created_at DESC, address
+LIMIT $3;
+
+-- name: suppression-find
+-- Which of these (channel, address) pairs of a tenant are suppressed.
+SELECT s.channel, s.address, s.reason FROM suppressions s
+JOIN unnest($2::text[], $3::text[]) AS q(channel, address) ON s.channel = q.channel AND s.address = q.address
+WHERE s.tenant_id = $1;

@@ -1,0 +1,80 @@
+package dev.relay.gateway.store;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+
+import java.time.OffsetDateTime;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The per-tenant suppression list: addresses on a channel that must receive nothing more. */
+public final class SuppressionStore {
+
+  /** Why an address is suppressed (the table's CHECK lists the same). */
+  public enum Reason {
+    UNSUBSCRIBED, HARD_BOUNCE, COMPLAINT, STOP, MANUAL;
+
+    public String wireName() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  private final Pool pool;
+
+  public SuppressionStore(Pool pool) {
+    this.pool = pool;
+  }
+
+  /** Suppresses the address; true when it was not suppressed before (the first reason is kept). */
+  public Future<Boolean> add(long tenantId, String channel, String address, Reason reason, String source,
+                             Long messageId) {
+    return pool.preparedQuery(Queries.sql("suppression-add"))
+      .execute(Tuple.of(tenantId, channel, address, reason.wireName(), source, messageId))
+      .map(rows -> rows.size() == 1);
+  }
+
+  /** Lifts a suppression; the reason it had, if it was suppressed. */
+  public Future<Optional<String>> remove(long tenantId, String channel, String address) {
+    return pool.preparedQuery(Queries.sql("suppression-remove"))
+      .execute(Tuple.of(tenantId, channel, address))
+      .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next().getString("reason")));
+  }
+
+  /** A page of the list, newest first; {@code before} is the previous page's last created_at. */
+  public Future<JsonArray> list(long tenantId, String channel, int limit, OffsetDateTime before) {
+    return pool.preparedQuery(Queries.sql("suppression-list"))
+      .execute(Tuple.of(tenantId, channel, limit, before))
+      .map(rows -> {
+        JsonArray page = new JsonArray();
+        for (Row row : rows) {
+          page.add(new JsonObject().put("channel", row.getString("channel")).put("address", row.getString("address"))
+            .put("reason", row.getString("reason")).put("source", row.getString("source"))
+            .put("message_id", row.getLong("message_id"))
+            .put("created_at", MessageStore.format(row.getOffsetDateTime("created_at"))));
+        }
+        return page;
+      });
+  }
+
+  /**
+   * Which of these (channel, address) pairs are suppressed for the tenant: the reason by
+   * {@code channel + "\u0000" + address}.
+   */
+  public Future<Map<String, String>> find(long tenantId, List<String> channels, List<String> addresses) {
+    return pool.preparedQuery(Queries.sql("suppression-find"))
+      .execute(Tuple.of(tenantId, channels.toArray(String[]::new), addresses.toArray(String[]::new)))
+      .map(rows -> {
+        Map<String, String> found = new HashMap<>();
+        for (Row row : rows) {
+          found.put(row.getString("channel") + "\u0000" + row.getString("address"), row.getString("reason"));
+        }
+        return found;
+      });
+  }
+}
