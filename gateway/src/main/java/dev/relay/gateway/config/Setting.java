@@ -16,7 +16,8 @@ public enum Setting {
   HTTP_PUBLIC_BASE_URL("http.public-base-url", Type.STRING, "",
       "The URL providers and recipients reach this gateway at (behind a proxy): webhook signatures are over it and "
         + "tracking links start with it; empty: the request's own URL for webhooks, http://localhost:<http.port> "
-        + "for tracking links (with a warning)."),
+        + "for tracking links (with a warning). Must be an http(s) URL without &, <, >, quotes or backquotes, so that "
+        + "tracking URLs go into HTML unescaped."),
 
   DB_HOST("db.host", Type.STRING, "localhost", "PostgreSQL host."),
   DB_PORT("db.port", Type.INT, "5432", "PostgreSQL port."),
