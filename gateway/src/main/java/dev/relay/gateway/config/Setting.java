@@ -16,7 +16,8 @@ public enum Setting {
   HTTP_PUBLIC_BASE_URL("http.public-base-url", Type.STRING, "",
       "The URL providers and recipients reach this gateway at (behind a proxy): webhook signatures are over it and "
         + "tracking links start with it; empty: the request's own URL for webhooks, http://localhost:<http.port> "
-        + "for tracking links (with a warning)."),
+        + "for tracking links (with a warning). Must be an http(s) URL without &, <, >, quotes or backquotes, so that "
+        + "tracking URLs go into HTML unescaped."),
 
   HTTP_TLS_CERT("http.tls-cert", Type.STRING, "",
       "PEM file of the listener's certificate chain; with http.tls-key, the listener speaks HTTPS (and HTTP/2 by ALPN) "

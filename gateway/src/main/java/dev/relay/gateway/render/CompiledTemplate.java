@@ -15,12 +15,25 @@ import java.util.Map;
  */
 public final class CompiledTemplate {
 
-  /** An unsynchronized writer into one StringBuilder, reused for every part of a message. */
+  /**
+   * An unsynchronized writer into one StringBuilder, one per thread, reused for every part of every
+   * message rendered there (rendering never calls out of the thread, so parts never interleave).
+   */
   private static final class TextWriter extends java.io.Writer {
-    private final StringBuilder text = new StringBuilder(2048);
+    private static final int MAX_KEPT_CHARS = 64 * 1024;
+    private static final ThreadLocal<TextWriter> PER_THREAD = ThreadLocal.withInitial(TextWriter::new);
+    private StringBuilder text = new StringBuilder(1024);
+
+    static TextWriter get() {
+      return PER_THREAD.get();
+    }
 
     void reset() {
-      text.setLength(0);
+      if (text.capacity() > MAX_KEPT_CHARS) {
+        text = new StringBuilder(1024);
+      } else {
+        text.setLength(0);
+      }
     }
 
     @Override
@@ -107,7 +120,7 @@ public final class CompiledTemplate {
       recipientLocale == null ? locale : recipientLocale, timeZone, tracking, messageId, templateId);
     JsonObject content = new JsonObject();
     JsonObject data = null;
-    TextWriter out = new TextWriter();
+    TextWriter out = TextWriter.get();
     for (Part part : parts) {
       context.html(part.html());
       String text;

@@ -14,8 +14,10 @@ import io.vertx.core.json.JsonObject;
  * @param recipientId    the campaign system's id of the recipient
  * @param address        the recipient's address on this adapter's channel
  * @param locale         BCP 47 locale, or null
- * @param content        what to send: the rendered parts of the message (until templates render,
- *                       the recipient's variables as given)
+ * @param content        what to send: the message's parts rendered from its template for this channel
+ *                       (email {@code subject}, {@code html}, {@code text}, {@code list_unsubscribe}; SMS and
+ *                       chat {@code text}; push {@code title}, {@code body}, {@code data}); for the webhook
+ *                       channel, the recipient's variables as given
  */
 public record OutboundMessage(long messageId, String idempotencyKey, int attempt, String tenant, String campaign,
                               String recipientId, String address, String locale, JsonObject content) {
