@@ -23,6 +23,11 @@ import dev.relay.gateway.store.MessageStore;
 import dev.relay.gateway.store.Database;
 import dev.relay.gateway.store.TenantStore;
 import dev.relay.gateway.store.WebhookStore;
+import dev.relay.gateway.throttle.CapRule;
+import dev.relay.gateway.throttle.Limit;
+import dev.relay.gateway.throttle.QuietHours;
+import dev.relay.gateway.throttle.Throttle;
+import dev.relay.gateway.config.ConfigException;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -190,7 +195,7 @@ public final class RelayServer {
 
     Future<Void> dispatch = dispatching
       ? vertx.deployVerticle(new Dispatcher(new DispatchStore(pool, instanceName()), accounts, dispatchOptions, handoff,
-        metrics))
+        Throttle.create(redis, throttleOptions(config), java.time.Clock.systemUTC()), metrics))
         .onSuccess(id -> server.dispatchDeployment = id)
         .mapEmpty()
       : Future.succeededFuture();
@@ -208,6 +213,23 @@ public final class RelayServer {
         return server;
       })
       .recover(err -> server.stop().transform(v -> Future.failedFuture(err)));
+  }
+
+  /** The throttle's settings; a setting it cannot read stops start-up with a message that names it. */
+  static Throttle.Options throttleOptions(RelayConfig config) {
+    String prefix = config.string(Setting.THROTTLE_KEY_PREFIX).isBlank()
+      ? "relay:" + config.string(Setting.DB_NAME) : config.string(Setting.THROTTLE_KEY_PREFIX);
+    try {
+      int tenantRate = config.integer(Setting.THROTTLE_TENANT_RATE);
+      int campaignRate = config.integer(Setting.THROTTLE_CAMPAIGN_RATE);
+      return new Throttle.Options(prefix, QuietHours.parse(config.string(Setting.THROTTLE_QUIET_HOURS)),
+        CapRule.parseAll(config.string(Setting.THROTTLE_CAPS)), tenantRate == 0 ? null : Limit.of(tenantRate),
+        campaignRate == 0 ? null : Limit.of(campaignRate), config.integer(Setting.THROTTLE_REDIS_TIMEOUT_MS),
+        config.integer(Setting.THROTTLE_REDIS_RETRY_MS), config.integer(Setting.THROTTLE_MAX_HOLD_MS),
+        config.integer(Setting.THROTTLE_RECOVERY_PERCENT), 5);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(e.getMessage());
+    }
   }
 
   /** The HTTP port actually bound. */

@@ -25,7 +25,8 @@ public final class Handoff {
 
   /** A batch intake stored leased to this process: its envelope and its messages' ids by recipient id. */
   public record Batch(long tenantId, long campaignId, String tenant, String campaign, List<Channel> channels,
-                      JsonArray recipients, Map<String, Long> idsByRecipient, long leaseDeadlineNanos) {
+                      JsonArray recipients, Map<String, Long> idsByRecipient, long leaseDeadlineNanos, String priority,
+                      String onCap) {
   }
 
   private final int maxPending;
@@ -89,7 +90,8 @@ public final class Handoff {
       JsonObject variables = r.getJsonObject("variables");
       messages.add(new Claimed(id, 1, batch.tenantId(), batch.campaignId(), batch.tenant(), batch.campaign(),
         r.getString("id"), r.getJsonObject("addresses"), r.getString("locale"),
-        variables == null ? new JsonObject() : variables, false, 0, batch.channels()));
+        variables == null ? new JsonObject() : variables, false, 0, batch.channels(), batch.priority(),
+        r.getString("time_zone"), "defer".equals(batch.onCap())));
     }
     Receiver target = receiver;
     target.context().runOnContext(v -> target.target().accept(messages, batch.leaseDeadlineNanos()));

@@ -94,7 +94,7 @@ public final class IntakeService {
     NewBatch row = new NewBatch(tenant.id(), idempotencyKey, sha256(rawBody), batchId, batch.campaign(),
       batch.templateName(), batch.templateVersion(),
       batch.channels().stream().map(Channel::wireName).toArray(String[]::new), batch.priority(), batch.sendAt(),
-      batch.ttlSeconds(), batch.accepted(), batch.rejected().size(), 202, answer);
+      batch.ttlSeconds(), batch.accepted(), batch.rejected().size(), 202, answer, batch.onCap());
     boolean due = batch.sendAt() == null || !batch.sendAt().isAfter(OffsetDateTime.now());
     boolean handingOver = handoff != null && due && handoff.tryReserve(count);
     long leaseDeadline = handingOver ? System.nanoTime() + TimeUnit.SECONDS.toNanos(handoff.leaseSeconds()) : 0;
@@ -127,7 +127,7 @@ public final class IntakeService {
   private void handOver(Tenant tenant, ValidatedBatch batch, UUID batchId, BatchStore.Outcome outcome, long leaseDeadline) {
     try {
       handoff.deliver(new Handoff.Batch(tenant.id(), outcome.campaignId(), tenant.name(), batch.campaign(),
-        batch.channels(), batch.accepted(), outcome.leasedIds(), leaseDeadline));
+        batch.channels(), batch.accepted(), outcome.leasedIds(), leaseDeadline, batch.priority(), batch.onCap()));
     } catch (RuntimeException e) {
       handoff.cancel(batch.accepted().size());
       LOG.error("batch {} is stored but could not be handed to the dispatcher; its messages are sent when their lease "
