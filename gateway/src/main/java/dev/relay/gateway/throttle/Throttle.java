@@ -75,6 +75,7 @@ public final class Throttle {
   private final RateBuckets buckets;
   private final LuaScript caps;
   private final Map<Long, String> counted = new HashMap<>();
+  private boolean redisFailing;
 
   private Throttle(Redis redis, Options options, Clock clock) {
     this.redis = redis;
@@ -177,6 +178,7 @@ public final class Throttle {
     }
     return caps.runAll(calls)
       .map(results -> {
+        answered();
         for (int j = 0; j < indexes.size(); j++) {
           int i = indexes.get(j);
           Candidate c = candidates.get(i);
@@ -231,6 +233,7 @@ public final class Throttle {
       }
       all.add(buckets.reserve(bs, group.size())
         .map(grant -> {
+          answered();
           double interval = bs.get(grant.binding()).limit().intervalMs();
           for (int j = grant.granted(); j < group.size(); j++) {
             int i = group.get(j);
@@ -262,7 +265,19 @@ public final class Throttle {
     return options.keyPrefix() + ":caps:{r:" + c.tenantId() + ":" + c.recipientId() + "}";
   }
 
+  /** Logs an unreachable Redis once, not at every claim, until it answers again. */
   private void unavailable(Throwable err) {
-    LOG.warn("Redis cannot be reached; messages that need it wait {} ms: {}", options.redisRetryMs(), err.toString());
+    if (!redisFailing) {
+      redisFailing = true;
+      LOG.warn("Redis cannot be reached; messages that need it wait {} ms at a time: {}", options.redisRetryMs(),
+        err.toString());
+    }
+  }
+
+  private void answered() {
+    if (redisFailing) {
+      redisFailing = false;
+      LOG.info("Redis answers again: throttled sending resumes");
+    }
   }
 }
