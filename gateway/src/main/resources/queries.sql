@@ -41,8 +41,8 @@ LIMIT 1;
 
 -- name: batch-insert
 INSERT INTO batches (id, tenant_id, campaign_id, template_name, template_version, channels, priority,
-                     send_at, expires_at, accepted, rejected, template_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($8, now()) + make_interval(secs => $9), $10, $11, $12);
+                     send_at, expires_at, accepted, rejected, template_id, on_cap)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($8, now()) + make_interval(secs => $9), $10, $11, $12, $13);
 
 -- name: messages-insert
 INSERT INTO messages (batch_id, tenant_id, campaign_id, recipient_id, addresses, locale, time_zone,
@@ -65,7 +65,7 @@ FROM jsonb_array_elements($7::jsonb) AS r
 RETURNING id, recipient_id;
 
 -- name: batch-find
-SELECT b.id, c.name AS campaign, b.template_name, b.template_version, b.channels, b.priority,
+SELECT b.id, c.name AS campaign, b.template_name, b.template_version, b.channels, b.priority, b.on_cap,
        b.send_at, b.expires_at, b.accepted, b.rejected, b.created_at
 FROM batches b JOIN campaigns c ON c.id = b.campaign_id
 WHERE b.id = $1 AND b.tenant_id = $2;
@@ -89,13 +89,42 @@ SELECT (SELECT count(*) FROM messages WHERE state = 'queued') AS queued,
          AS lag_seconds;
 
 -- name: dispatch-claim
--- Claims due messages of active campaigns: sets the lease, bumps the attempt (the fencing token)
--- and appends a 'sending' event, in one statement.
-WITH due AS (
+-- Claims due messages of active campaigns fairly: transactional messages first (oldest first), then
+-- every tenant's due messages in turn (each tenant's oldest, then each one's second oldest, …), so that
+-- one tenant's large backlog does not hold back another tenant. The tenants with messages waiting are
+-- found by a skip scan of messages_due_tenant; each brings at most twice its share of candidates.
+-- Candidates another dispatcher has locked are skipped. The claim sets the lease, bumps the attempt
+-- (the fencing token) and appends a 'sending' event, in one statement.
+WITH RECURSIVE tenant_scan AS (
+  (SELECT tenant_id FROM messages WHERE state IN ('queued', 'retry') ORDER BY tenant_id LIMIT 1)
+  UNION ALL
+  SELECT (SELECT m.tenant_id FROM messages m WHERE m.state IN ('queued', 'retry') AND m.tenant_id > t.tenant_id
+          ORDER BY m.tenant_id LIMIT 1)
+  FROM tenant_scan t WHERE t.tenant_id IS NOT NULL
+), waiting AS (
+  SELECT tenant_id FROM tenant_scan WHERE tenant_id IS NOT NULL
+), candidates AS (
+  (SELECT m.id, 0 AS pass, 0::bigint AS turn, m.due_at FROM messages m
+   WHERE m.state IN ('queued', 'retry') AND m.priority = 'transactional' AND m.due_at <= now()
+     AND NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.id = m.campaign_id AND c.status = 'paused')
+   ORDER BY m.due_at
+   LIMIT $1)
+  UNION ALL
+  SELECT d.id, 1, row_number() OVER (PARTITION BY w.tenant_id ORDER BY d.due_at), d.due_at
+  FROM waiting w
+  CROSS JOIN LATERAL (
+    SELECT m.id, m.due_at FROM messages m
+    WHERE m.tenant_id = w.tenant_id AND m.state IN ('queued', 'retry') AND m.due_at <= now()
+      AND NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.id = m.campaign_id AND c.status = 'paused')
+    ORDER BY m.tenant_id, m.due_at
+    LIMIT greatest(ceil(2.0 * $1 / (SELECT count(*) FROM waiting)), 1)
+  ) d
+), due AS (
   SELECT m.id FROM messages m
-  WHERE m.state IN ('queued', 'retry') AND m.due_at <= now()
-    AND NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.id = m.campaign_id AND c.status = 'paused')
-  ORDER BY m.due_at
+  JOIN (SELECT id, min(pass) AS pass, min(turn) AS turn, min(due_at) AS due_at FROM candidates GROUP BY id) c
+    ON c.id = m.id
+  WHERE m.state IN ('queued', 'retry')
+  ORDER BY c.pass, c.turn, c.due_at
   LIMIT $1
   FOR UPDATE OF m SKIP LOCKED
 ), claimed AS (
@@ -103,7 +132,7 @@ WITH due AS (
   SET state = 'sending', attempt = m.attempt + 1, lease_until = now() + make_interval(secs => $2), updated_at = now()
   FROM due WHERE m.id = due.id
   RETURNING m.id, m.attempt, m.tenant_id, m.campaign_id, m.batch_id, m.recipient_id, m.addresses, m.locale,
-            m.time_zone, m.variables, m.expires_at, m.channel_index
+            m.time_zone, m.variables, m.expires_at, m.channel_index, m.priority
 ), logged AS (
   INSERT INTO events (message_id, tenant_id, campaign_id, type, data)
   SELECT id, tenant_id, campaign_id, 'sending', jsonb_build_object('attempt', attempt, 'instance', $3::text)
@@ -111,7 +140,7 @@ WITH due AS (
 )
 SELECT c.id, c.attempt, c.tenant_id, c.campaign_id, c.recipient_id, c.addresses, c.locale, c.time_zone, c.variables,
        c.expires_at <= now() AS expired, c.channel_index, b.channels, b.template_id, t.name AS tenant,
-       cp.name AS campaign
+       cp.name AS campaign, c.priority, b.on_cap
 FROM claimed c
 JOIN batches b ON b.id = c.batch_id
 JOIN tenants t ON t.id = c.tenant_id

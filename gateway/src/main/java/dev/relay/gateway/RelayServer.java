@@ -31,6 +31,11 @@ import dev.relay.gateway.render.TemplateDefinition;
 import dev.relay.gateway.render.Tracking;
 import dev.relay.gateway.track.TrackingTokens;
 import dev.relay.gateway.store.WebhookStore;
+import dev.relay.gateway.throttle.CapRule;
+import dev.relay.gateway.throttle.Limit;
+import dev.relay.gateway.throttle.QuietHours;
+import dev.relay.gateway.throttle.Throttle;
+import dev.relay.gateway.config.ConfigException;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -203,7 +208,8 @@ public final class RelayServer {
     Future<Void> shipped = shipTemplates(vertx, templateStore);
     Future<Void> dispatch = shipped.compose(v -> dispatching
       ? vertx.deployVerticle(new Dispatcher(new DispatchStore(pool, instanceName()), templates, accounts,
-          dispatchOptions, handoff, metrics))
+          dispatchOptions, handoff, Throttle.create(redis, throttleOptions(config), java.time.Clock.systemUTC()),
+          metrics))
         .onSuccess(id -> server.dispatchDeployment = id)
         .mapEmpty()
       : Future.succeededFuture());
@@ -283,6 +289,23 @@ public final class RelayServer {
       LOG.warn("http.public-base-url is not set: tracking links start with {}, which recipients cannot reach", base);
     }
     return new Tracking(base, TrackingTokens.fromSetting(config.string(Setting.TRACKING_KEYS)));
+  }
+
+  /** The throttle's settings; a setting it cannot read stops start-up with a message that names it. */
+  static Throttle.Options throttleOptions(RelayConfig config) {
+    String prefix = config.string(Setting.THROTTLE_KEY_PREFIX).isBlank()
+      ? "relay:" + config.string(Setting.DB_NAME) : config.string(Setting.THROTTLE_KEY_PREFIX);
+    try {
+      int tenantRate = config.integer(Setting.THROTTLE_TENANT_RATE);
+      int campaignRate = config.integer(Setting.THROTTLE_CAMPAIGN_RATE);
+      return new Throttle.Options(prefix, QuietHours.parse(config.string(Setting.THROTTLE_QUIET_HOURS)),
+        CapRule.parseAll(config.string(Setting.THROTTLE_CAPS)), tenantRate == 0 ? null : Limit.of(tenantRate),
+        campaignRate == 0 ? null : Limit.of(campaignRate), config.integer(Setting.THROTTLE_REDIS_TIMEOUT_MS),
+        config.integer(Setting.THROTTLE_REDIS_RETRY_MS), config.integer(Setting.THROTTLE_MAX_HOLD_MS),
+        config.integer(Setting.THROTTLE_RECOVERY_PERCENT), 5);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(e.getMessage());
+    }
   }
 
   /** The HTTP port actually bound. */

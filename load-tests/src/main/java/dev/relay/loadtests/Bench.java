@@ -11,7 +11,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "relay-bench", mixinStandardHelpOptions = true, version = "relay-bench 0.1.0",
   description = "Relay's benchmarks: each measures the gateway against a baseline taken in the same run.",
-  subcommands = {IntakeCommand.class, E2eCommand.class, RenderCommand.class, CommandLine.HelpCommand.class})
+  subcommands = {IntakeCommand.class, E2eCommand.class, RenderCommand.class, LimitsCommand.class,
+    CommandLine.HelpCommand.class})
 public final class Bench implements Runnable {
 
   @Spec

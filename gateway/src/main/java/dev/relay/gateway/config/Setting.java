@@ -98,6 +98,29 @@ public enum Setting {
 
   TEMPLATES_CACHE_VERSIONS("templates.cache-versions", Type.INT, "1000",
       "Template versions kept compiled in each process (each with the locales used so far)."),
+  THROTTLE_KEY_PREFIX("throttle.key-prefix", Type.STRING, "",
+      "Prefix of the Redis keys of rate limits and frequency caps; empty: `relay:<db.name>`, so that the gateways "
+        + "of one database share them."),
+  THROTTLE_QUIET_HOURS("throttle.quiet-hours", Type.STRING, "",
+      "Local time window (`HH:MM-HH:MM`, e.g. `21:00-09:00`) in the recipient's time zone in which marketing "
+        + "messages wait for the window's end; empty: none."),
+  THROTTLE_CAPS("throttle.caps", Type.STRING, "",
+      "Frequency caps on marketing messages per recipient across channels, `MOST/WINDOW` comma-separated "
+        + "(e.g. `3/1d,10/7d`; units s, m, h, d); empty: none."),
+  THROTTLE_TENANT_RATE("throttle.tenant-rate", Type.INT, "0",
+      "Messages per second each tenant may send (burst: one second's worth); 0: no limit."),
+  THROTTLE_CAMPAIGN_RATE("throttle.campaign-rate", Type.INT, "0",
+      "Messages per second each campaign may send (burst: one second's worth); 0: no limit."),
+  THROTTLE_MAX_HOLD_MS("throttle.max-hold-ms", Type.INT, "2000",
+      "How much of a rate-limited account's sending a lane holds in memory; messages beyond it are put back "
+        + "in the queue until their turn."),
+  THROTTLE_RECOVERY_PERCENT("throttle.recovery-percent", Type.INT, "5",
+      "After a provider throttled an account (its rate halved), how much of the configured rate it regains "
+        + "each second."),
+  THROTTLE_REDIS_TIMEOUT_MS("throttle.redis-timeout-ms", Type.INT, "1000",
+      "How long a Redis call of the throttle may take before Redis counts as unreachable."),
+  THROTTLE_REDIS_RETRY_MS("throttle.redis-retry-ms", Type.INT, "2000",
+      "How long messages that need Redis (limits, caps) wait while it cannot be reached."),
 
   SANDBOX_PORT("sandbox.port", Type.INT, "8081",
       "Port of the in-process sandbox provider that serves when no accounts are configured (0: any free port)."),

@@ -7,6 +7,7 @@ import dev.relay.adapters.spi.ProviderAccount;
 import dev.relay.gateway.config.ConfigException;
 import dev.relay.gateway.config.RelayConfig;
 import dev.relay.gateway.config.Setting;
+import dev.relay.gateway.throttle.Limit;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -26,8 +27,8 @@ import java.util.Set;
  */
 public final class Accounts {
 
-  /** One opened account and its own limits. */
-  public record Entry(String name, Channel channel, ProviderAccount account, int maxInFlight) {
+  /** One opened account and its own limits: calls in flight, and its rate limit (null: none). */
+  public record Entry(String name, Channel channel, ProviderAccount account, int maxInFlight, Limit limit) {
   }
 
   private final Map<String, Entry> byName;
@@ -69,11 +70,34 @@ public final class Accounts {
           + "', which is not on the class path (known adapters: " + String.join(", ", adapters.keySet()) + ")");
       }
       int maxInFlight = account.getInteger("max-in-flight", config.integer(Setting.DISPATCH_MAX_IN_FLIGHT));
+      Limit limit = limit(name, account);
       JsonObject settings = Secrets.resolve(name, account.getJsonObject("settings", new JsonObject()), System.getenv());
       ProviderAccount opened = adapter.open(vertx, new AccountSettings(name, adapterName, settings));
-      byName.put(name, new Entry(name, adapter.channel(), opened, Math.max(1, maxInFlight)));
+      byName.put(name, new Entry(name, adapter.channel(), opened, Math.max(1, maxInFlight), limit));
     }
     return new Accounts(byName);
+  }
+
+  /** The account's {@code rate} (messages per second) and {@code burst} (default: one second's worth), if it has one. */
+  private static Limit limit(String name, JsonObject account) {
+    Object rate = account.getValue("rate");
+    Object burst = account.getValue("burst");
+    if (rate == null) {
+      if (burst != null) {
+        throw new ConfigException("account '" + name + "' has a burst but no rate");
+      }
+      return null;
+    }
+    if (!(rate instanceof Number) || !(((Number) rate).doubleValue() > 0)) {
+      throw new ConfigException("account '" + name + "': rate must be a positive number of messages per second, not "
+        + rate);
+    }
+    if (burst != null && (!(burst instanceof Integer) || (Integer) burst < 1)) {
+      throw new ConfigException("account '" + name + "': burst must be a whole number of messages, at least 1, not "
+        + burst);
+    }
+    double perSecond = ((Number) rate).doubleValue();
+    return burst == null ? Limit.of(perSecond) : new Limit(perSecond, (Integer) burst);
   }
 
   /** The accounts of a channel in failover order; empty when the channel has none. */

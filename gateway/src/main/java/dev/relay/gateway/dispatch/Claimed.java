@@ -9,11 +9,16 @@ import java.util.List;
  * A message this process has claimed: leased to it under {@code attempt}, which fences every
  * outcome it records.
  *
- * @param templateId the template version its batch resolved at intake (null for a batch stored before templates)
+ * @param templateId      the template version its batch resolved at intake (null for a batch stored before templates)
+ * @param priority        {@code transactional} or {@code marketing}
+ * @param timeZone        the recipient's IANA time zone, or null
+ * @param deferWhenCapped whether its batch asked for a capped message to wait ({@code on_cap: defer})
+ *                        rather than end {@code capped}
  */
 record Claimed(long id, int attempt, long tenantId, long campaignId, String tenant, String campaign,
                String recipientId, JsonObject addresses, String locale, JsonObject variables, boolean expired,
-               int channelIndex, List<Channel> channels, Long templateId, String timeZone) {
+               int channelIndex, List<Channel> channels, Long templateId, String priority, String timeZone,
+               boolean deferWhenCapped) {
 
   /** The index of the first channel, from {@code from} on, that the recipient has an address for; -1 if none. */
   int reachableChannel(int from) {

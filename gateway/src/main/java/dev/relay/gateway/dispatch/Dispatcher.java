@@ -8,6 +8,8 @@ import dev.relay.gateway.metrics.RelayMetrics;
 import dev.relay.gateway.render.RenderException;
 import dev.relay.gateway.render.Renderer;
 import dev.relay.gateway.store.DispatchStore;
+import dev.relay.gateway.throttle.AccountLimiter;
+import dev.relay.gateway.throttle.Throttle;
 import io.vertx.circuitbreaker.CircuitBreaker;
 import io.vertx.circuitbreaker.CircuitBreakerOptions;
 import io.vertx.core.AsyncResult;
@@ -68,6 +70,8 @@ public final class Dispatcher extends VerticleBase {
   private final Backoff backoff;
   private final Map<String, Lane> lanes = new HashMap<>();
   private final Handoff handoff;
+  private final Throttle throttle;
+  private int admitting;
   private OutcomeWriter writer;
   private PauseGuard pauseGuard;
   private boolean claiming;
@@ -83,9 +87,10 @@ public final class Dispatcher extends VerticleBase {
    *                bound on messages held that claims and handoffs share
    */
   public Dispatcher(DispatchStore store, Renderer renderer, Accounts accounts, Options options, Handoff handoff,
-                    RelayMetrics metrics) {
+                    Throttle throttle, RelayMetrics metrics) {
     this.store = store;
     this.renderer = renderer;
+    this.throttle = throttle;
     this.metrics = metrics;
     this.accounts = accounts;
     this.options = options;
@@ -107,10 +112,15 @@ public final class Dispatcher extends VerticleBase {
         .closeHandler(v -> LOG.info("circuit of account {} closed", account.name()));
       metrics.circuit(account.name(), breaker::state);
       long leaseMarginMs = Math.min(options.sendTimeoutMs(), options.leaseSeconds() * 500L);
+      AccountLimiter limiter = account.limit() == null ? null : throttle.limiter(account.name(), account.limit());
+      if (limiter != null) {
+        metrics.effectiveRate(account.name(), limiter::effectiveRate);
+      }
       lanes.put(account.name(), new Lane(context, account, breaker, options.sendBatch(), leaseMarginMs, metrics,
         (job, result) -> onContext(() -> handle(job, result)),
         job -> complete(job.message(), Outcome.deferred(job.message(), job.channelIndex(), 0,
-          "its lease ran out while account " + job.account() + " had no room"))));
+          "its lease ran out while account " + job.account() + " had no room")),
+        limiter, throttle.maxHoldMs(), (job, deferral) -> defer(job.message(), job.channelIndex(), deferral)));
     }
     long reclaimEvery = Math.max(1000, options.leaseSeconds() * 250L);
     reclaimTimer = vertx.setPeriodic(reclaimEvery, id -> store.reclaimExpired(options.claimBatch())
@@ -148,14 +158,56 @@ public final class Dispatcher extends VerticleBase {
   /** Messages intake stored leased to this process: sent like claimed ones, or released when stopping. */
   private void takeOver(List<Claimed> messages, long leaseDeadline) {
     List<Lane.Job> unsent = new ArrayList<>();
+    List<Claimed> sending = new ArrayList<>(messages.size());
     for (Claimed m : messages) {
       if (stopping || paused.contains(m.campaignId())) {
         unsent.add(new Lane.Job(m, m.channelIndex(), null, List.of(), leaseDeadline, null));
       } else {
-        route(m, m.channelIndex(), List.of(), leaseDeadline, null);
+        sending.add(m);
       }
     }
     release(unsent);
+    admit(sending, leaseDeadline);
+  }
+
+  /**
+   * Passes claimed and handed-over messages through the throttle (quiet hours, frequency caps, tenant
+   * and campaign rates), then routes those it lets through; the others are deferred or capped.
+   */
+  private void admit(List<Claimed> messages, long leaseDeadline) {
+    if (!throttle.screens() || messages.isEmpty()) {
+      messages.forEach(m -> route(m, m.channelIndex(), List.of(), leaseDeadline, null));
+      return;
+    }
+    List<Throttle.Candidate> candidates = new ArrayList<>(messages.size());
+    messages.forEach(m -> candidates.add(new Throttle.Candidate(m.id(), m.tenantId(), m.campaignId(), m.recipientId(),
+      "transactional".equals(m.priority()) || m.expired(), m.timeZone(), m.deferWhenCapped())));
+    admitting += messages.size();
+    throttle.admit(candidates).onComplete(ar -> onContext(() -> {
+      admitting -= messages.size();
+      for (int i = 0; i < messages.size(); i++) {
+        Claimed m = messages.get(i);
+        Throttle.Decision decision = ar.succeeded() ? ar.result().get(i)
+          : new Throttle.Decision(Throttle.Decision.Kind.DEFER, "redis_unavailable", 1000, ar.cause().toString());
+        switch (decision.kind()) {
+          case SEND -> {
+            if (stopping) {
+              release(List.of(new Lane.Job(m, m.channelIndex(), null, List.of(), leaseDeadline, null)));
+            } else {
+              route(m, m.channelIndex(), List.of(), leaseDeadline, null);
+            }
+          }
+          case CAP -> complete(m, Outcome.capped(m, m.channelIndex(), decision.detail()));
+          default -> defer(m, m.channelIndex(), decision);
+        }
+      }
+    }));
+  }
+
+  /** Puts a message back without a provider call for the throttle's reason; its attempt does not count. */
+  private void defer(Claimed m, int channelIndex, Throttle.Decision deferral) {
+    metrics.deferred(deferral.reason());
+    complete(m, Outcome.deferred(m, channelIndex, deferral.delayMs(), deferral.detail()));
   }
 
   /** Stops claiming, lets provider calls finish within the grace period, releases the rest, writes every outcome. */
@@ -179,7 +231,7 @@ public final class Dispatcher extends VerticleBase {
   }
 
   private void awaitIdle(Promise<Void> idle, long deadlineNanos) {
-    if (lanes.values().stream().allMatch(l -> l.inFlight() == 0) || System.nanoTime() > deadlineNanos) {
+    if (admitting == 0 && lanes.values().stream().allMatch(l -> l.inFlight() == 0) || System.nanoTime() > deadlineNanos) {
       idle.complete();
     } else {
       vertx.setTimer(20, id -> awaitIdle(idle, deadlineNanos));
@@ -248,9 +300,9 @@ public final class Dispatcher extends VerticleBase {
         release(unsent);
         return;
       }
-      for (DispatchStore.ClaimedRow row : ar.result()) {
-        route(toClaimed(row), row.channelIndex(), List.of(), leaseDeadline, null);
-      }
+      List<Claimed> claimed = new ArrayList<>(ar.result().size());
+      ar.result().forEach(row -> claimed.add(toClaimed(row)));
+      admit(claimed, leaseDeadline);
       claimSoon(ar.result().size() == limit ? 0 : options.idlePollMs());
     });
   }
@@ -262,7 +314,7 @@ public final class Dispatcher extends VerticleBase {
     }
     return new Claimed(row.id(), row.attempt(), row.tenantId(), row.campaignId(), row.tenant(), row.campaign(),
       row.recipientId(), row.addresses(), row.locale(), row.variables(), row.expired(), row.channelIndex(),
-      List.copyOf(channels), row.templateId(), row.timeZone());
+      List.copyOf(channels), row.templateId(), row.priority(), row.timeZone(), "defer".equals(row.onCap()));
   }
 
   /**
@@ -371,6 +423,7 @@ public final class Dispatcher extends VerticleBase {
 
   private void complete(Claimed m, Outcome outcome) {
     handoff.done(1);
+    throttle.completed(m.id(), "sent".equals(outcome.state()));
     writer.add(outcome);
     metrics.message(outcome.channel() != null ? outcome.channel() : m.channels().get(outcome.channelIndex()).wireName(),
       outcome.account(), outcome.event());

@@ -26,7 +26,7 @@ public final class Handoff {
   /** A batch intake stored leased to this process: its envelope and its messages' ids by recipient id. */
   public record Batch(long tenantId, long campaignId, String tenant, String campaign, List<Channel> channels,
                       long templateId, JsonArray recipients, Map<String, Long> idsByRecipient,
-                      long leaseDeadlineNanos) {
+                      long leaseDeadlineNanos, String priority, String onCap) {
   }
 
   private final int maxPending;
@@ -91,7 +91,7 @@ public final class Handoff {
       messages.add(new Claimed(id, 1, batch.tenantId(), batch.campaignId(), batch.tenant(), batch.campaign(),
         r.getString("id"), r.getJsonObject("addresses"), r.getString("locale"),
         variables == null ? new JsonObject() : variables, false, 0, batch.channels(), batch.templateId(),
-        r.getString("time_zone")));
+        batch.priority(), r.getString("time_zone"), "defer".equals(batch.onCap())));
     }
     Receiver target = receiver;
     target.context().runOnContext(v -> target.target().accept(messages, batch.leaseDeadlineNanos()));

@@ -3,6 +3,8 @@ package dev.relay.gateway.dispatch;
 import dev.relay.adapters.spi.OutboundMessage;
 import dev.relay.adapters.spi.SendResult;
 import dev.relay.gateway.metrics.RelayMetrics;
+import dev.relay.gateway.throttle.AccountLimiter;
+import dev.relay.gateway.throttle.Throttle;
 import io.vertx.circuitbreaker.CircuitBreaker;
 import io.vertx.circuitbreaker.CircuitBreakerState;
 import io.vertx.core.Context;
@@ -19,8 +21,10 @@ import java.util.function.Predicate;
 
 /**
  * The way to one provider account: a queue of messages routed to it, at most {@code maxInFlight} of
- * them in provider calls at once, and the account's circuit breaker. Used from the dispatcher's event
- * loop only.
+ * them in provider calls at once, the account's circuit breaker, and its rate limit when it has one
+ * (cells reserved in Redis for all the messages it can send at once; those not granted wait in the
+ * queue for as long as {@code maxHoldMs} of sending, the rest are deferred). Used from the
+ * dispatcher's event loop only.
  */
 final class Lane {
 
@@ -38,11 +42,24 @@ final class Lane {
   private final ArrayDeque<Job> queue = new ArrayDeque<>();
   private final Context context;
   private final RelayMetrics metrics;
+  private final AccountLimiter limiter;
+  private final long maxHoldMs;
+  private final BiConsumer<Job, Throttle.Decision> onDeferred;
   private int inFlight;
   private boolean drainScheduled;
+  private boolean reserving;
+  private long waitTimer = -1;
 
+  /**
+   * @param limiter    the account's rate limit, or null when it has none
+   * @param onDeferred takes a message the rate limit (or an unreachable Redis) puts back in the queue
+   */
   Lane(Context context, Accounts.Entry account, CircuitBreaker breaker, int sendBatch, long leaseMarginMs,
-       RelayMetrics metrics, BiConsumer<Job, SendResult> onResult, Consumer<Job> onLeaseRunningOut) {
+       RelayMetrics metrics, BiConsumer<Job, SendResult> onResult, Consumer<Job> onLeaseRunningOut,
+       AccountLimiter limiter, long maxHoldMs, BiConsumer<Job, Throttle.Decision> onDeferred) {
+    this.limiter = limiter;
+    this.maxHoldMs = maxHoldMs;
+    this.onDeferred = onDeferred;
     this.context = context;
     this.metrics = metrics;
     this.account = account;
@@ -100,6 +117,10 @@ final class Lane {
 
   /** Sends full batches while there is room for one (or for what is left in the queue). */
   private void drain() {
+    if (limiter != null) {
+      drainLimited();
+      return;
+    }
     while (!queue.isEmpty()) {
       int n = Math.min(Math.min(sendBatch, account.maxInFlight()), queue.size());
       if (account.maxInFlight() - inFlight < n) {
@@ -120,6 +141,74 @@ final class Lane {
         send(jobs);
       }
     }
+  }
+
+  /**
+   * Reserves cells for every message there is room to send now, in one round trip; sends those
+   * granted, keeps in the queue what the account can send within {@code maxHoldMs} and defers the rest
+   * to when its turn is likely to come. Asks again when enough cells are free to be worth it.
+   */
+  private void drainLimited() {
+    int room = account.maxInFlight() - inFlight;
+    int wanted = Math.min(room, queue.size());
+    if (reserving || waitTimer >= 0 || wanted <= 0 || (room < Math.min(sendBatch, account.maxInFlight())
+      && wanted < queue.size())) {
+      return;
+    }
+    reserving = true;
+    limiter.reserve(wanted).onComplete(ar -> {
+      reserving = false;
+      if (ar.failed()) {
+        List<Job> waiting = takeQueued();
+        Throttle.Decision deferral = new Throttle.Decision(Throttle.Decision.Kind.DEFER, "redis_unavailable",
+          2000, "Redis cannot be reached: account " + name() + "'s rate limit cannot be checked");
+        waiting.forEach(job -> onDeferred.accept(job, deferral));
+        return;
+      }
+      AccountLimiter.Reservation granted = ar.result();
+      long now = System.nanoTime();
+      List<Job> batch = new ArrayList<>(sendBatch);
+      for (int i = 0; i < granted.granted() && !queue.isEmpty(); i++) {
+        Job job = queue.poll();
+        if (job.leaseDeadlineNanos() - leaseMarginNanos < now) {
+          onLeaseRunningOut.accept(job);
+          continue;
+        }
+        batch.add(job);
+        if (batch.size() == sendBatch) {
+          send(batch);
+          batch = new ArrayList<>(sendBatch);
+        }
+      }
+      if (!batch.isEmpty()) {
+        send(batch);
+      }
+      if (queue.isEmpty()) {
+        return;
+      }
+      if (granted.granted() >= wanted) {
+        drain();
+        return;
+      }
+      int hold = limiter.holdable(maxHoldMs);
+      int position = 0;
+      List<Job> kept = new ArrayList<>(Math.min(hold, queue.size()));
+      while (!queue.isEmpty()) {
+        Job job = queue.poll();
+        if (kept.size() < hold) {
+          kept.add(job);
+        } else {
+          onDeferred.accept(job, new Throttle.Decision(Throttle.Decision.Kind.DEFER, "account_rate",
+            limiter.delayFor(kept.size() + position++, granted.retryInMs()),
+            "account " + name() + "'s rate limit (" + limiter.effectiveRate() + "/s now)"));
+        }
+      }
+      queue.addAll(kept);
+      waitTimer = context.owner().setTimer(Math.max(1, granted.retryInMs()), id -> {
+        waitTimer = -1;
+        drain();
+      });
+    });
   }
 
   private void send(List<Job> jobs) {
@@ -154,6 +243,10 @@ final class Lane {
       } else {
         String reason = name() + ": " + (ar.cause().getMessage() == null ? ar.cause().toString() : ar.cause().getMessage());
         results = Collections.nCopies(jobs.size(), SendResult.retryable(reason, null));
+      }
+      if (limiter != null) {
+        results.stream().filter(SendResult::isThrottled).findFirst()
+          .ifPresent(throttled -> limiter.throttled(throttled.retryAfter()));
       }
       for (int i = 0; i < jobs.size(); i++) {
         onResult.accept(jobs.get(i), results.get(i));

@@ -33,6 +33,11 @@ record Outcome(long id, int attempt, String state, Long delayMs, int channelInde
       true);
   }
 
+  /** Ended by a frequency cap without a provider call: {@code reason} names the rule. */
+  static Outcome capped(Claimed m, int channelIndex, String reason) {
+    return new Outcome(m.id(), m.attempt(), "capped", null, channelIndex, null, null, null, reason, "capped", true);
+  }
+
   static Outcome failover(Claimed m, int nextChannelIndex, String channel, String account, String reason) {
     return new Outcome(m.id(), m.attempt(), "retry", 0L, nextChannelIndex, channel, account, null, reason,
       "failover", false);

@@ -102,7 +102,8 @@ public final class BatchValidator {
       }
     }
     return new ValidatedBatch(body.getString("campaign"), body.getString("template"), body.getInteger("template_version"),
-      List.copyOf(channels), body.getString("priority", "marketing"), sendAt, ttl, accepted, List.copyOf(rejected));
+      List.copyOf(channels), body.getString("priority", "marketing"), sendAt, ttl, accepted, List.copyOf(rejected),
+      body.getString("on_cap", "skip"));
   }
 
   private String checkRecipient(JsonObject recipient, List<Channel> channels) {

@@ -103,7 +103,8 @@ public final class IntakeService {
         NewBatch row = new NewBatch(tenant.id(), idempotencyKey, hash, batchId, batch.campaign(),
           batch.templateName(), template.get().version(),
           batch.channels().stream().map(Channel::wireName).toArray(String[]::new), batch.priority(), batch.sendAt(),
-          batch.ttlSeconds(), batch.accepted(), batch.rejected().size(), 202, answer, template.get().id());
+          batch.ttlSeconds(), batch.accepted(), batch.rejected().size(), 202, answer, template.get().id(),
+          batch.onCap());
         return store(tenant, batch, batchId, row, count);
       })
       .map(outcome -> {
@@ -156,7 +157,8 @@ public final class IntakeService {
                         long leaseDeadline) {
     try {
       handoff.deliver(new Handoff.Batch(tenant.id(), outcome.campaignId(), tenant.name(), batch.campaign(),
-        batch.channels(), templateId, batch.accepted(), outcome.leasedIds(), leaseDeadline));
+        batch.channels(), templateId, batch.accepted(), outcome.leasedIds(), leaseDeadline, batch.priority(),
+        batch.onCap()));
     } catch (RuntimeException e) {
       handoff.cancel(batch.accepted().size());
       LOG.error("batch {} is stored but could not be handed to the dispatcher; its messages are sent when their lease "

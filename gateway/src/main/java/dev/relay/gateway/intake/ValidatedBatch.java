@@ -8,9 +8,10 @@ import java.util.List;
 
 /**
  * A batch after validation: its envelope, the recipients that passed (as given, ready to store) and
- * the ones that did not, with their reasons.
+ * the ones that did not, with their reasons. {@code onCap} is what a message capped by a frequency cap
+ * does: {@code skip} (ends {@code capped}) or {@code defer} (waits until the cap has room).
  */
 public record ValidatedBatch(String campaign, String templateName, Integer templateVersion, List<Channel> channels,
                              String priority, OffsetDateTime sendAt, int ttlSeconds, JsonArray accepted,
-                             List<Rejection> rejected) {
+                             List<Rejection> rejected, String onCap) {
 }

@@ -27,7 +27,8 @@ public final class DispatchStore {
   /** A claimed row as the claim statement returns it. */
   public record ClaimedRow(long id, int attempt, long tenantId, long campaignId, String tenant, String campaign,
                            String recipientId, JsonObject addresses, String locale, JsonObject variables,
-                           boolean expired, int channelIndex, String[] channels, Long templateId, String timeZone) {
+                           boolean expired, int channelIndex, String[] channels, Long templateId, String priority,
+                           String timeZone, String onCap) {
   }
 
   /** Claims up to {@code limit} due messages under a lease of {@code leaseSeconds}. */
@@ -41,7 +42,8 @@ public final class DispatchStore {
             row.getLong("campaign_id"), row.getString("tenant"), row.getString("campaign"),
             row.getString("recipient_id"), (JsonObject) row.getValue("addresses"), row.getString("locale"),
             (JsonObject) row.getValue("variables"), row.getBoolean("expired"), row.getInteger("channel_index"),
-            row.getArrayOfStrings("channels"), row.getLong("template_id"), row.getString("time_zone")));
+            row.getArrayOfStrings("channels"), row.getLong("template_id"), row.getString("priority"),
+            row.getString("time_zone"), row.getString("on_cap")));
         }
         return claimed;
       });

@@ -17,5 +17,5 @@ import java.util.UUID;
 public record NewBatch(long tenantId, String idempotencyKey, byte[] requestHash, UUID batchId, String campaign,
                        String templateName, Integer templateVersion, String[] channels, String priority,
                        OffsetDateTime sendAt, int ttlSeconds, JsonArray recipients, int rejected,
-                       int responseStatus, String responseBody, long templateId) {
+                       int responseStatus, String responseBody, long templateId, String onCap) {
 }
