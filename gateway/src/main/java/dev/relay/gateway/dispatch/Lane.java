@@ -149,9 +149,13 @@ final class Lane {
    * to when its turn is likely to come. Asks again when enough cells are free to be worth it.
    */
   private void drainLimited() {
-    int room = account.maxInFlight() - inFlight;
+    // At most a burst's worth in provider calls at once: calls that stall between the reservation and
+    // the provider (a cold connection, a pause) and then arrive together can then add no more than the
+    // burst the limit allows anyway.
+    int cap = Math.min(account.maxInFlight(), Math.max(1, limiter.limit().burst()));
+    int room = cap - inFlight;
     int wanted = Math.min(room, queue.size());
-    if (reserving || waitTimer >= 0 || wanted <= 0 || (room < Math.min(sendBatch, account.maxInFlight())
+    if (reserving || waitTimer >= 0 || wanted <= 0 || (room < Math.min(sendBatch, cap)
       && wanted < queue.size())) {
       return;
     }
