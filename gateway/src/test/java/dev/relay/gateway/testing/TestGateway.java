@@ -80,6 +80,9 @@ public final class TestGateway implements AutoCloseable {
     settings.put(Setting.INTAKE_QUEUE_DEPTH_REFRESH_MS, "100");
     settings.put(Setting.SANDBOX_PORT, "0");
     settings.put(Setting.DISPATCH_IDLE_POLL_MS, "50");
+    // One journal per test database: a restart on the same database replays what its predecessor left.
+    settings.put(Setting.TRACKING_JOURNAL_DIR, java.nio.file.Path.of(System.getProperty("java.io.tmpdir"),
+      "relay-journal-" + database.name()).toString());
     settings.putAll(overrides);
     RelayConfig config = RelayConfig.of(settings, file);
     Vertx vertx = Metrics.vertx();
