@@ -53,7 +53,8 @@ import java.util.regex.Pattern;
     + "sending through the same gateway, and checks that every redirect was recorded. Run it from the repository root."})
 final class TrackCommand implements Callable<Integer> {
 
-  private static final Pattern CLICK = Pattern.compile("href=\"[^\"]*(/t/c/[A-Za-z0-9_-]+)\"");
+  /** A tracked link, but not the hidden decoy (a click on it is a scanner's, answered 200 without a redirect). */
+  private static final Pattern CLICK = Pattern.compile("href=\"[^\"]*(/t/c/[A-Za-z0-9_-]+)\"(?! style=\"display:none\")");
   private static final String BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     + "Chrome/120.0.0.0 Safari/537.36";
   private static final long HIGHEST_LATENCY_US = TimeUnit.MINUTES.toMicros(10);
