@@ -303,3 +303,39 @@ LIMIT $3;
 SELECT s.channel, s.address, s.reason FROM suppressions s
 JOIN unnest($2::text[], $3::text[]) AS q(channel, address) ON s.channel = q.channel AND s.address = q.address
 WHERE s.tenant_id = $1;
+
+-- name: tracking-context
+-- What classifying a batch of tracking hits needs of their messages: tenant, campaign, and when the
+-- message was last sent (its newest 'sent' event).
+SELECT m.id, m.tenant_id, m.campaign_id,
+       (SELECT max(e.occurred_at) FROM events e WHERE e.message_id = m.id AND e.type = 'sent') AS sent_at
+FROM messages m WHERE m.id = ANY($1::bigint[]);
+
+-- name: tracking-recent-clicks
+-- Clicks already written on these messages since $2: the burst rule looks at them with the new ones.
+SELECT id, message_id, data->>'link' AS link, occurred_at, class FROM events
+WHERE message_id = ANY($1::bigint[]) AND type = 'clicked' AND occurred_at >= $2;
+
+-- name: tracking-insert
+-- Writes tracking hits as events; a hit already written (a journal replayed after a crash) is skipped.
+INSERT INTO events (message_id, tenant_id, campaign_id, type, class, reason, data, occurred_at)
+SELECT h.message_id, h.tenant_id, h.campaign_id, h.type, h.class, h.reason, h.data::jsonb, h.occurred_at
+FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
+            $8::timestamptz[], $9::text[])
+  AS h(message_id, tenant_id, campaign_id, type, class, reason, data, occurred_at, hit)
+WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.message_id = h.message_id AND e.occurred_at = h.occurred_at
+                  AND e.data->>'hit' = h.hit)
+RETURNING type, class;
+
+-- name: tracking-reclassify
+-- Clicks written as human that a later click showed to be part of a scanner's burst.
+UPDATE events SET class = 'machine', reason = $2 WHERE id = ANY($1::bigint[]) AND class = 'human';
+
+-- name: unsubscribe-target
+SELECT tenant_id, campaign_id, addresses->>'email' AS address FROM messages WHERE id = $1;
+
+-- name: unsubscribed-event
+-- One 'unsubscribed' event per message, however often its link is used.
+INSERT INTO events (message_id, tenant_id, campaign_id, type, reason, data)
+SELECT $1::bigint, $2::bigint, $3::bigint, 'unsubscribed', $4::text, $5::jsonb
+WHERE NOT EXISTS (SELECT 1 FROM events WHERE message_id = $1::bigint AND type = 'unsubscribed');

@@ -36,6 +36,13 @@ import dev.relay.gateway.throttle.Limit;
 import dev.relay.gateway.throttle.QuietHours;
 import dev.relay.gateway.throttle.Throttle;
 import dev.relay.gateway.config.ConfigException;
+import dev.relay.gateway.api.TrackingRoutes;
+import dev.relay.gateway.store.SuppressionStore;
+import dev.relay.gateway.store.TrackingStore;
+import dev.relay.gateway.track.Classifier;
+import dev.relay.gateway.track.TrackingJournal;
+import dev.relay.gateway.track.TrackingRecorder;
+import java.nio.file.Path;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -73,11 +80,14 @@ public final class RelayServer {
   private final List<Long> timers = new CopyOnWriteArrayList<>();
   private final Accounts accounts;
   private final SandboxServer sandbox;
+  private final TrackingRecorder recorder;
   private String apiDeployment;
   private String dispatchDeployment;
   private Future<Void> stopped;
 
-  private RelayServer(Vertx vertx, Pool pool, Redis redis, Accounts accounts, SandboxServer sandbox) {
+  private RelayServer(Vertx vertx, Pool pool, Redis redis, Accounts accounts, SandboxServer sandbox,
+                      TrackingRecorder recorder) {
+    this.recorder = recorder;
     this.vertx = vertx;
     this.pool = pool;
     this.redis = redis;
@@ -94,7 +104,15 @@ public final class RelayServer {
       .compose(v -> vertx.fileSystem().readFile(CONTRACT))
       .compose(document -> OpenAPIContract.from(vertx, forValidation(document.toJsonObject()))
         .compose(contract -> providers(vertx, config)
-          .compose(providers -> deploy(vertx, config, contract, document, providers.accounts(), providers.sandbox()))));
+          .compose(providers -> TrackingJournal.open(vertx, Path.of(config.string(Setting.TRACKING_JOURNAL_DIR)))
+            .onFailure(err -> {
+              providers.accounts().close();
+              if (providers.sandbox() != null) {
+                providers.sandbox().close();
+              }
+            })
+            .compose(journal -> deploy(vertx, config, contract, document, providers.accounts(), providers.sandbox(),
+              journal)))));
   }
 
   private record Providers(Accounts accounts, SandboxServer sandbox) {
@@ -139,6 +157,8 @@ public final class RelayServer {
     JsonObject copy = document.copy();
     // Webhooks are routed before the validator: their bodies are each provider's own format.
     copy.getJsonObject("paths").remove("/v1/webhooks/{adapter}/{account}");
+    // So are the recipients' signed links: their answers are a pixel, a redirect and pages, not JSON.
+    copy.getJsonObject("paths").fieldNames().removeIf(path -> path.startsWith("/t/") || path.startsWith("/u/"));
     JsonObject responses = copy.getJsonObject("components").getJsonObject("responses");
     for (String name : responses.fieldNames()) {
       JsonObject content = responses.getJsonObject(name).getJsonObject("content");
@@ -151,7 +171,7 @@ public final class RelayServer {
   }
 
   private static Future<RelayServer> deploy(Vertx vertx, RelayConfig config, OpenAPIContract contract, Buffer document,
-                                            Accounts accounts, SandboxServer sandbox) {
+                                            Accounts accounts, SandboxServer sandbox, TrackingJournal journal) {
     Pool pool = Database.pool(vertx, config);
     PrometheusMeterRegistry registry = Metrics.registry(vertx);
     RelayMetrics metrics = new RelayMetrics(registry);
@@ -176,6 +196,11 @@ public final class RelayServer {
     Handoff handoff = new Handoff(dispatchOptions.maxPending(), dispatchOptions.leaseSeconds());
     IntakeService intake = new IntakeService(new BatchValidator(IntakeLimits.from(config)), batches, depth,
       templateStore, dispatching && config.bool(Setting.DISPATCH_HANDOFF) ? handoff : null, metrics);
+    TrackingStore trackingStore = new TrackingStore(pool);
+    TrackingRecorder recorder = TrackingRecorder.start(vertx, journal, trackingStore, Classifier.from(config), metrics,
+      config.integer(Setting.TRACKING_FLUSH_MS));
+    TrackingRoutes trackingRoutes = new TrackingRoutes(templates.tracking().tokens(), templates, recorder,
+      trackingStore, new SuppressionStore(pool));
     ApiVerticle.Deps deps = new ApiVerticle.Deps(
       serverOptions(config),
       contract, document, pool, redis, tenants, batches, new CampaignStore(pool), new MessageStore(pool), intake,
@@ -185,9 +210,9 @@ public final class RelayServer {
       config.integer(Setting.HEALTH_TIMEOUT_MS),
       metrics, config.bool(Setting.METRICS_ENABLED) ? registry : null,
       new AuthFailureLimiter(config.integer(Setting.API_AUTH_FAILURE_LIMIT),
-        config.integer(Setting.API_AUTH_FAILURE_WINDOW_SECONDS)));
+        config.integer(Setting.API_AUTH_FAILURE_WINDOW_SECONDS)), trackingRoutes);
 
-    RelayServer server = new RelayServer(vertx, pool, redis, accounts, sandbox);
+    RelayServer server = new RelayServer(vertx, pool, redis, accounts, sandbox, recorder);
 
     int instances = config.integer(Setting.HTTP_INSTANCES) == 0
       ? Runtime.getRuntime().availableProcessors()
@@ -339,6 +364,7 @@ public final class RelayServer {
     Future<Void> dispatch = dispatchDeployment == null ? Future.succeededFuture() : vertx.undeploy(dispatchDeployment);
     return dispatch
       .eventually(() -> apiDeployment == null ? Future.succeededFuture() : vertx.undeploy(apiDeployment))
+      .eventually(recorder::close)
       .eventually(accounts::close)
       .eventually(() -> sandbox == null ? Future.succeededFuture() : sandbox.close())
       .eventually(pool::close)

@@ -11,7 +11,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "relay-bench", mixinStandardHelpOptions = true, version = "relay-bench 0.1.0",
   description = "Relay's benchmarks: each measures the gateway against a baseline taken in the same run.",
-  subcommands = {IntakeCommand.class, E2eCommand.class, RenderCommand.class, LimitsCommand.class,
+  subcommands = {IntakeCommand.class, E2eCommand.class, RenderCommand.class, LimitsCommand.class, TrackCommand.class,
     CommandLine.HelpCommand.class})
 public final class Bench implements Runnable {
 
@@ -21,7 +21,7 @@ public final class Bench implements Runnable {
   /** Without a subcommand there is nothing to run: say which exist. */
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "Name a benchmark: intake, e2e or render");
+    throw new CommandLine.ParameterException(spec.commandLine(), "Name a benchmark: intake, e2e, render or track");
   }
 
   public static void main(String[] args) {

@@ -190,7 +190,7 @@ final class E2eCommand implements Callable<Integer> {
   }
 
   /** One account, {@code sandbox-email}, sending to the sink. */
-  private static void writeConfig(Path config, String sinkUrl) throws java.io.IOException {
+  static void writeConfig(Path config, String sinkUrl) throws java.io.IOException {
     Files.writeString(config, String.join("\n",
       "# Written by relay-bench e2e: the gateway sends email to the benchmark's sink.",
       "accounts:",

@@ -85,6 +85,8 @@ final class GatewayProcess implements AutoCloseable {
     builder.environment().putAll(env);
     builder.environment().put("RELAY_HTTP_HOST", "127.0.0.1");
     builder.environment().put("RELAY_HTTP_PORT", Integer.toString(port));
+    builder.environment().putIfAbsent("RELAY_TRACKING_JOURNAL_DIR",
+      java.nio.file.Files.createTempDirectory("relay-journal-").toString());
     Process process = builder.start();
     process.getOutputStream().close();
     return new GatewayProcess(process, port, log);

@@ -41,7 +41,7 @@ public final class ApiVerticle extends VerticleBase {
                      MessageStore messages, IntakeService intake, Accounts accounts, WebhookStore webhooks,
                      TemplateStore templateStore, TemplateCache templates, String publicBaseUrl, int maxBodyBytes,
                      int retryAfterSeconds, long healthTimeoutMs, RelayMetrics metrics, PrometheusMeterRegistry scrape,
-                     AuthFailureLimiter authFailures) {
+                     AuthFailureLimiter authFailures, TrackingRoutes tracking) {
   }
 
   private static final int WEBHOOK_BODY_LIMIT = 1024 * 1024;
@@ -66,6 +66,9 @@ public final class ApiVerticle extends VerticleBase {
       // Prometheus text format 0.0.4; unauthenticated, like /health: not for the public network.
       router.get("/metrics").handler(PrometheusScrapingHandler.create(deps.scrape()));
     }
+
+    // Recipients' tracking and unsubscribe links carry a signed token instead of an API key.
+    deps.tracking().mount(router);
 
     // Provider webhooks carry their provider's signature instead of an API key.
     WebhookRoutes webhooks = new WebhookRoutes(deps.accounts(), deps.webhooks(), deps.publicBaseUrl(), deps.metrics());

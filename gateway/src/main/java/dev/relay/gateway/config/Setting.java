@@ -95,6 +95,27 @@ public enum Setting {
       "Keys that sign tracking links, comma-separated kid:base64secret (secrets of 16 bytes or more); the first signs, "
         + "all verify, so a new key goes first and an old one stays until its links expire. Empty: a development key "
         + "anyone can derive, with a warning."),
+  TRACKING_JOURNAL_DIR("tracking.journal-dir", Type.STRING, "relay-tracking-journal",
+      "Directory of this process's tracking journal: every open and click is appended and fsynced there before its "
+        + "answer, and replayed into PostgreSQL at start-up after a crash. One process per directory (it is locked)."),
+  TRACKING_FLUSH_MS("tracking.flush-ms", Type.INT, "200",
+      "How often journaled opens and clicks are classified and written to the events table."),
+  TRACKING_SCANNER_WINDOW_SECONDS("tracking.scanner-window-seconds", Type.INT, "10",
+      "A click this soon after the message was sent is a link scanner's (class machine, reason soon-after-send)."),
+  TRACKING_BURST_MS("tracking.burst-ms", Type.INT, "2000",
+      "Clicks on different links of one message this close together are a scanner's (reason link-burst)."),
+  TRACKING_PROXY_CIDRS("tracking.proxy-cidrs", Type.STRING, "17.0.0.0/8",
+      "Comma-separated networks of mail privacy proxies (Apple Mail Privacy Protection egress): hits from them are "
+        + "machine (reason apple-mpp)."),
+  TRACKING_PROXY_USER_AGENTS("tracking.proxy-user-agents", Type.STRING,
+      "GoogleImageProxy,YahooMailProxy,ggpht.com,Outlook-Image-Proxy",
+      "Comma-separated user-agent fragments (case-insensitive) of image proxies: hits with them are machine "
+        + "(reason image-proxy)."),
+  TRACKING_SCANNER_USER_AGENTS("tracking.scanner-user-agents", Type.STRING,
+      "bot,crawler,spider,scanner,barracuda,mimecast,proofpoint,safelinks,urldefense,symantec,trendmicro,"
+        + "python-requests,go-http-client,okhttp,java/,curl/,wget/",
+      "Comma-separated user-agent fragments (case-insensitive) of link scanners and scripts: hits with them are "
+        + "machine (reason scanner-user-agent)."),
 
   TEMPLATES_CACHE_VERSIONS("templates.cache-versions", Type.INT, "1000",
       "Template versions kept compiled in each process (each with the locales used so far)."),

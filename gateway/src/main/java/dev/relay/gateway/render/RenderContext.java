@@ -16,6 +16,7 @@ final class RenderContext implements Mustache.CustomContext {
 
   static final String UNSUBSCRIBE_URL = "unsubscribe_url";
   static final String OPEN = "__relay_open";
+  static final String DECOY = "__relay_decoy";
   static final String LINK = "__relay_link_";
   static final String TRACK = "__relay_track_";
 
@@ -91,6 +92,9 @@ final class RenderContext implements Mustache.CustomContext {
   private Object internal(String name) {
     if (OPEN.equals(name)) {
       return tracking.openUrl(messageId);
+    }
+    if (DECOY.equals(name)) {
+      return tracking.decoyUrl(messageId);
     }
     if (name.startsWith(LINK)) {
       return tracking.clickUrl(messageId, templateId, Integer.parseInt(name, LINK.length(), name.length(), 10));

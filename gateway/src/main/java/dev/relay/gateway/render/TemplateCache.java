@@ -65,6 +65,14 @@ public final class TemplateCache implements Renderer {
     return version(templateId).map(v -> v.variant(locale));
   }
 
+  /**
+   * Where a click on link {@code index} of a template version goes: its static URL, found in the cached
+   * version (no database read once cached); null when the version has no such static link.
+   */
+  public Future<String> staticHref(long templateId, int index) {
+    return version(templateId).map(v -> v.staticHref(index));
+  }
+
   private Future<Version> version(long templateId) {
     Version cached = versions.getIfPresent(templateId);
     if (cached != null) {
@@ -99,9 +107,20 @@ public final class TemplateCache implements Renderer {
     private final Map<String, CompiledTemplate> byVariant = new ConcurrentHashMap<>();
     private final Map<String, CompiledTemplate> byRecipientLocale = new ConcurrentHashMap<>();
 
+    private volatile java.util.List<TemplateLinks.Link> links;
+
     Version(long id, TemplateDefinition definition) {
       this.id = id;
       this.definition = definition;
+    }
+
+    String staticHref(int index) {
+      java.util.List<TemplateLinks.Link> all = links;
+      if (all == null) {
+        all = TemplateLinks.of(definition);
+        links = all;
+      }
+      return index < 0 || index >= all.size() || all.get(index).dynamic() ? null : all.get(index).href();
     }
 
     CompiledTemplate variant(String recipientLocale) {

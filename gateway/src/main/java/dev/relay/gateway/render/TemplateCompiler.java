@@ -31,7 +31,9 @@ public final class TemplateCompiler {
     .withEscaper(Escapers.NONE).emptyStringIsFalse(true);
   private static final Pattern LINE = Pattern.compile("@ line (\\d+)");
   static final String PIXEL = "<img src=\"{{{" + RenderContext.OPEN + "}}}\" width=\"1\" height=\"1\" alt=\"\" "
-    + "style=\"display:block;border:0;width:1px;height:1px\">";
+    + "style=\"display:block;border:0;width:1px;height:1px\">"
+    // The decoy: a link no person sees or reaches (hidden, not focusable, no text); scanners follow it.
+    + "<a href=\"{{{" + RenderContext.DECOY + "}}}\" style=\"display:none\" aria-hidden=\"true\" tabindex=\"-1\"></a>";
 
   private TemplateCompiler() {
   }

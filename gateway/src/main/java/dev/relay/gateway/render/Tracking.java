@@ -49,6 +49,11 @@ public final class Tracking {
     return tokens.click(messageId, url, click);
   }
 
+  /** The hidden decoy link's URL (a click token no person follows; see the tracking classifier). */
+  public String decoyUrl(long messageId) {
+    return tokens.decoy(messageId, click);
+  }
+
   public String unsubscribeUrl(long messageId) {
     return tokens.unsubscribe(messageId, unsubscribe);
   }

@@ -23,6 +23,14 @@ public record TrackingToken(Kind kind, long messageId, long templateId, int link
 
   /** Whether this click names a link of the template (resolved through the template version) rather than a URL. */
   public boolean isTemplateLink() {
-    return kind == Kind.CLICK && url == null;
+    return kind == Kind.CLICK && url == null && templateId != 0;
+  }
+
+  /**
+   * Whether this is the hidden decoy link put in every email's HTML: template version 0 (no version has
+   * that id), link 0. No person sees it; a click on it is a link scanner's.
+   */
+  public boolean isDecoy() {
+    return kind == Kind.CLICK && url == null && templateId == 0;
   }
 }

@@ -131,6 +131,11 @@ public final class TrackingTokens {
     return sign(p, prefix);
   }
 
+  /** A token for the hidden decoy link of a message (see {@link TrackingToken#isDecoy()}), after {@code prefix}. */
+  public String decoy(long messageId, byte[] prefix) {
+    return click(messageId, 0, 0, prefix);
+  }
+
   /** {@link #click(long, String)} after {@code prefix}, in one string. */
   public String click(long messageId, String url, byte[] prefix) {
     byte[] bytes = url.getBytes(StandardCharsets.UTF_8);

@@ -119,15 +119,21 @@ class TemplateRenderTest {
       default:
         throw new AssertionError(channel);
     }
+    int decoys = 0;
     for (String token : tokens(all)) {
       TrackingToken parsed = TOKENS.verify(token).orElseThrow();
       assertThat(parsed.messageId()).isEqualTo(4711);
+      if (parsed.isDecoy()) {
+        decoys++;
+        continue;
+      }
       String target = parsed.isTemplateLink() ? TemplateLinks.staticHref(definition, parsed.linkIndex()) : parsed.url();
       assertThat(target).as("the link behind %s", token).matches("(https://shop\\.example\\.com|acme://).*");
       if (parsed.isTemplateLink()) {
         assertThat(parsed.templateId()).isEqualTo(99);
       }
     }
+    assertThat(decoys).as("the hidden decoy link: once in email HTML, nowhere else").isEqualTo(channel == Channel.EMAIL ? 1 : 0);
   }
 
   @Test

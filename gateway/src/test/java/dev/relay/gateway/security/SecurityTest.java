@@ -77,15 +77,21 @@ class SecurityTest {
   }
 
   @Test
-  @DisplayName("every operation but the signed webhooks answers 401 without a key, with a bad key and with a revoked-looking one")
+  @DisplayName("every operation but the signed webhooks and links answers 401 without a key, with a bad key and with a revoked-looking one")
   void everyOperationNeedsAKey() throws Exception {
     // The failed-key limiter off: this test presents hundreds of bad keys from one address.
     gateway = TestGateway.start(Map.of(Setting.DISPATCH_ENABLED, "false", Setting.API_AUTH_FAILURE_LIMIT, "0"));
     List<Operation> secured = operations().stream().filter(Operation::needsKey).toList();
     assertThat(secured).extracting(Operation::id).contains("createBatch", "getBatch", "getMessage");
     assertThat(operations().stream().filter(o -> !o.needsKey()).map(Operation::path))
-      .as("only provider webhooks go without a key (they are verified by the provider's signature)")
-      .allMatch(path -> path.startsWith("/v1/webhooks/"));
+      .as("only provider webhooks (verified by the provider's signature) and recipients' tracking and unsubscribe "
+        + "links (verified by their signed token) go without a key")
+      .allMatch(path -> path.startsWith("/v1/webhooks/") || path.startsWith("/t/") || path.startsWith("/u/"));
+    for (Operation signed : operations().stream().filter(o -> !o.needsKey() && !o.path().startsWith("/v1/")).toList()) {
+      HttpResponse<Buffer> response = await(gateway.get(filled(signed.path()), null).method(signed.method()).send());
+      assertThat(response.statusCode()).as("%s %s with a token that does not verify", signed.method(), signed.path())
+        .isEqualTo(404);
+    }
     String[] badKeys = {null, "nonsense", "rly_aaaaaaaaaaaa_" + "A".repeat(43), "Basic dXNlcjpwYXNz"};
     for (Operation operation : secured) {
       for (String key : badKeys) {

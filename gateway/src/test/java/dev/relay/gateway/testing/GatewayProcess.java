@@ -81,6 +81,8 @@ public final class GatewayProcess implements AutoCloseable {
     Map<String, String> all = new HashMap<>(env);
     all.put("RELAY_HTTP_HOST", "127.0.0.1");
     all.put("RELAY_HTTP_PORT", Integer.toString(port));
+    // Each process its own tracking journal, unless the test gives one (to replay it after a crash).
+    all.putIfAbsent("RELAY_TRACKING_JOURNAL_DIR", Files.createTempDirectory("relay-journal-").toString());
     Path log = Path.of("target", "gateway-process-" + port + ".log");
     Process process = builder(all, "serve").redirectErrorStream(true).redirectOutput(log.toFile()).start();
     GatewayProcess gateway = new GatewayProcess(process, port, log);

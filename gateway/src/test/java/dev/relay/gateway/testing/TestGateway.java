@@ -80,6 +80,12 @@ public final class TestGateway implements AutoCloseable {
     settings.put(Setting.INTAKE_QUEUE_DEPTH_REFRESH_MS, "100");
     settings.put(Setting.SANDBOX_PORT, "0");
     settings.put(Setting.DISPATCH_IDLE_POLL_MS, "50");
+    // Each gateway its own tracking journal (a directory is locked by one process; tests run several).
+    try {
+      settings.put(Setting.TRACKING_JOURNAL_DIR, java.nio.file.Files.createTempDirectory("relay-journal-").toString());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
     settings.putAll(overrides);
     RelayConfig config = RelayConfig.of(settings, file);
     Vertx vertx = Metrics.vertx();
@@ -185,6 +191,17 @@ public final class TestGateway implements AutoCloseable {
     } finally {
       if (ownsDatabase) {
         database.close();
+      }
+      deleteJournal();
+    }
+  }
+
+  /** The gateway's tracking journal, written out to the database once it stopped. */
+  private void deleteJournal() throws java.io.IOException {
+    java.nio.file.Path journal = java.nio.file.Path.of(config.string(Setting.TRACKING_JOURNAL_DIR));
+    if (java.nio.file.Files.isDirectory(journal)) {
+      try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(journal)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
     }
   }

@@ -1,0 +1,258 @@
+package dev.relay.gateway.track;
+
+import dev.relay.gateway.config.RelayConfig;
+import dev.relay.gateway.config.Setting;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Tells human opens and clicks from machine ones, with the reason. Raw events are all kept; the class
+ * only decides which figures count them. Rules, first match wins:
+ * <ol>
+ *   <li>{@code head-request}: a HEAD request (link scanners check where a link goes without following it);</li>
+ *   <li>{@code decoy-link}: a click on the hidden decoy link no person can see;</li>
+ *   <li>{@code apple-mpp}: from a network of {@code tracking.proxy-cidrs} (Apple's Mail Privacy Protection
+ *       egress), or an open whose user agent is the bare {@code Mozilla/5.0} Apple's proxy sends;</li>
+ *   <li>{@code no-user-agent}: no user agent at all (every mail client and browser sends one);</li>
+ *   <li>{@code image-proxy}: a user agent of {@code tracking.proxy-user-agents} (Gmail, Yahoo, Outlook image proxies);</li>
+ *   <li>{@code scanner-user-agent}: a user agent of {@code tracking.scanner-user-agents} (security gateways, bots, scripts);</li>
+ * </ol>
+ * and, when the event is written (they need the message's history, read with the write batch):
+ * <ol>
+ *   <li>{@code soon-after-send}: a click within {@code tracking.scanner-window-seconds} of the message's send;</li>
+ *   <li>{@code link-burst}: clicks on two or more different links of one message within {@code tracking.burst-ms}
+ *       (a scanner following every link): all of them, also one already written as human.</li>
+ * </ol>
+ * Anything else is human.
+ */
+public final class Classifier {
+
+  /** A class and, for a machine event, why. */
+  public record Verdict(String klass, String reason) {
+    public static final Verdict HUMAN = new Verdict("human", null);
+
+    static Verdict machine(String reason) {
+      return new Verdict("machine", reason);
+    }
+
+    public boolean human() {
+      return reason == null;
+    }
+  }
+
+  /** A click, for the burst rule: which message, which link, when, and its verdict so far. */
+  public record Click(long messageId, String link, long at, Verdict verdict) {
+  }
+
+  private final List<Cidr> proxyNetworks;
+  private final List<String> proxyAgents;
+  private final List<String> scannerAgents;
+  private final long scannerWindowMs;
+  private final long burstMs;
+
+  public Classifier(List<String> proxyCidrs, List<String> proxyAgents, List<String> scannerAgents,
+                    long scannerWindowMs, long burstMs) {
+    this.proxyNetworks = proxyCidrs.stream().map(Cidr::parse).toList();
+    this.proxyAgents = lower(proxyAgents);
+    this.scannerAgents = lower(scannerAgents);
+    this.scannerWindowMs = scannerWindowMs;
+    this.burstMs = burstMs;
+  }
+
+  public static Classifier from(RelayConfig config) {
+    return new Classifier(list(config.string(Setting.TRACKING_PROXY_CIDRS)),
+      list(config.string(Setting.TRACKING_PROXY_USER_AGENTS)), list(config.string(Setting.TRACKING_SCANNER_USER_AGENTS)),
+      config.integer(Setting.TRACKING_SCANNER_WINDOW_SECONDS) * 1000L, config.integer(Setting.TRACKING_BURST_MS));
+  }
+
+  /** The rules that need only the request. */
+  public Verdict request(boolean open, boolean head, boolean decoy, String userAgent, String ip) {
+    if (head) {
+      return Verdict.machine("head-request");
+    }
+    if (decoy) {
+      return Verdict.machine("decoy-link");
+    }
+    if (ip != null && inProxyNetwork(ip)) {
+      return Verdict.machine("apple-mpp");
+    }
+    if (userAgent == null || userAgent.isBlank()) {
+      return Verdict.machine("no-user-agent");
+    }
+    if (open && userAgent.trim().equals("Mozilla/5.0")) {
+      return Verdict.machine("apple-mpp");
+    }
+    String ua = userAgent.toLowerCase(Locale.ROOT);
+    if (contains(ua, proxyAgents)) {
+      return Verdict.machine("image-proxy");
+    }
+    if (contains(ua, scannerAgents)) {
+      return Verdict.machine("scanner-user-agent");
+    }
+    return Verdict.HUMAN;
+  }
+
+  /** The rule that needs the message's send time: a click seconds after it is a scanner's. */
+  public Verdict afterSend(Verdict verdict, long clickAt, Long sentAt) {
+    if (verdict.human() && sentAt != null && clickAt - sentAt < scannerWindowMs) {
+      return Verdict.machine("soon-after-send");
+    }
+    return verdict;
+  }
+
+  /**
+   * The burst rule over clicks of some messages (the new ones and those already written near them): the
+   * indexes of the clicks that another click of the same message on a different link came within
+   * {@code tracking.burst-ms} of.
+   */
+  public List<Integer> bursts(List<Click> clicks) {
+    Map<Long, List<Integer>> byMessage = new HashMap<>();
+    for (int i = 0; i < clicks.size(); i++) {
+      byMessage.computeIfAbsent(clicks.get(i).messageId(), k -> new ArrayList<>()).add(i);
+    }
+    List<Integer> burst = new ArrayList<>();
+    for (List<Integer> ofMessage : byMessage.values()) {
+      for (int i : ofMessage) {
+        Click a = clicks.get(i);
+        for (int j : ofMessage) {
+          Click b = clicks.get(j);
+          if (i != j && !a.link().equals(b.link()) && Math.abs(a.at() - b.at()) <= burstMs) {
+            burst.add(i);
+            break;
+          }
+        }
+      }
+    }
+    return burst;
+  }
+
+  /** How far back written clicks matter to the burst rule. */
+  public long burstMs() {
+    return burstMs;
+  }
+
+  private boolean inProxyNetwork(String ip) {
+    byte[] address = Cidr.literal(ip);
+    if (address == null) {
+      return false;
+    }
+    for (Cidr cidr : proxyNetworks) {
+      if (cidr.contains(address)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean contains(String ua, List<String> fragments) {
+    for (String fragment : fragments) {
+      if (ua.contains(fragment)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static List<String> lower(List<String> values) {
+    return values.stream().map(v -> v.toLowerCase(Locale.ROOT)).toList();
+  }
+
+  static List<String> list(String setting) {
+    List<String> out = new ArrayList<>();
+    for (String part : setting.split(",")) {
+      if (!part.isBlank()) {
+        out.add(part.trim());
+      }
+    }
+    return out;
+  }
+
+  /** An IPv4 or IPv6 network. */
+  record Cidr(byte[] network, int bits) {
+
+    static Cidr parse(String text) {
+      int slash = text.indexOf('/');
+      byte[] address = literal(slash < 0 ? text : text.substring(0, slash));
+      if (address == null) {
+        throw new IllegalArgumentException("tracking.proxy-cidrs: '" + text + "' is not an IP network");
+      }
+      int bits;
+      try {
+        bits = slash < 0 ? address.length * 8 : Integer.parseInt(text.substring(slash + 1));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("tracking.proxy-cidrs: '" + text + "' has no prefix length");
+      }
+      if (bits < 0 || bits > address.length * 8) {
+        throw new IllegalArgumentException("tracking.proxy-cidrs: '" + text + "' has a prefix longer than the address");
+      }
+      return new Cidr(address, bits);
+    }
+
+    boolean contains(byte[] address) {
+      if (address.length != network.length) {
+        return false;
+      }
+      int full = bits / 8;
+      for (int i = 0; i < full; i++) {
+        if (address[i] != network[i]) {
+          return false;
+        }
+      }
+      int rest = bits % 8;
+      if (rest == 0) {
+        return true;
+      }
+      int mask = (0xff << (8 - rest)) & 0xff;
+      return (address[full] & mask) == (network[full] & mask);
+    }
+
+    /** The bytes of an IP literal; null for anything else (never a DNS lookup). */
+    static byte[] literal(String text) {
+      String t = text.trim();
+      if (t.startsWith("[") && t.endsWith("]")) {
+        t = t.substring(1, t.length() - 1);
+      }
+      boolean v4 = t.matches("\\d{1,3}(\\.\\d{1,3}){3}");
+      boolean v6 = !v4 && t.indexOf(':') >= 0 && t.matches("[0-9A-Fa-f:.]+");
+      if (!v4 && !v6) {
+        return null;
+      }
+      if (v4) {
+        String[] octets = t.split("\\.");
+        byte[] bytes = new byte[4];
+        for (int i = 0; i < 4; i++) {
+          int value = Integer.parseInt(octets[i]);
+          if (value > 255) {
+            return null;
+          }
+          bytes[i] = (byte) value;
+        }
+        return bytes;
+      }
+      try {
+        byte[] bytes = InetAddress.getByName(t).getAddress();
+        if (bytes.length == 16 && isMappedV4(bytes)) {
+          return java.util.Arrays.copyOfRange(bytes, 12, 16);
+        }
+        return bytes;
+      } catch (UnknownHostException e) {
+        return null;
+      }
+    }
+
+    private static boolean isMappedV4(byte[] b) {
+      for (int i = 0; i < 10; i++) {
+        if (b[i] != 0) {
+          return false;
+        }
+      }
+      return b[10] == (byte) 0xff && b[11] == (byte) 0xff;
+    }
+  }
+}
