@@ -171,3 +171,8 @@ ALTER TABLE webhook_events ADD COLUMN applied_note text;
 CREATE INDEX webhook_events_pending ON webhook_events (occurred_at) WHERE applied_at IS NULL;
 
 SELECT relay_events_maintain(2, 3650);
+ALTER TABLE webhook_events ADD COLUMN tried_at timestamptz;
+
+-- Webhooks name a message by the provider's id, a STOP by the address it came from.
+CREATE INDEX messages_provider_id ON messages (provider_message_id) WHERE provider_message_id IS NOT NULL;
+CREATE INDEX messages_address ON messages ((addresses ->> channel)) WHERE channel IS NOT NULL;

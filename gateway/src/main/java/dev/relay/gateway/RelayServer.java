@@ -21,6 +21,8 @@ import dev.relay.gateway.metrics.RelayMetrics;
 import dev.relay.gateway.store.BatchStore;
 import dev.relay.gateway.store.CampaignStore;
 import dev.relay.gateway.store.DispatchStore;
+import dev.relay.gateway.store.EngagementStore;
+import dev.relay.gateway.store.SuppressionStore;
 import dev.relay.gateway.store.MessageStore;
 import dev.relay.gateway.store.Database;
 import dev.relay.gateway.store.TemplateStore;
@@ -31,6 +33,7 @@ import dev.relay.gateway.render.TemplateDefinition;
 import dev.relay.gateway.render.Tracking;
 import dev.relay.gateway.track.TrackingTokens;
 import dev.relay.gateway.store.WebhookStore;
+import dev.relay.gateway.webhook.WebhookApplier;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -171,6 +174,8 @@ public final class RelayServer {
     Handoff handoff = new Handoff(dispatchOptions.maxPending(), dispatchOptions.leaseSeconds());
     IntakeService intake = new IntakeService(new BatchValidator(IntakeLimits.from(config)), batches, depth,
       templateStore, dispatching && config.bool(Setting.DISPATCH_HANDOFF) ? handoff : null, metrics);
+    SuppressionStore suppressions = new SuppressionStore(pool);
+    EngagementStore engagement = new EngagementStore(pool);
     ApiVerticle.Deps deps = new ApiVerticle.Deps(
       serverOptions(config),
       contract, document, pool, redis, tenants, batches, new CampaignStore(pool), new MessageStore(pool), intake,
@@ -180,7 +185,8 @@ public final class RelayServer {
       config.integer(Setting.HEALTH_TIMEOUT_MS),
       metrics, config.bool(Setting.METRICS_ENABLED) ? registry : null,
       new AuthFailureLimiter(config.integer(Setting.API_AUTH_FAILURE_LIMIT),
-        config.integer(Setting.API_AUTH_FAILURE_WINDOW_SECONDS)));
+        config.integer(Setting.API_AUTH_FAILURE_WINDOW_SECONDS)),
+      suppressions, engagement);
 
     RelayServer server = new RelayServer(vertx, pool, redis, accounts, sandbox);
 
@@ -200,10 +206,20 @@ public final class RelayServer {
       .onSuccess(n -> LOG.debug("forgot {} idempotency keys", n))
       .onFailure(err -> LOG.warn("idempotency keys not expired: {}", err.toString()))));
 
+    WebhookApplier applier = new WebhookApplier(vertx, engagement, config.integer(Setting.WEBHOOKS_APPLY_RETRY_SECONDS),
+      config.integer(Setting.WEBHOOKS_APPLY_GIVE_UP_HOURS) * 3600L);
+    server.timers.add(applier.start(config.integer(Setting.WEBHOOKS_APPLY_INTERVAL_MS)));
+    int aheadDays = config.integer(Setting.ENGAGEMENT_PARTITIONS_AHEAD_DAYS);
+    int retentionDays = config.integer(Setting.ENGAGEMENT_RETENTION_DAYS);
+    server.timers.add(vertx.setPeriodic(1, config.integer(Setting.ENGAGEMENT_MAINTENANCE_INTERVAL_SECONDS) * 1000L, id ->
+      engagement.maintainPartitions(aheadDays, retentionDays)
+        .onSuccess(done -> LOG.debug("events partitions maintained: {}", done.encode()))
+        .onFailure(err -> LOG.warn("events partitions not maintained: {}", err.toString()))));
+
     Future<Void> shipped = shipTemplates(vertx, templateStore);
     Future<Void> dispatch = shipped.compose(v -> dispatching
       ? vertx.deployVerticle(new Dispatcher(new DispatchStore(pool, instanceName()), templates, accounts,
-          dispatchOptions, handoff, metrics))
+          dispatchOptions, handoff, metrics, suppressions))
         .onSuccess(id -> server.dispatchDeployment = id)
         .mapEmpty()
       : Future.succeededFuture());

@@ -8,6 +8,7 @@ import dev.relay.gateway.metrics.RelayMetrics;
 import dev.relay.gateway.render.RenderException;
 import dev.relay.gateway.render.Renderer;
 import dev.relay.gateway.store.DispatchStore;
+import dev.relay.gateway.store.SuppressionStore;
 import io.vertx.circuitbreaker.CircuitBreaker;
 import io.vertx.circuitbreaker.CircuitBreakerOptions;
 import io.vertx.core.AsyncResult;
@@ -68,6 +69,7 @@ public final class Dispatcher extends VerticleBase {
   private final Backoff backoff;
   private final Map<String, Lane> lanes = new HashMap<>();
   private final Handoff handoff;
+  private final SuppressionCheck suppressions;
   private OutcomeWriter writer;
   private PauseGuard pauseGuard;
   private boolean claiming;
@@ -83,8 +85,9 @@ public final class Dispatcher extends VerticleBase {
    *                bound on messages held that claims and handoffs share
    */
   public Dispatcher(DispatchStore store, Renderer renderer, Accounts accounts, Options options, Handoff handoff,
-                    RelayMetrics metrics) {
+                    RelayMetrics metrics, SuppressionStore suppressions) {
     this.store = store;
+    this.suppressions = new SuppressionCheck(suppressions);
     this.renderer = renderer;
     this.metrics = metrics;
     this.accounts = accounts;
@@ -148,14 +151,16 @@ public final class Dispatcher extends VerticleBase {
   /** Messages intake stored leased to this process: sent like claimed ones, or released when stopping. */
   private void takeOver(List<Claimed> messages, long leaseDeadline) {
     List<Lane.Job> unsent = new ArrayList<>();
+    List<Claimed> toRoute = new ArrayList<>(messages.size());
     for (Claimed m : messages) {
       if (stopping || paused.contains(m.campaignId())) {
         unsent.add(new Lane.Job(m, m.channelIndex(), null, List.of(), leaseDeadline, null));
       } else {
-        route(m, m.channelIndex(), List.of(), leaseDeadline, null);
+        toRoute.add(m);
       }
     }
     release(unsent);
+    checkThenRoute(toRoute, leaseDeadline);
   }
 
   /** Stops claiming, lets provider calls finish within the grace period, releases the rest, writes every outcome. */
@@ -248,9 +253,11 @@ public final class Dispatcher extends VerticleBase {
         release(unsent);
         return;
       }
+      List<Claimed> claimed = new ArrayList<>(ar.result().size());
       for (DispatchStore.ClaimedRow row : ar.result()) {
-        route(toClaimed(row), row.channelIndex(), List.of(), leaseDeadline, null);
+        claimed.add(toClaimed(row));
       }
+      checkThenRoute(claimed, leaseDeadline);
       claimSoon(ar.result().size() == limit ? 0 : options.idlePollMs());
     });
   }
@@ -263,6 +270,32 @@ public final class Dispatcher extends VerticleBase {
     return new Claimed(row.id(), row.attempt(), row.tenantId(), row.campaignId(), row.tenant(), row.campaign(),
       row.recipientId(), row.addresses(), row.locale(), row.variables(), row.expired(), row.channelIndex(),
       List.copyOf(channels), row.templateId(), row.timeZone());
+  }
+
+  /**
+   * The suppression step, one look-up for the group: suppressed addresses are dropped before routing, and a
+   * message with none left ends suppressed. When the list cannot be read, the group is deferred, not sent.
+   */
+  private void checkThenRoute(List<Claimed> messages, long leaseDeadline) {
+    if (messages.isEmpty()) {
+      return;
+    }
+    suppressions.check(messages).onComplete(ar -> onContext(() -> {
+      if (ar.failed()) {
+        databaseFailed(ar.cause());
+        messages.forEach(m -> complete(m, Outcome.deferred(m, m.channelIndex(), options.idlePollMs(),
+          "the suppression list could not be read: " + ar.cause())));
+        return;
+      }
+      for (SuppressionCheck.Verdict verdict : ar.result()) {
+        Claimed m = verdict.message();
+        if (verdict.suppressedReason() != null) {
+          complete(m, Outcome.suppressed(m, m.channelIndex(), verdict.suppressedReason()));
+        } else {
+          route(m, m.channelIndex(), List.of(), leaseDeadline, null);
+        }
+      }
+    }));
   }
 
   /**
