@@ -27,7 +27,7 @@ final class SuppressionRoutes {
   void list(RoutingContext ctx) {
     String channel = ctx.queryParams().get("channel");
     if (channel != null && Channel.fromWireName(channel).isEmpty()) {
-      ctx.fail(unknownChannel(channel));
+      ctx.fail(unknownChannel(400, channel));
       return;
     }
     String limitParam = ctx.queryParams().get("limit");
@@ -64,11 +64,11 @@ final class SuppressionRoutes {
     String channel = body.getString("channel");
     String address = body.getString("address").trim();
     if (Channel.fromWireName(channel).isEmpty()) {
-      ctx.fail(unknownChannel(channel));
+      ctx.fail(unknownChannel(422, channel));
       return;
     }
     if (address.isEmpty()) {
-      ctx.fail(ApiProblem.of(400, "invalid-address", "Invalid address", "'address' must not be blank."));
+      ctx.fail(ApiProblem.of(422, "invalid-address", "Invalid address", "'address' must not be blank."));
       return;
     }
     store.add(ApiKeyAuth.tenant(ctx).id(), channel, address, SuppressionStore.Reason.MANUAL, "api", null)
@@ -95,8 +95,8 @@ final class SuppressionRoutes {
       .onFailure(ctx::fail);
   }
 
-  private static ApiProblem unknownChannel(String channel) {
-    return ApiProblem.of(400, "unknown-channel", "Unknown channel", "'" + channel + "' is not a channel; one of "
+  private static ApiProblem unknownChannel(int status, String channel) {
+    return ApiProblem.of(status, "unknown-channel", "Unknown channel", "'" + channel + "' is not a channel; one of "
       + List.of(Channel.values()).stream().map(Channel::wireName).toList() + ".");
   }
 
