@@ -28,11 +28,6 @@ CREATE INDEX events_message ON events (message_id, occurred_at);
 CREATE INDEX events_campaign ON events (campaign_id, occurred_at);
 CREATE INDEX events_tenant_type ON events (tenant_id, type, occurred_at);
 
-INSERT INTO events (id, message_id, tenant_id, campaign_id, type, class, reason, data, occurred_at, recorded_at)
-SELECT id, message_id, tenant_id, campaign_id, type, class, reason, data, occurred_at, recorded_at
-FROM events_unpartitioned;
-SELECT setval('events_seq', coalesce((SELECT max(id) FROM events_unpartitioned), 0) + 1, false);
-DROP TABLE events_unpartitioned;
 
 -- The partition of one UTC day, created if missing; rows of that day already in the DEFAULT partition
 -- move into it (a partition cannot be attached over rows the default holds).
@@ -139,30 +134,12 @@ END $$;
 CREATE TRIGGER events_counted AFTER INSERT ON events
 REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION relay_count_events();
 
--- The counters of the events kept so far (the trigger counts from here on).
-WITH steps AS (
-  SELECT e.message_id, e.campaign_id, coalesce(e.data ->> 'channel', m.channel, 'none') AS channel, e.type, e.class,
-         e.occurred_at, e.data
-  FROM events e LEFT JOIN messages m ON m.id = e.message_id
-), firsts AS (
-  INSERT INTO engagement_firsts (message_id, metric, occurred_at)
-  SELECT message_id, metric, min(occurred_at) FROM (
-    SELECT message_id, type AS metric, occurred_at FROM steps
-    WHERE type IN ('sent', 'delivered', 'bounced', 'failed', 'dead', 'suppressed', 'opened', 'clicked',
-                   'unsubscribed', 'complained')
-    UNION ALL
-    SELECT message_id, type || '_human', occurred_at FROM steps WHERE type IN ('opened', 'clicked') AND class = 'human'
-  ) s GROUP BY 1, 2
-  RETURNING message_id, metric
-)
-INSERT INTO campaign_counters (campaign_id, channel, metric, n)
-SELECT campaign_id, channel, metric, sum(n) FROM (
-  SELECT DISTINCT ON (f.message_id, f.metric) s.campaign_id, s.channel, f.metric, 1 AS n
-  FROM firsts f JOIN steps s ON s.message_id = f.message_id
-   AND (s.type = f.metric OR s.type || '_human' = f.metric)
-  UNION ALL
-  SELECT campaign_id, channel, type || '_total', 1 FROM steps
-) c GROUP BY 1, 2, 3;
+-- The events kept so far, copied in through the trigger, which counts them.
+INSERT INTO events (id, message_id, tenant_id, campaign_id, type, class, reason, data, occurred_at, recorded_at)
+SELECT id, message_id, tenant_id, campaign_id, type, class, reason, data, occurred_at, recorded_at
+FROM events_unpartitioned;
+SELECT setval('events_seq', coalesce((SELECT max(id) FROM events_unpartitioned), 0) + 1, false);
+DROP TABLE events_unpartitioned;
 
 -- Webhook events that name no message (an SMS STOP) or name one not yet known are retried until
 -- they apply or age out; this keeps how often each was tried.

@@ -4,6 +4,7 @@ import dev.relay.gateway.config.RelayConfig;
 import dev.relay.gateway.config.Setting;
 import dev.relay.gateway.metrics.Metrics;
 import dev.relay.gateway.testing.TestDatabase;
+import dev.relay.gateway.testing.TestGateway;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.DisplayName;
@@ -12,7 +13,6 @@ import org.junit.jupiter.api.Test;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.util.EnumMap;
 import java.util.Map;
 
 import static dev.relay.gateway.testing.TestGateway.await;
@@ -26,16 +26,7 @@ class DemoCommandTest {
     + "and prints the funnel with 200 sent")
   void demo() throws Exception {
     try (TestDatabase database = TestDatabase.fresh()) {
-      Map<Setting, String> settings = new EnumMap<>(Setting.class);
-      settings.put(Setting.HTTP_HOST, "127.0.0.1");
-      settings.put(Setting.HTTP_PORT, "0");
-      settings.put(Setting.HTTP_INSTANCES, "1");
-      settings.put(Setting.DB_HOST, TestDatabase.HOST);
-      settings.put(Setting.DB_PORT, Integer.toString(TestDatabase.PORT));
-      settings.put(Setting.DB_USER, TestDatabase.USER);
-      settings.put(Setting.DB_NAME, database.name());
-      settings.put(Setting.SANDBOX_PORT, "0");
-      settings.put(Setting.DISPATCH_IDLE_POLL_MS, "50");
+      Map<Setting, String> settings = TestGateway.settings(database);
       RelayConfig config = RelayConfig.of(settings, new JsonObject());
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       ByteArrayOutputStream err = new ByteArrayOutputStream();

@@ -69,6 +69,16 @@ public final class TestGateway implements AutoCloseable {
 
   private static TestGateway start(TestDatabase database, Map<Setting, String> overrides, boolean ownsDatabase,
                                    JsonObject file) {
+    Map<Setting, String> settings = settings(database);
+    settings.putAll(overrides);
+    RelayConfig config = RelayConfig.of(settings, file);
+    Vertx vertx = Metrics.vertx();
+    RelayServer server = await(RelayServer.start(vertx, config));
+    return new TestGateway(vertx, database, server, config, ownsDatabase);
+  }
+
+  /** The settings of a test gateway on this database: loopback, any free ports, one event loop, quick polls. */
+  public static Map<Setting, String> settings(TestDatabase database) {
     Map<Setting, String> settings = new EnumMap<>(Setting.class);
     settings.put(Setting.HTTP_HOST, "127.0.0.1");
     settings.put(Setting.HTTP_PORT, "0");
@@ -80,11 +90,7 @@ public final class TestGateway implements AutoCloseable {
     settings.put(Setting.INTAKE_QUEUE_DEPTH_REFRESH_MS, "100");
     settings.put(Setting.SANDBOX_PORT, "0");
     settings.put(Setting.DISPATCH_IDLE_POLL_MS, "50");
-    settings.putAll(overrides);
-    RelayConfig config = RelayConfig.of(settings, file);
-    Vertx vertx = Metrics.vertx();
-    RelayServer server = await(RelayServer.start(vertx, config));
-    return new TestGateway(vertx, database, server, config, ownsDatabase);
+    return settings;
   }
 
   public static TestGateway start() {
