@@ -407,3 +407,16 @@ WHERE m.tenant_id = $1 AND m.recipient_id = $2
                  'complained')
 ORDER BY e.occurred_at DESC, e.id DESC
 LIMIT $3;
+
+-- name: recipient-ladder-facts
+-- What the engagement ladder needs of a recipient, however long the history: the human opens and clicks of
+-- the last $3 days, one row per kind, campaign, template and link (the newest of each).
+SELECT e.type, e.class, max(e.occurred_at) AS occurred_at, e.data ->> 'url' AS url, c.name AS campaign,
+       b.template_name
+FROM messages m
+JOIN events e ON e.message_id = m.id
+JOIN campaigns c ON c.id = m.campaign_id
+JOIN batches b ON b.id = m.batch_id
+WHERE m.tenant_id = $1 AND m.recipient_id = $2 AND e.type IN ('opened', 'clicked') AND e.class = 'human'
+  AND e.occurred_at >= now() - make_interval(days => $3)
+GROUP BY e.type, e.class, e.data ->> 'url', c.name, b.template_name;

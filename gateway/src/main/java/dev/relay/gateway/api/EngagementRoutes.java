@@ -4,6 +4,7 @@ import dev.relay.gateway.engagement.CampaignStats;
 import dev.relay.gateway.engagement.Ladder;
 import dev.relay.gateway.store.EngagementStore;
 import dev.relay.gateway.store.MessageStore;
+import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -40,24 +41,27 @@ final class EngagementRoutes {
 
   void recipient(RoutingContext ctx) {
     String recipient = ctx.pathParam("id");
-    store.history(ApiKeyAuth.tenant(ctx).id(), recipient, HISTORY_LIMIT)
-      .onSuccess(facts -> {
+    long tenant = ApiKeyAuth.tenant(ctx).id();
+    Future<List<EngagementStore.Fact>> history = store.history(tenant, recipient, HISTORY_LIMIT);
+    Future<List<EngagementStore.Fact>> recent = store.ladderFacts(tenant, recipient, (int) Ladder.WINDOW.toDays());
+    Future.all(history, recent)
+      .onSuccess(v -> {
+        List<EngagementStore.Fact> facts = history.result();
         if (facts.isEmpty()) {
           ctx.fail(ApiProblem.of(404, "recipient-not-found", "Recipient not found",
             "No message to recipient '" + recipient + "' has any recorded event."));
           return;
         }
-        Instant now = Instant.now();
-        List<Ladder.Fact> ladder = facts.stream().map(f -> new Ladder.Fact(f.type(), f.eventClass(),
+        List<Ladder.Fact> ladder = recent.result().stream().map(f -> new Ladder.Fact(f.type(), f.eventClass(),
           f.occurredAt().toInstant(), f.campaign(), f.template(), f.url())).toList();
-        JsonArray history = new JsonArray();
-        facts.forEach(f -> history.add(new JsonObject().put("type", f.type()).put("class", f.eventClass())
+        JsonArray events = new JsonArray();
+        facts.forEach(f -> events.add(new JsonObject().put("type", f.type()).put("class", f.eventClass())
           .put("reason", f.reason()).put("occurred_at", MessageStore.format(f.occurredAt()))
           .put("message_id", f.messageId()).put("channel", f.channel()).put("campaign", f.campaign())
           .put("template", f.template()).put("url", f.url())));
         ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-          .end(new JsonObject().put("recipient", recipient).put("stage", Ladder.stage(ladder, now).wireName())
-            .put("window_days", Ladder.WINDOW.toDays()).put("history", history).toBuffer());
+          .end(new JsonObject().put("recipient", recipient).put("stage", Ladder.stage(ladder, Instant.now()).wireName())
+            .put("window_days", Ladder.WINDOW.toDays()).put("history", events).toBuffer());
       })
       .onFailure(ctx::fail);
   }

@@ -82,4 +82,17 @@ public final class EngagementStore {
         return facts;
       });
   }
+
+  /** A recipient's human opens and clicks of the last {@code days} days, one per kind, campaign, template and link. */
+  public Future<List<Fact>> ladderFacts(long tenantId, String recipientId, int days) {
+    return pool.preparedQuery(Queries.sql("recipient-ladder-facts")).execute(Tuple.of(tenantId, recipientId, days))
+      .map(rows -> {
+        List<Fact> facts = new ArrayList<>();
+        for (Row row : rows) {
+          facts.add(new Fact(row.getString("type"), row.getString("class"), null, row.getOffsetDateTime("occurred_at"),
+            row.getString("url"), 0, null, row.getString("campaign"), row.getString("template_name")));
+        }
+        return facts;
+      });
+  }
 }

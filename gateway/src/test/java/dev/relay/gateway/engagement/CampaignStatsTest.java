@@ -111,6 +111,13 @@ class CampaignStatsTest {
     assertThat(await(gateway.get("/v1/recipients/s-0/engagement", key).send()).bodyAsJsonObject().getString("stage"))
       .isEqualTo("unengaged");
     assertThat(await(gateway.get("/v1/recipients/nobody/engagement", key).send()).statusCode()).isEqualTo(404);
+    // A human click on a referral link makes s-7 an advocate; the same click by a scanner would not.
+    sql(events("clicked", "machine", "{\"url\":\"https://shop.example.com/refer\"}", 7));
+    assertThat(await(gateway.get("/v1/recipients/s-6/engagement", key).send()).bodyAsJsonObject().getString("stage"))
+      .isEqualTo("unengaged");
+    sql(events("clicked", "human", "{\"url\":\"https://shop.example.com/refer\"}", 7));
+    assertThat(await(gateway.get("/v1/recipients/s-6/engagement", key).send()).bodyAsJsonObject().getString("stage"))
+      .isEqualTo("advocate");
   }
 
   @Test
