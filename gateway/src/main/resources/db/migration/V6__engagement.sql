@@ -95,16 +95,21 @@ CREATE TABLE campaign_counters (
   PRIMARY KEY (campaign_id, channel, metric)
 );
 
+-- Only the funnel's event types are counted. 'sent', 'dead' and 'suppressed' happen at most once per message
+-- (the dispatcher's outcomes are fenced by attempt), so their unique count is their total; the others can be
+-- reported more than once (providers, tracking) and go through engagement_firsts. The dispatcher's flushes
+-- thus cost one grouped upsert, and the message's channel is looked up only for events that do not carry it.
 CREATE FUNCTION relay_count_events() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   WITH fresh AS (
     SELECT n.message_id, n.campaign_id, n.type, n.class, n.occurred_at, n.data,
-           coalesce(n.data ->> 'channel', m.channel, 'none') AS channel
-    FROM new_events n LEFT JOIN messages m ON m.id = n.message_id
+           coalesce(n.data ->> 'channel', (SELECT m.channel FROM messages m WHERE m.id = n.message_id), 'none') AS channel
+    FROM new_events n
+    WHERE n.type IN ('sent', 'delivered', 'bounced', 'failed', 'dead', 'suppressed', 'opened', 'clicked',
+                     'unsubscribed', 'complained')
   ), steps AS (
     SELECT message_id, campaign_id, channel, type AS metric, occurred_at FROM fresh
-    WHERE type IN ('sent', 'delivered', 'bounced', 'failed', 'dead', 'suppressed', 'opened', 'clicked',
-                   'unsubscribed', 'complained')
+    WHERE type IN ('delivered', 'bounced', 'failed', 'opened', 'clicked', 'unsubscribed', 'complained')
     UNION ALL
     SELECT message_id, campaign_id, channel, type || '_human', occurred_at FROM fresh
     WHERE type IN ('opened', 'clicked') AND class = 'human'
@@ -124,6 +129,8 @@ BEGIN
     SELECT campaign_id, channel, metric, count(*) AS n FROM firsts_counted GROUP BY 1, 2, 3
     UNION ALL
     SELECT campaign_id, channel, type || '_total', count(*) FROM fresh GROUP BY 1, 2, 3
+    UNION ALL
+    SELECT campaign_id, channel, type, count(*) FROM fresh WHERE type IN ('sent', 'dead', 'suppressed') GROUP BY 1, 2, 3
   )
   INSERT INTO campaign_counters AS c (campaign_id, channel, metric, n)
   SELECT campaign_id, channel, metric, sum(n) FROM counted GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
