@@ -152,7 +152,6 @@ DROP TABLE events_unpartitioned;
 -- they apply or age out; this keeps how often each was tried.
 ALTER TABLE webhook_events ADD COLUMN apply_attempts integer NOT NULL DEFAULT 0;
 ALTER TABLE webhook_events ADD COLUMN applied_note text;
-CREATE INDEX webhook_events_pending ON webhook_events (occurred_at) WHERE applied_at IS NULL;
 
 SELECT relay_events_maintain(2, 3650);
 ALTER TABLE webhook_events ADD COLUMN tried_at timestamptz;

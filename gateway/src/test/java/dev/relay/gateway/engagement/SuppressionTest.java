@@ -79,6 +79,12 @@ class SuppressionTest {
       .isEqualTo(1);
     assertThat(gateway.database().count("SELECT count(*) FROM events e JOIN messages m ON m.id = e.message_id"
       + " WHERE m.recipient_id = 'both' AND e.type = 'suppressed'")).isEqualTo(1);
+    JsonObject stats = await(gateway.get("/v1/campaigns/suppressed/stats", key).send()).bodyAsJsonObject();
+    assertThat(stats.getJsonObject("total").getLong("suppressed")).isEqualTo(1);
+    assertThat(stats.getJsonObject("total").getLong("sent")).isEqualTo(2);
+    assertThat(stats.getJsonObject("channels").getJsonObject("sms").getLong("sent")).isEqualTo(1);
+    assertThat(stats.getJsonObject("channels").getJsonObject("email").getLong("sent")).isEqualTo(1);
+    assertThat(stats.getJsonObject("channels").getJsonObject("email").getLong("accepted")).isEqualTo(3);
   }
 
   @Test
