@@ -292,10 +292,12 @@ RETURNING created_at;
 DELETE FROM suppressions WHERE tenant_id = $1 AND channel = $2 AND address = $3 RETURNING reason;
 
 -- name: suppression-list
--- A page of a tenant's list, newest first, optionally of one channel; $4 is the page's last created_at.
+-- A page of a tenant's list, newest first, optionally of one channel; ($4, $5, $6) is the previous page's
+-- last (created_at, channel, address), so that entries added in the same instant are never skipped.
 SELECT channel, address, reason, source, message_id, created_at FROM suppressions
-WHERE tenant_id = $1 AND ($2::text IS NULL OR channel = $2) AND ($4::timestamptz IS NULL OR created_at < $4)
-ORDER BY created_at DESC, address
+WHERE tenant_id = $1 AND ($2::text IS NULL OR channel = $2)
+  AND ($4::timestamptz IS NULL OR (created_at, channel, address) < ($4, $5::text, $6::text))
+ORDER BY created_at DESC, channel DESC, address DESC
 LIMIT $3;
 
 -- name: suppression-find
@@ -339,3 +341,146 @@ SELECT tenant_id, campaign_id, addresses->>'email' AS address FROM messages WHER
 INSERT INTO events (message_id, tenant_id, campaign_id, type, reason, data)
 SELECT $1::bigint, $2::bigint, $3::bigint, 'unsubscribed', $4::text, $5::jsonb
 WHERE NOT EXISTS (SELECT 1 FROM events WHERE message_id = $1::bigint AND type = 'unsubscribed');
+-- name: suppression-find-many
+-- Which of these (tenant, channel, address) triples are suppressed: one query for a dispatcher's whole group.
+SELECT s.tenant_id, s.channel, s.address, s.reason FROM suppressions s
+JOIN unnest($1::bigint[], $2::text[], $3::text[]) AS q(tenant_id, channel, address)
+  ON s.tenant_id = q.tenant_id AND s.channel = q.channel AND s.address = q.address;
+
+-- name: webhook-apply
+-- Applies a batch of stored, unapplied provider events to their messages, in one statement: an event names
+-- its message by the provider's id (and the account), or, for a STOP, the address (the latest message of each
+-- tenant sent there through the account). 'delivered' moves sent -> delivered only; a hard bounce or a failure
+-- moves sent/delivered -> failed; opens and clicks are events, never states, so order does not matter. Each
+-- applied event appends an event row; hard bounces, complaints, unsubscribes and STOPs suppress the address.
+-- An event whose message is not known yet is tried again after $2 seconds, and given up (noted) once its
+-- receipt is older than $3 seconds.
+WITH pending AS (
+  SELECT w.account, w.provider_event_id, w.type, w.provider_message_id, w.occurred_at, w.detail, r.adapter,
+         r.received_at
+  FROM webhook_events w JOIN webhook_receipts r ON r.id = w.receipt_id
+  WHERE w.applied_at IS NULL AND (w.tried_at IS NULL OR w.tried_at < now() - make_interval(secs => $2))
+  ORDER BY w.receipt_id
+  LIMIT $1
+  FOR UPDATE OF w SKIP LOCKED
+), by_message AS (
+  SELECT p.*, m.id AS message_id, m.tenant_id, m.campaign_id, m.channel, m.addresses ->> m.channel AS address
+  FROM pending p JOIN messages m ON m.provider_message_id = p.provider_message_id AND m.account = p.account
+  WHERE p.provider_message_id IS NOT NULL
+), by_address AS (
+  SELECT DISTINCT ON (p.account, p.provider_event_id, m.tenant_id)
+         p.*, m.id AS message_id, m.tenant_id, m.campaign_id, m.channel, m.addresses ->> m.channel AS address
+  FROM pending p JOIN messages m ON m.account = p.account AND m.channel IS NOT NULL
+   AND (m.addresses ->> m.channel) = p.detail ->> 'address'
+  WHERE p.provider_message_id IS NULL AND p.detail ->> 'address' IS NOT NULL
+  ORDER BY p.account, p.provider_event_id, m.tenant_id, m.id DESC
+), targets AS (
+  SELECT t.*,
+         CASE t.type WHEN 'delivered' THEN 'delivered' WHEN 'bounced_hard' THEN 'bounced'
+           WHEN 'bounced_soft' THEN 'bounced' WHEN 'complained' THEN 'complained' WHEN 'opened' THEN 'opened'
+           WHEN 'read' THEN 'opened' WHEN 'clicked' THEN 'clicked' WHEN 'unsubscribed' THEN 'unsubscribed'
+           WHEN 'failed' THEN 'failed' END AS event,
+         CASE WHEN t.type IN ('opened', 'read', 'clicked') THEN
+           CASE WHEN (t.detail ->> 'sg_machine_open') = 'true' THEN 'machine' ELSE 'human' END END AS class
+  FROM (SELECT * FROM by_message UNION ALL SELECT * FROM by_address) t
+), states AS (
+  UPDATE messages m
+  SET state = CASE WHEN a.fails AND m.state IN ('sent', 'delivered') THEN 'failed'
+                   WHEN a.delivered AND m.state = 'sent' THEN 'delivered' ELSE m.state END,
+      last_error = CASE WHEN a.fails AND m.state IN ('sent', 'delivered') THEN a.reason ELSE m.last_error END,
+      updated_at = now()
+  FROM (SELECT message_id, bool_or(type = 'delivered') AS delivered,
+               bool_or(type IN ('bounced_hard', 'failed')) AS fails,
+               max(CASE WHEN type IN ('bounced_hard', 'failed')
+                 THEN 'provider reported ' || replace(type, '_', ' ') || coalesce(': ' || (detail ->> 'reason'), '')
+                 END) AS reason
+        FROM targets GROUP BY message_id) a
+  WHERE m.id = a.message_id AND ((a.fails AND m.state IN ('sent', 'delivered')) OR (a.delivered AND m.state = 'sent'))
+  RETURNING m.id
+), logged AS (
+  INSERT INTO events (message_id, tenant_id, campaign_id, type, class, reason, data, occurred_at)
+  SELECT message_id, tenant_id, campaign_id, event, class,
+         CASE WHEN class IS NOT NULL THEN 'provider'
+              WHEN type = 'unsubscribed' AND provider_message_id IS NULL THEN 'stop'
+              ELSE detail ->> 'reason' END,
+         jsonb_strip_nulls(jsonb_build_object('channel', channel, 'adapter', adapter, 'account', account,
+           'provider_event_id', provider_event_id, 'url', detail ->> 'url',
+           'bounce', CASE type WHEN 'bounced_hard' THEN 'hard' WHEN 'bounced_soft' THEN 'soft' END,
+           'detail', detail)),
+         coalesce(occurred_at, received_at)
+  FROM targets WHERE event IS NOT NULL
+  RETURNING message_id
+), suppressed AS (
+  INSERT INTO suppressions (tenant_id, channel, address, reason, source, message_id)
+  SELECT DISTINCT ON (tenant_id, channel, address) tenant_id, channel, address,
+         CASE WHEN type = 'bounced_hard' THEN 'hard_bounce' WHEN type = 'complained' THEN 'complaint'
+              WHEN provider_message_id IS NULL OR channel <> 'email' THEN 'stop' ELSE 'unsubscribed' END,
+         'webhook:' || adapter || '/' || account, message_id
+  FROM targets
+  WHERE type IN ('bounced_hard', 'complained', 'unsubscribed') AND address IS NOT NULL
+  ORDER BY tenant_id, channel, address, message_id
+  ON CONFLICT (tenant_id, channel, address) DO NOTHING
+  RETURNING tenant_id
+), marked AS (
+  UPDATE webhook_events w
+  SET tried_at = now(), apply_attempts = w.apply_attempts + 1,
+      applied_at = CASE WHEN x.matched OR p.received_at < now() - make_interval(secs => $3) THEN now() END,
+      applied_note = CASE WHEN x.matched THEN NULL
+                          WHEN p.received_at < now() - make_interval(secs => $3) THEN 'no message matched; given up'
+                          ELSE 'no message matched yet' END
+  FROM pending p
+  CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM targets t WHERE t.account = p.account
+                                     AND t.provider_event_id = p.provider_event_id) AS matched) x
+  WHERE w.account = p.account AND w.provider_event_id = p.provider_event_id
+  RETURNING w.applied_at IS NOT NULL AS applied
+)
+SELECT (SELECT count(*) FROM pending) AS picked,
+       (SELECT count(*) FROM marked WHERE applied) AS applied,
+       (SELECT count(*) FROM logged) AS events,
+       (SELECT count(*) FROM suppressed) AS suppressed,
+       (SELECT count(*) FROM states) AS states;
+
+-- name: events-maintain
+SELECT relay_events_maintain($1, $2) AS result;
+
+-- name: campaign-stats
+-- A campaign's counters by channel (kept by the events trigger), and what its batches accepted by their
+-- first channel.
+SELECT cc.channel, cc.metric, cc.n FROM campaign_counters cc
+JOIN campaigns c ON c.id = cc.campaign_id
+WHERE c.tenant_id = $1 AND c.name = $2
+UNION ALL
+SELECT b.channels[1], 'accepted', sum(b.accepted) FROM batches b
+JOIN campaigns c ON c.id = b.campaign_id
+WHERE c.tenant_id = $1 AND c.name = $2
+GROUP BY b.channels[1];
+
+-- name: campaign-exists
+SELECT id FROM campaigns WHERE tenant_id = $1 AND name = $2;
+
+-- name: recipient-history
+-- A recipient's engagement facts, newest first, with the campaign and template of each message.
+SELECT e.type, e.class, e.reason, e.occurred_at, e.data ->> 'url' AS url, m.id AS message_id,
+       coalesce(e.data ->> 'channel', m.channel) AS channel, c.name AS campaign, b.template_name
+FROM messages m
+JOIN events e ON e.message_id = m.id
+JOIN campaigns c ON c.id = m.campaign_id
+JOIN batches b ON b.id = m.batch_id
+WHERE m.tenant_id = $1 AND m.recipient_id = $2
+  AND e.type IN ('sent', 'delivered', 'bounced', 'failed', 'suppressed', 'opened', 'clicked', 'unsubscribed',
+                 'complained')
+ORDER BY e.occurred_at DESC, e.id DESC
+LIMIT $3;
+
+-- name: recipient-ladder-facts
+-- What the engagement ladder needs of a recipient, however long the history: the human opens and clicks of
+-- the last $3 days, one row per kind, campaign, template and link (the newest of each).
+SELECT e.type, e.class, max(e.occurred_at) AS occurred_at, e.data ->> 'url' AS url, c.name AS campaign,
+       b.template_name
+FROM messages m
+JOIN events e ON e.message_id = m.id
+JOIN campaigns c ON c.id = m.campaign_id
+JOIN batches b ON b.id = m.batch_id
+WHERE m.tenant_id = $1 AND m.recipient_id = $2 AND e.type IN ('opened', 'clicked') AND e.class = 'human'
+  AND e.occurred_at >= now() - make_interval(days => $3)
+GROUP BY e.type, e.class, e.data ->> 'url', c.name, b.template_name;

@@ -1,6 +1,7 @@
 package dev.relay.gateway;
 
 import dev.relay.gateway.cli.ApiKeyCommand;
+import dev.relay.gateway.cli.DemoCommand;
 import dev.relay.gateway.cli.MigrateCommand;
 import dev.relay.gateway.cli.ServeCommand;
 import dev.relay.gateway.cli.Task;
@@ -16,10 +17,10 @@ import picocli.CommandLine.ParseResult;
 
 import java.nio.file.Path;
 
-/** The {@code relay} command line: {@code serve} (the default), {@code migrate}, {@code api-key}. */
+/** The {@code relay} command line: {@code serve} (the default), {@code migrate}, {@code api-key}, {@code demo}. */
 @Command(name = "relay", mixinStandardHelpOptions = true, version = "Relay 0.1.0",
   description = "Relay, the messaging-delivery gateway.",
-  subcommands = {ServeCommand.class, MigrateCommand.class, ApiKeyCommand.class})
+  subcommands = {ServeCommand.class, MigrateCommand.class, ApiKeyCommand.class, DemoCommand.class})
 public final class Main {
 
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);

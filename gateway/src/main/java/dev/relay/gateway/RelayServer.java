@@ -21,6 +21,8 @@ import dev.relay.gateway.metrics.RelayMetrics;
 import dev.relay.gateway.store.BatchStore;
 import dev.relay.gateway.store.CampaignStore;
 import dev.relay.gateway.store.DispatchStore;
+import dev.relay.gateway.store.EngagementStore;
+import dev.relay.gateway.store.SuppressionStore;
 import dev.relay.gateway.store.MessageStore;
 import dev.relay.gateway.store.Database;
 import dev.relay.gateway.store.TemplateStore;
@@ -43,6 +45,7 @@ import dev.relay.gateway.track.Classifier;
 import dev.relay.gateway.track.TrackingJournal;
 import dev.relay.gateway.track.TrackingRecorder;
 import java.nio.file.Path;
+import dev.relay.gateway.webhook.WebhookApplier;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -199,8 +202,10 @@ public final class RelayServer {
     TrackingStore trackingStore = new TrackingStore(pool);
     TrackingRecorder recorder = TrackingRecorder.start(vertx, journal, trackingStore, Classifier.from(config), metrics,
       config.integer(Setting.TRACKING_FLUSH_MS));
+    SuppressionStore suppressions = new SuppressionStore(pool);
+    EngagementStore engagement = new EngagementStore(pool);
     TrackingRoutes trackingRoutes = new TrackingRoutes(templates.tracking().tokens(), templates, recorder,
-      trackingStore, new SuppressionStore(pool));
+      trackingStore, suppressions);
     ApiVerticle.Deps deps = new ApiVerticle.Deps(
       serverOptions(config),
       contract, document, pool, redis, tenants, batches, new CampaignStore(pool), new MessageStore(pool), intake,
@@ -210,7 +215,7 @@ public final class RelayServer {
       config.integer(Setting.HEALTH_TIMEOUT_MS),
       metrics, config.bool(Setting.METRICS_ENABLED) ? registry : null,
       new AuthFailureLimiter(config.integer(Setting.API_AUTH_FAILURE_LIMIT),
-        config.integer(Setting.API_AUTH_FAILURE_WINDOW_SECONDS)), trackingRoutes);
+        config.integer(Setting.API_AUTH_FAILURE_WINDOW_SECONDS)), trackingRoutes, suppressions, engagement);
 
     RelayServer server = new RelayServer(vertx, pool, redis, accounts, sandbox, recorder);
 
@@ -230,11 +235,21 @@ public final class RelayServer {
       .onSuccess(n -> LOG.debug("forgot {} idempotency keys", n))
       .onFailure(err -> LOG.warn("idempotency keys not expired: {}", err.toString()))));
 
+    WebhookApplier applier = new WebhookApplier(vertx, engagement, config.integer(Setting.WEBHOOKS_APPLY_RETRY_SECONDS),
+      config.integer(Setting.WEBHOOKS_APPLY_GIVE_UP_HOURS) * 3600L);
+    server.timers.add(applier.start(config.integer(Setting.WEBHOOKS_APPLY_INTERVAL_MS)));
+    int aheadDays = config.integer(Setting.ENGAGEMENT_PARTITIONS_AHEAD_DAYS);
+    int retentionDays = config.integer(Setting.ENGAGEMENT_RETENTION_DAYS);
+    server.timers.add(vertx.setPeriodic(1, config.integer(Setting.ENGAGEMENT_MAINTENANCE_INTERVAL_SECONDS) * 1000L, id ->
+      engagement.maintainPartitions(aheadDays, retentionDays)
+        .onSuccess(done -> LOG.debug("events partitions maintained: {}", done.encode()))
+        .onFailure(err -> LOG.warn("events partitions not maintained: {}", err.toString()))));
+
     Future<Void> shipped = shipTemplates(vertx, templateStore);
     Future<Void> dispatch = shipped.compose(v -> dispatching
       ? vertx.deployVerticle(new Dispatcher(new DispatchStore(pool, instanceName()), templates, accounts,
           dispatchOptions, handoff, Throttle.create(redis, throttleOptions(config), java.time.Clock.systemUTC()),
-          metrics))
+          metrics, suppressions))
         .onSuccess(id -> server.dispatchDeployment = id)
         .mapEmpty()
       : Future.succeededFuture());

@@ -10,6 +10,8 @@ import dev.relay.gateway.render.TemplateCache;
 import dev.relay.gateway.store.TemplateStore;
 import dev.relay.gateway.store.TenantStore;
 import dev.relay.gateway.store.WebhookStore;
+import dev.relay.gateway.store.EngagementStore;
+import dev.relay.gateway.store.SuppressionStore;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -41,7 +43,8 @@ public final class ApiVerticle extends VerticleBase {
                      MessageStore messages, IntakeService intake, Accounts accounts, WebhookStore webhooks,
                      TemplateStore templateStore, TemplateCache templates, String publicBaseUrl, int maxBodyBytes,
                      int retryAfterSeconds, long healthTimeoutMs, RelayMetrics metrics, PrometheusMeterRegistry scrape,
-                     AuthFailureLimiter authFailures, TrackingRoutes tracking) {
+                     AuthFailureLimiter authFailures, TrackingRoutes tracking, SuppressionStore suppressions,
+                     EngagementStore engagement) {
   }
 
   private static final int WEBHOOK_BODY_LIMIT = 1024 * 1024;
@@ -84,6 +87,7 @@ public final class ApiVerticle extends VerticleBase {
     router.put("/v1/templates/:name").handler(ApiVerticle::requireJson);
     router.post("/v1/templates/:name/preview").handler(ApiVerticle::requireJson);
     router.post("/v1/templates/:name/test").handler(ApiVerticle::requireJson);
+    router.post("/v1/suppressions").handler(ApiVerticle::requireJson);
 
     RouterBuilder api = RouterBuilder.create(vertx, deps.contract(), RequestExtractor.withBodyHandler());
     // Every /v1 route is authenticated above by ApiKeyAuth, before its body is validated.
@@ -101,6 +105,13 @@ public final class ApiVerticle extends VerticleBase {
     api.getRoute("listTemplateVersions").addHandler(templates::list);
     api.getRoute("previewTemplate").addHandler(templates::preview);
     api.getRoute("testTemplate").addHandler(templates::test);
+    SuppressionRoutes suppressionRoutes = new SuppressionRoutes(deps.suppressions());
+    api.getRoute("listSuppressions").addHandler(suppressionRoutes::list);
+    api.getRoute("addSuppression").addHandler(suppressionRoutes::add);
+    api.getRoute("removeSuppression").addHandler(suppressionRoutes::remove);
+    EngagementRoutes engagementRoutes = new EngagementRoutes(deps.engagement());
+    api.getRoute("getCampaignStats").addHandler(engagementRoutes::stats);
+    api.getRoute("getRecipientEngagement").addHandler(engagementRoutes::recipient);
     router.route("/*").subRouter(api.createRouter());
 
     router.route().last().handler(ctx -> ctx.fail(404));

@@ -143,6 +143,21 @@ public enum Setting {
   THROTTLE_REDIS_RETRY_MS("throttle.redis-retry-ms", Type.INT, "2000",
       "How long messages that need Redis (limits, caps) wait while it cannot be reached."),
 
+  WEBHOOKS_APPLY_INTERVAL_MS("webhooks.apply-interval-ms", Type.INT, "500",
+      "How often stored provider events not applied yet are applied to their messages (every instance; rows are "
+        + "taken with SKIP LOCKED)."),
+  WEBHOOKS_APPLY_RETRY_SECONDS("webhooks.apply-retry-seconds", Type.INT, "5",
+      "How long a provider event whose message is not known yet (its send not recorded yet) waits before it is "
+        + "tried again."),
+  WEBHOOKS_APPLY_GIVE_UP_HOURS("webhooks.apply-give-up-hours", Type.INT, "72",
+      "How long a provider event that matches no message is retried before it is marked given up (it stays stored)."),
+  ENGAGEMENT_RETENTION_DAYS("engagement.retention-days", Type.INT, "400",
+      "Days of events kept: older daily partitions of `events` are dropped, and older rows of its DEFAULT "
+        + "partition deleted. Campaign counters are kept."),
+  ENGAGEMENT_PARTITIONS_AHEAD_DAYS("engagement.partitions-ahead-days", Type.INT, "3",
+      "Daily partitions of `events` created ahead of today (events outside them land in the DEFAULT partition)."),
+  ENGAGEMENT_MAINTENANCE_INTERVAL_SECONDS("engagement.maintenance-interval-seconds", Type.INT, "3600",
+      "How often partitions are created ahead and old ones dropped (also once at start-up)."),
   SANDBOX_PORT("sandbox.port", Type.INT, "8081",
       "Port of the in-process sandbox provider that serves when no accounts are configured (0: any free port)."),
 

@@ -10,6 +10,7 @@ import dev.relay.gateway.render.Renderer;
 import dev.relay.gateway.store.DispatchStore;
 import dev.relay.gateway.throttle.AccountLimiter;
 import dev.relay.gateway.throttle.Throttle;
+import dev.relay.gateway.store.SuppressionStore;
 import io.vertx.circuitbreaker.CircuitBreaker;
 import io.vertx.circuitbreaker.CircuitBreakerOptions;
 import io.vertx.core.AsyncResult;
@@ -72,6 +73,7 @@ public final class Dispatcher extends VerticleBase {
   private final Handoff handoff;
   private final Throttle throttle;
   private int admitting;
+  private final SuppressionCheck suppressions;
   private OutcomeWriter writer;
   private PauseGuard pauseGuard;
   private boolean claiming;
@@ -87,8 +89,9 @@ public final class Dispatcher extends VerticleBase {
    *                bound on messages held that claims and handoffs share
    */
   public Dispatcher(DispatchStore store, Renderer renderer, Accounts accounts, Options options, Handoff handoff,
-                    Throttle throttle, RelayMetrics metrics) {
+                    Throttle throttle, RelayMetrics metrics, SuppressionStore suppressions) {
     this.store = store;
+    this.suppressions = new SuppressionCheck(suppressions);
     this.renderer = renderer;
     this.throttle = throttle;
     this.metrics = metrics;
@@ -167,7 +170,7 @@ public final class Dispatcher extends VerticleBase {
       }
     }
     release(unsent);
-    admit(sending, leaseDeadline);
+    checkThenRoute(sending, leaseDeadline);
   }
 
   /**
@@ -302,7 +305,7 @@ public final class Dispatcher extends VerticleBase {
       }
       List<Claimed> claimed = new ArrayList<>(ar.result().size());
       ar.result().forEach(row -> claimed.add(toClaimed(row)));
-      admit(claimed, leaseDeadline);
+      checkThenRoute(claimed, leaseDeadline);
       claimSoon(ar.result().size() == limit ? 0 : options.idlePollMs());
     });
   }
@@ -315,6 +318,35 @@ public final class Dispatcher extends VerticleBase {
     return new Claimed(row.id(), row.attempt(), row.tenantId(), row.campaignId(), row.tenant(), row.campaign(),
       row.recipientId(), row.addresses(), row.locale(), row.variables(), row.expired(), row.channelIndex(),
       List.copyOf(channels), row.templateId(), row.priority(), row.timeZone(), "defer".equals(row.onCap()));
+  }
+
+  /**
+   * The pipeline's first step, one suppression look-up for the group: suppressed addresses are dropped before routing, and a
+   * message with none left ends suppressed. When the list cannot be read, the group is deferred, not sent.
+   */
+  private void checkThenRoute(List<Claimed> messages, long leaseDeadline) {
+    if (messages.isEmpty()) {
+      return;
+    }
+    suppressions.check(messages).onComplete(ar -> onContext(() -> {
+      if (ar.failed()) {
+        databaseFailed(ar.cause());
+        messages.forEach(m -> complete(m, Outcome.deferred(m, m.channelIndex(), options.idlePollMs(),
+          "the suppression list could not be read: " + ar.cause())));
+        return;
+      }
+      List<Claimed> passed = new ArrayList<>(ar.result().size());
+      for (SuppressionCheck.Verdict verdict : ar.result()) {
+        Claimed m = verdict.message();
+        if (verdict.suppressedReason() != null) {
+          complete(m, Outcome.suppressed(m, m.channelIndex(), verdict.suppressedReason()));
+        } else {
+          passed.add(m);
+        }
+      }
+      // Then the throttle (frequency caps, quiet hours, tenant and campaign rates), then routing.
+      admit(passed, leaseDeadline);
+    }));
   }
 
   /**

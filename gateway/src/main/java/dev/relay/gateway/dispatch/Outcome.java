@@ -52,4 +52,10 @@ record Outcome(long id, int attempt, String state, Long delayMs, int channelInde
     return new Outcome(m.id(), m.attempt(), "dead", null, channelIndex, channel, account, null, reason, "dead",
       false);
   }
+
+  /** Ended without a provider call: every remaining address of the message is on its tenant's suppression list. */
+  static Outcome suppressed(Claimed m, int channelIndex, String reason) {
+    return new Outcome(m.id(), m.attempt(), "suppressed", null, channelIndex, m.channels().get(channelIndex).wireName(),
+      null, null, reason, "suppressed", false);
+  }
 }

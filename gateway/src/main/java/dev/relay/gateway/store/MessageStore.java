@@ -79,7 +79,7 @@ public final class MessageStore {
       });
   }
 
-  static String format(OffsetDateTime time) {
+  public static String format(OffsetDateTime time) {
     return time == null ? null : time.format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
   }
 }

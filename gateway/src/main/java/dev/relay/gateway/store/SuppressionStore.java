@@ -1,13 +1,13 @@
 package dev.relay.gateway.store;
 
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,17 +46,23 @@ public final class SuppressionStore {
       .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next().getString("reason")));
   }
 
-  /** A page of the list, newest first; {@code before} is the previous page's last created_at. */
-  public Future<JsonArray> list(long tenantId, String channel, int limit, OffsetDateTime before) {
+  /** Where a page of the list ends: the next page starts after this entry. */
+  public record Cursor(OffsetDateTime createdAt, String channel, String address) {
+  }
+
+  /** A page of the list, newest first, of one channel or all (null); {@code after} is the previous page's end. */
+  public Future<List<JsonObject>> list(long tenantId, String channel, int limit, Cursor after) {
     return pool.preparedQuery(Queries.sql("suppression-list"))
-      .execute(Tuple.of(tenantId, channel, limit, before))
+      .execute(Tuple.from(new Object[] {tenantId, channel, limit, after == null ? null : after.createdAt(),
+        after == null ? null : after.channel(), after == null ? null : after.address()}))
       .map(rows -> {
-        JsonArray page = new JsonArray();
+        List<JsonObject> page = new ArrayList<>();
         for (Row row : rows) {
           page.add(new JsonObject().put("channel", row.getString("channel")).put("address", row.getString("address"))
             .put("reason", row.getString("reason")).put("source", row.getString("source"))
             .put("message_id", row.getLong("message_id"))
-            .put("created_at", MessageStore.format(row.getOffsetDateTime("created_at"))));
+            .put("created_at", MessageStore.format(row.getOffsetDateTime("created_at")))
+            .put("created_at_exact", row.getOffsetDateTime("created_at").toString()));
         }
         return page;
       });
@@ -73,6 +79,35 @@ public final class SuppressionStore {
         Map<String, String> found = new HashMap<>();
         for (Row row : rows) {
           found.put(row.getString("channel") + "\u0000" + row.getString("address"), row.getString("reason"));
+        }
+        return found;
+      });
+  }
+
+  /** A (tenant, channel, address) triple to look up. */
+  public record Entry(long tenantId, String channel, String address) {
+  }
+
+  /** Which of these entries, of any tenants, are suppressed, in one query: the reason of each one that is. */
+  public Future<Map<Entry, String>> findMany(List<Entry> entries) {
+    if (entries.isEmpty()) {
+      return Future.succeededFuture(Map.of());
+    }
+    Long[] tenants = new Long[entries.size()];
+    String[] channels = new String[entries.size()];
+    String[] addresses = new String[entries.size()];
+    for (int i = 0; i < entries.size(); i++) {
+      tenants[i] = entries.get(i).tenantId();
+      channels[i] = entries.get(i).channel();
+      addresses[i] = entries.get(i).address();
+    }
+    return pool.preparedQuery(Queries.sql("suppression-find-many"))
+      .execute(Tuple.of(tenants, channels, addresses))
+      .map(rows -> {
+        Map<Entry, String> found = new HashMap<>();
+        for (Row row : rows) {
+          found.put(new Entry(row.getLong("tenant_id"), row.getString("channel"), row.getString("address")),
+            row.getString("reason"));
         }
         return found;
       });

@@ -60,4 +60,19 @@ class CliIT {
       assertThat(GatewayProcess.run(env, "migrate").stdout()).contains("0 migrations applied");
     }
   }
+
+  @Test
+  @DisplayName("demo sends a 200-recipient campaign through the sandbox, draws its progress and prints the funnel")
+  void demo() throws Exception {
+    try (TestDatabase database = TestDatabase.fresh()) {
+      Map<String, String> env = new java.util.HashMap<>(GatewayProcess.environment(database));
+      env.put("RELAY_HTTP_HOST", "127.0.0.1");
+      env.put("RELAY_HTTP_PORT", "0");
+      GatewayProcess.Result demo = GatewayProcess.run(env, "demo");
+      assertThat(demo.exitCode()).as(demo.stderr()).isZero();
+      assertThat(demo.stderr()).contains("] 200/200 done (200 sent)");
+      assertThat(demo.stdout()).containsPattern("(?m)^  sent\\s+200$").contains("funnel (email):");
+      assertThat(database.count("SELECT count(*) FROM messages WHERE state = 'sent'")).isEqualTo(200);
+    }
+  }
 }

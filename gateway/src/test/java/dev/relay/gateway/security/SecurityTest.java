@@ -137,8 +137,20 @@ class SecurityTest {
     asOtherTenant.put("previewTemplate", key -> await(gateway.post("/v1/templates/promo/preview", key)
       .sendJsonObject(new JsonObject().put("variables", new JsonObject().put("name", "x")))));
     asOtherTenant.put("testTemplate", key -> await(gateway.post("/v1/templates/promo/test", key).sendJsonObject(sample)));
+    assertThat(await(gateway.post("/v1/suppressions", acme).sendJsonObject(new JsonObject().put("channel", "email")
+      .put("address", "owner@example.com"))).statusCode()).isEqualTo(201);
+    asOtherTenant.put("getCampaignStats", key -> await(gateway.get("/v1/campaigns/spring/stats", key).send()));
+    asOtherTenant.put("getRecipientEngagement", key -> await(gateway.get("/v1/recipients/a-0/engagement", key).send()));
+    asOtherTenant.put("removeSuppression", key -> await(gateway.get("/v1/suppressions", key).method(HttpMethod.DELETE)
+      .addQueryParam("channel", "email").addQueryParam("address", "owner@example.com").send()));
     Map<String, Integer> expected = new HashMap<>();
     asOtherTenant.keySet().forEach(id -> expected.put(id, 404));
+    // Another tenant's list is its own: empty to read; adding to it leaves the owner's as it was.
+    asOtherTenant.put("listSuppressions", key -> await(gateway.get("/v1/suppressions", key).send()));
+    expected.put("listSuppressions", 200);
+    asOtherTenant.put("addSuppression", key -> await(gateway.post("/v1/suppressions", key)
+      .sendJsonObject(new JsonObject().put("channel", "email").put("address", "owner@example.com"))));
+    expected.put("addSuppression", 201);
     // PUT by another tenant makes that tenant's own first version; the owner's stay as they were.
     asOtherTenant.put("putTemplate", key -> await(gateway.post("/v1/templates/promo", key).method(HttpMethod.PUT)
       .sendJsonObject(new JsonObject().put("locales", new JsonObject().put("en", new JsonObject()
@@ -163,7 +175,15 @@ class SecurityTest {
         .isEqualTo(1);
       JsonObject acmeVersions = await(gateway.get("/v1/templates/promo", acme).send()).bodyAsJsonObject();
       assertThat(acmeVersions.getJsonArray("versions").size()).as("acme's versions of promo").isEqualTo(1);
+      JsonObject acmeList = await(gateway.get("/v1/suppressions", acme).send()).bodyAsJsonObject();
+      assertThat(acmeList.getJsonArray("suppressions").size()).as("acme's suppressions").isEqualTo(1);
+      assertThat(acmeList.getJsonArray("suppressions").getJsonObject(0).getString("source")).isEqualTo("api");
     }
+    JsonObject globexList = await(gateway.get("/v1/suppressions", globex).send()).bodyAsJsonObject();
+    assertThat(globexList.getJsonArray("suppressions").stream().map(e -> ((JsonObject) e).getString("address")))
+      .as("globex sees only what it added").containsExactly("owner@example.com");
+    assertThat(gateway.database().count("SELECT count(*) FROM suppressions s JOIN tenants t ON t.id = s.tenant_id"
+      + " WHERE t.name = 'acme'")).isEqualTo(1);
 
     // createBatch: another tenant's campaign of the same name is its own; pausing it leaves acme's alone.
     assertThat(gateway.postBatch(globex, null, Batches.batch("spring", "g", 1)).statusCode()).isEqualTo(202);

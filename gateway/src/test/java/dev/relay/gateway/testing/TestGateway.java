@@ -69,6 +69,16 @@ public final class TestGateway implements AutoCloseable {
 
   private static TestGateway start(TestDatabase database, Map<Setting, String> overrides, boolean ownsDatabase,
                                    JsonObject file) {
+    Map<Setting, String> settings = settings(database);
+    settings.putAll(overrides);
+    RelayConfig config = RelayConfig.of(settings, file);
+    Vertx vertx = Metrics.vertx();
+    RelayServer server = await(RelayServer.start(vertx, config));
+    return new TestGateway(vertx, database, server, config, ownsDatabase);
+  }
+
+  /** The settings of a test gateway on this database: loopback, any free ports, one event loop, quick polls. */
+  public static Map<Setting, String> settings(TestDatabase database) {
     Map<Setting, String> settings = new EnumMap<>(Setting.class);
     settings.put(Setting.HTTP_HOST, "127.0.0.1");
     settings.put(Setting.HTTP_PORT, "0");
@@ -86,11 +96,7 @@ public final class TestGateway implements AutoCloseable {
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
-    settings.putAll(overrides);
-    RelayConfig config = RelayConfig.of(settings, file);
-    Vertx vertx = Metrics.vertx();
-    RelayServer server = await(RelayServer.start(vertx, config));
-    return new TestGateway(vertx, database, server, config, ownsDatabase);
+    return settings;
   }
 
   public static TestGateway start() {

@@ -54,6 +54,18 @@ final class SandboxHandler implements Handler<HttpServerRequest> {
     requests.set(0);
   }
 
+  /** How many receipts a listing shows: {@code ?last=N} (1 to 100000), else the default. */
+  private static int listed(String last) {
+    if (last == null) {
+      return LISTED_RECEIPTS;
+    }
+    try {
+      return Math.max(1, Math.min(100_000, Integer.parseInt(last)));
+    } catch (NumberFormatException e) {
+      return LISTED_RECEIPTS;
+    }
+  }
+
   @Override
   public void handle(HttpServerRequest request) {
     String path = request.path();
@@ -64,7 +76,7 @@ final class SandboxHandler implements Handler<HttpServerRequest> {
         // A body that never completes means the client went away: there is no one left to answer.
         request.body().onSuccess(body -> post(request, body));
       } else if (HttpMethod.GET.equals(method)) {
-        FaultRules.json(request, 200, log.summary(LISTED_RECEIPTS));
+        FaultRules.json(request, 200, log.summary(listed(request.getParam("last"))));
       } else {
         notAllowed(request, "GET, POST");
       }

@@ -29,7 +29,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   time. A body that is not JSON, has no non-empty {@code messages} array, or has a message without an
  *   {@code idempotency_key} is answered {@code 400 {"error":"…"}}.</li>
  *   <li>{@code GET /v1/messages} answers {@code {"count":N,"unique":U,"duplicates":D,"messages":[…]}} with
- *   the last 100 receipts, for a person with curl.</li>
+ *   the last 100 receipts ({@code ?last=N} for more), for a person with curl.</li>
  *   <li>{@code POST /_sandbox/faults} with a fault's JSON form ({@link Fault#fromJson(JsonObject)}) injects
  *   it, {@code DELETE /_sandbox/faults} clears them, {@code GET /_sandbox/faults} lists the active ones, and
  *   {@code POST /_sandbox/reset} does what {@link #reset()} does: for tests that drive a sandbox in another
