@@ -23,6 +23,7 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -110,7 +111,7 @@ public final class DemoCommand implements Task {
         return progress(vertx, client, target, key.text(), posted.bodyAsJsonObject().getString("batch_id"),
           System.nanoTime() + timeoutSeconds * 1_000_000_000L);
       })
-      .compose(v -> engage(client, target, campaign))
+      .compose(v -> engage(vertx, client, target, campaign, config.integer(Setting.TRACKING_SCANNER_WINDOW_SECONDS)))
       .compose(v -> delay(vertx, 1000))
       .compose(v -> client.getAbs(target.api() + "/v1/campaigns/" + campaign + "/stats")
         .bearerTokenAuthentication(key.text()).send())
@@ -162,10 +163,13 @@ public final class DemoCommand implements Task {
    * their open fetched by Apple's proxy, and 1 has its links fetched by a scanner (HEAD). Failed hits are
    * counted and reported, not fatal: a build without the tracking endpoints answers 404.
    */
-  private Future<Void> engage(WebClient client, Target target, String campaign) {
+  private Future<Void> engage(Vertx vertx, WebClient client, Target target, String campaign, int scannerWindowSeconds) {
     return client.getAbs(target.sandbox() + "/v1/messages?last=" + Math.max(100, recipients * 2)).send().compose(listed -> {
       JsonArray messages = listed.bodyAsJsonObject().getJsonArray("messages", new JsonArray());
-      List<Future<Boolean>> hits = new ArrayList<>();
+      // Machines come at once (a proxy fetching images, a scanner following links as mail arrives);
+      // people later: a click within tracking.scanner-window-seconds of the send counts as a scanner's.
+      List<Supplier<Future<Boolean>>> machines = new ArrayList<>();
+      List<Supplier<Future<Boolean>>> people = new ArrayList<>();
       int i = 0;
       int linked = 0;
       for (Object item : messages) {
@@ -188,19 +192,31 @@ public final class DemoCommand implements Task {
           linked++;
         }
         int slot = i++ % 10;
-        if (slot < 4 && open != null) {
-          hits.add(hit(client, HttpMethod.GET, onGateway(target, open), HUMAN_AGENT));
-          if (slot < 2 && click != null) {
-            hits.add(hit(client, HttpMethod.GET, onGateway(target, click), HUMAN_AGENT));
+        String openUrl = open == null ? null : onGateway(target, open);
+        String clickUrl = click == null ? null : onGateway(target, click);
+        if (slot < 4 && openUrl != null) {
+          people.add(() -> hit(client, HttpMethod.GET, openUrl, HUMAN_AGENT));
+          if (slot < 2 && clickUrl != null) {
+            people.add(() -> hit(client, HttpMethod.GET, clickUrl, HUMAN_AGENT));
           }
-        } else if (slot < 7 && open != null) {
-          hits.add(hit(client, HttpMethod.GET, onGateway(target, open), APPLE_PROXY_AGENT));
-        } else if (slot == 7 && click != null) {
-          hits.add(hit(client, HttpMethod.HEAD, onGateway(target, click), SCANNER_AGENT));
+        } else if (slot < 7 && openUrl != null) {
+          machines.add(() -> hit(client, HttpMethod.GET, openUrl, APPLE_PROXY_AGENT));
+        } else if (slot == 7 && clickUrl != null) {
+          machines.add(() -> hit(client, HttpMethod.HEAD, clickUrl, SCANNER_AGENT));
         }
       }
       int withLinks = linked;
-      return Future.join(hits).transform(ar -> {
+      List<Future<Boolean>> hits = new ArrayList<>();
+      machines.forEach(h -> hits.add(h.get()));
+      out.printf("machines: %d image-proxy opens and scanner clicks; people open and click after %d s (sooner counts "
+        + "as a link scanner)%n", machines.size(), scannerWindowSeconds);
+      return Future.join(new ArrayList<>(hits))
+        .transform(ar -> delay(vertx, scannerWindowSeconds * 1000L + 500))
+        .compose(v -> {
+          people.forEach(h -> hits.add(h.get()));
+          return Future.join(new ArrayList<>(hits));
+        })
+        .transform(ar -> {
         long failed = hits.stream().filter(h -> h.failed() || !h.result()).count();
         out.printf("simulated %d opens and clicks (%d messages had tracking links)%n", hits.size(), withLinks);
         if (failed > 0) {

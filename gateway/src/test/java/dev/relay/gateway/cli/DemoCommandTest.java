@@ -45,7 +45,11 @@ class DemoCommandTest {
       String progress = err.toString(StandardCharsets.UTF_8);
       assertThat(progress).contains("] 200/200 done (200 sent)").contains("\r[");
       assertThat(printed).containsPattern("(?m)^  sent\\s+200$").containsPattern("(?m)^  accepted\\s+200$")
-        .contains("simulated ").contains("(200 messages had tracking links)");
+        .contains("simulated ").contains("(200 messages had tracking links)")
+        .doesNotContain("tracking hits failed")
+        // 4 in 10 open as people (2 of them click), 3 in 10 opens through Apple's proxy, 1 in 10 scanned.
+        .containsPattern("(?m)^  opened\\s+140 total, 140 unique, 80 unique human$")
+        .containsPattern("(?m)^  clicked\\s+60 total, 60 unique, 40 unique human$");
       assertThat(database.count("SELECT count(*) FROM messages WHERE state = 'sent'")).isEqualTo(200);
     }
   }
