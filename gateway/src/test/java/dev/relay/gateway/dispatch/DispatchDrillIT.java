@@ -3,6 +3,7 @@ package dev.relay.gateway.dispatch;
 import dev.relay.adapters.testkit.Fault;
 import dev.relay.adapters.testkit.SandboxServer;
 import dev.relay.gateway.testing.Batches;
+import dev.relay.gateway.testing.DeliveryChecker;
 import dev.relay.gateway.testing.GatewayProcess;
 import dev.relay.gateway.testing.TestDatabase;
 import io.vertx.core.Vertx;
@@ -64,11 +65,17 @@ class DispatchDrillIT {
   }
 
   private static void postCampaign(GatewayProcess a, GatewayProcess b, String key) throws Exception {
+    postCampaign(a, b, key, new DeliveryChecker());
+  }
+
+  private static void postCampaign(GatewayProcess a, GatewayProcess b, String key, DeliveryChecker checker)
+    throws Exception {
     for (int i = 0; i < MESSAGES / 1000; i++) {
       GatewayProcess target = i % 2 == 0 ? a : b;
-      int status = target.post("/v1/batches", key, "part-" + i,
-        Batches.batch("shared", "p" + i, 1000).encode()).statusCode();
-      assertThat(status).isEqualTo(202);
+      io.vertx.core.json.JsonObject batch = Batches.batch("shared", "p" + i, 1000);
+      java.net.http.HttpResponse<String> answer = target.post("/v1/batches", key, "part-" + i, batch.encode());
+      assertThat(answer.statusCode()).isEqualTo(202);
+      checker.accepted(batch, new io.vertx.core.json.JsonObject(answer.body()));
     }
   }
 
@@ -121,8 +128,9 @@ class DispatchDrillIT {
       // one killed dies with messages in provider calls, in its lanes and under handed-over leases.
       sandbox.inject(Fault.slow(Duration.ofMillis(100)));
       env.put("RELAY_DISPATCH_MAX_IN_FLIGHT", "100");
+      DeliveryChecker checker = new DeliveryChecker();
       try (GatewayProcess a = GatewayProcess.serve(env); GatewayProcess b = GatewayProcess.serve(env)) {
-        postCampaign(a, b, key);
+        postCampaign(a, b, key, checker);
         while (sandbox.uniqueCount() < MESSAGES / 4) {
           Thread.sleep(20);
         }
@@ -136,6 +144,11 @@ class DispatchDrillIT {
       }
 
       assertThat(sandbox.uniqueCount()).isEqualTo(MESSAGES);
+      DeliveryChecker.Verdict verdict = checker.check(sandbox.receipts());
+      System.out.printf("kill -9 drill: %s%n", verdict);
+      assertThat(verdict.accepted()).isEqualTo(MESSAGES);
+      assertThat(verdict.lost()).isZero();
+      assertThat(verdict.unexpected()).isZero();
       Map<String, Instant> firstArrival = new HashMap<>();
       sandbox.receipts().forEach(r -> firstArrival.merge(r.idempotencyKey(), r.receivedAt(),
         (x, y) -> x.isBefore(y) ? x : y));
@@ -159,6 +172,7 @@ class DispatchDrillIT {
       assertThat(reclaimed).as("the killed process held leased messages: the drill killed it mid-campaign")
         .isPositive();
       assertThat((long) duplicated.size()).isLessThanOrEqualTo(reclaimed);
+      assertThat(verdict.duplicated()).isEqualTo(duplicated.size());
       assertThat(database.count("SELECT count(*) FROM messages WHERE state <> 'sent'")).isZero();
     }
   }
