@@ -300,12 +300,6 @@ WHERE tenant_id = $1 AND ($2::text IS NULL OR channel = $2)
 ORDER BY created_at DESC, channel DESC, address DESC
 LIMIT $3;
 
--- name: suppression-find
--- Which of these (channel, address) pairs of a tenant are suppressed.
-SELECT s.channel, s.address, s.reason FROM suppressions s
-JOIN unnest($2::text[], $3::text[]) AS q(channel, address) ON s.channel = q.channel AND s.address = q.address
-WHERE s.tenant_id = $1;
-
 -- name: tracking-context
 -- What classifying a batch of tracking hits needs of their messages: tenant, campaign, and when the
 -- message was last sent (its newest 'sent' event).

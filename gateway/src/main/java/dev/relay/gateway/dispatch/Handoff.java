@@ -97,11 +97,6 @@ public final class Handoff {
     target.context().runOnContext(v -> target.target().accept(messages, batch.leaseDeadlineNanos()));
   }
 
-  /** Messages the dispatcher holds (claimed or handed over, not yet completed). */
-  int pending() {
-    return pending.get();
-  }
-
   /** Room left under the bound. */
   int room() {
     return maxPending - pending.get();

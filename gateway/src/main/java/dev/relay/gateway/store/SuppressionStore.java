@@ -68,22 +68,6 @@ public final class SuppressionStore {
       });
   }
 
-  /**
-   * Which of these (channel, address) pairs are suppressed for the tenant: the reason by
-   * {@code channel + "\u0000" + address}.
-   */
-  public Future<Map<String, String>> find(long tenantId, List<String> channels, List<String> addresses) {
-    return pool.preparedQuery(Queries.sql("suppression-find"))
-      .execute(Tuple.of(tenantId, channels.toArray(String[]::new), addresses.toArray(String[]::new)))
-      .map(rows -> {
-        Map<String, String> found = new HashMap<>();
-        for (Row row : rows) {
-          found.put(row.getString("channel") + "\u0000" + row.getString("address"), row.getString("reason"));
-        }
-        return found;
-      });
-  }
-
   /** A (tenant, channel, address) triple to look up. */
   public record Entry(long tenantId, String channel, String address) {
   }
