@@ -196,7 +196,8 @@ public final class RelayServer {
     QueueDepth depth = new QueueDepth(config.integer(Setting.INTAKE_MAX_QUEUE_DEPTH));
     Dispatcher.Options dispatchOptions = Dispatcher.Options.from(config);
     boolean dispatching = config.bool(Setting.DISPATCH_ENABLED);
-    Handoff handoff = new Handoff(dispatchOptions.maxPending(), dispatchOptions.leaseSeconds());
+    Handoff handoff = new Handoff(dispatchOptions.maxPending(), config.integer(Setting.DISPATCH_HANDOFF_MAX_PENDING),
+      dispatchOptions.leaseSeconds());
     IntakeService intake = new IntakeService(new BatchValidator(IntakeLimits.from(config)), batches, depth,
       templateStore, dispatching && config.bool(Setting.DISPATCH_HANDOFF) ? handoff : null, metrics);
     TrackingStore trackingStore = new TrackingStore(pool);

@@ -66,6 +66,8 @@ public enum Setting {
   DISPATCH_CLAIM_BATCH("dispatch.claim-batch", Type.INT, "500", "Most messages claimed in one statement."),
   DISPATCH_MAX_PENDING("dispatch.max-pending", Type.INT, "2000",
       "Most claimed messages a process holds at once (waiting for or in a provider call)."),
+  DISPATCH_HANDOFF_MAX_PENDING("dispatch.handoff-max-pending", Type.INT, "50000",
+      "Most messages a process holds through handoffs: up to 5 seconds of its sending pace, never under dispatch.max-pending."),
   DISPATCH_IDLE_POLL_MS("dispatch.idle-poll-ms", Type.INT, "200", "How often an idle dispatcher looks for due messages."),
   DISPATCH_LEASE_SECONDS("dispatch.lease-seconds", Type.INT, "60",
       "How long a claim lasts; a message still sending after it is reclaimed by any instance."),

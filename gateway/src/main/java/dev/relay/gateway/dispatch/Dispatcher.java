@@ -81,6 +81,8 @@ public final class Dispatcher extends VerticleBase {
   private long claimTimer = -1;
   private long reclaimTimer = -1;
   private long pausedTimer = -1;
+  private long paceTimer = -1;
+  private int sentThisSecond;
   private Set<Long> paused = Set.of();
   private boolean databaseFailing;
 
@@ -134,6 +136,10 @@ public final class Dispatcher extends VerticleBase {
       })
       .onFailure(this::databaseFailed));
     handoff.open(context, this::takeOver);
+    paceTimer = vertx.setPeriodic(1000, id -> {
+      handoff.paced(sentThisSecond);
+      sentThisSecond = 0;
+    });
     pausedTimer = vertx.setPeriodic(PAUSED_REFRESH_MS, id -> store.pausedCampaigns()
       .onSuccess(this::pausedNow)
       .onFailure(this::databaseFailed));
@@ -221,6 +227,7 @@ public final class Dispatcher extends VerticleBase {
     vertx.cancelTimer(claimTimer);
     vertx.cancelTimer(reclaimTimer);
     vertx.cancelTimer(pausedTimer);
+    vertx.cancelTimer(paceTimer);
     List<Lane.Job> unsent = new ArrayList<>();
     lanes.values().forEach(lane -> unsent.addAll(lane.takeQueued()));
     Future<Integer> released = release(unsent);
@@ -455,6 +462,9 @@ public final class Dispatcher extends VerticleBase {
 
   private void complete(Claimed m, Outcome outcome) {
     handoff.done(1);
+    if ("sent".equals(outcome.state())) {
+      sentThisSecond++;
+    }
     throttle.completed(m.id(), "sent".equals(outcome.state()));
     writer.add(outcome);
     metrics.message(outcome.channel() != null ? outcome.channel() : m.channels().get(outcome.channelIndex()).wireName(),

@@ -18,8 +18,13 @@ import java.util.function.BiConsumer;
  * dispatcher then sends them as if it had claimed them. A message handed over is as safe as a
  * claimed one: if this process dies, its lease expires and any instance reclaims it.
  *
- * <p>The room is the dispatcher's bound on messages it holds ({@code dispatch.max-pending}), shared by
- * claims and handoffs. Safe to use from any thread.
+ * <p>Claims and handoffs share one count of the messages the dispatcher holds. Claims stop at
+ * {@code dispatch.max-pending}; handoffs may go further, up to about {@value #PACE_SECONDS} seconds of the
+ * pace the dispatcher has been sending at (messages its providers accepted), never under
+ * {@code dispatch.max-pending} nor over {@code dispatch.handoff-max-pending}: a gateway that sends fast
+ * takes a large batch straight from intake (a claim costs the database about as much as the insert and
+ * the outcome together), while one held back by a slow or rate-limited provider holds no more than
+ * before, far less than its lease. Safe to use from any thread.
  */
 public final class Handoff {
 
@@ -29,18 +34,31 @@ public final class Handoff {
                       long leaseDeadlineNanos, String priority, String onCap) {
   }
 
+  /** How many seconds of the dispatcher's measured pace handoffs may put in its hands. */
+  static final int PACE_SECONDS = 5;
+
   private final int maxPending;
+  private final int handoffMaxPending;
   private final int leaseSeconds;
   private final AtomicInteger pending = new AtomicInteger();
+  private volatile int handoffBound;
+  private double pace;
   private volatile Receiver receiver;
   private volatile boolean accepting;
 
   private record Receiver(Context context, BiConsumer<List<Claimed>, Long> target) {
   }
 
-  public Handoff(int maxPending, int leaseSeconds) {
+  /**
+   * @param maxPending        most messages the dispatcher holds when it claims, and the least handoffs may reach
+   * @param handoffMaxPending most messages it may hold through handoffs, whatever its pace
+   * @param leaseSeconds      the lease a handed-over message is stored with
+   */
+  public Handoff(int maxPending, int handoffMaxPending, int leaseSeconds) {
     this.maxPending = maxPending;
+    this.handoffMaxPending = Math.max(maxPending, handoffMaxPending);
     this.leaseSeconds = leaseSeconds;
+    this.handoffBound = maxPending;
   }
 
   /** The lease a handed-over message is stored with, as the dispatcher's claims set it. */
@@ -61,7 +79,7 @@ public final class Handoff {
     }
     while (true) {
       int current = pending.get();
-      if (current >= maxPending) {
+      if (current >= handoffBound) {
         return false;
       }
       if (pending.compareAndSet(current, current + n)) {
@@ -97,9 +115,25 @@ public final class Handoff {
     target.context().runOnContext(v -> target.target().accept(messages, batch.leaseDeadlineNanos()));
   }
 
-  /** Room left under the bound. */
+  /** Room left for claims: under {@code dispatch.max-pending}. */
   int room() {
     return maxPending - pending.get();
+  }
+
+  /**
+   * The dispatcher sent {@code sent} messages in the last second (provider accepted them): the handoff
+   * bound follows that pace, smoothed over a few seconds. Deferrals and retries do not count, so a
+   * dispatcher held back by its provider does not take more. Called once a second from the dispatcher's
+   * context.
+   */
+  void paced(int sent) {
+    pace = pace * 0.5 + sent * 0.5;
+    handoffBound = (int) Math.min(handoffMaxPending, Math.max(maxPending, pace * PACE_SECONDS));
+  }
+
+  /** The most messages handoffs may bring the dispatcher to now. */
+  int handoffBound() {
+    return handoffBound;
   }
 
   /** The dispatcher took {@code n} messages by claiming them. */

@@ -1,0 +1,82 @@
+package dev.relay.gateway.dispatch;
+
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+@DisplayName("The handoff's bound")
+class HandoffTest {
+
+  private Vertx vertx;
+  private Handoff handoff;
+
+  @BeforeEach
+  void open() {
+    vertx = Vertx.vertx();
+    handoff = new Handoff(100, 1000, 60);
+    handoff.open(vertx.getOrCreateContext(), (messages, deadline) -> { });
+  }
+
+  @AfterEach
+  void close() {
+    vertx.close().await();
+  }
+
+  private int reserveAll(int batch) {
+    int taken = 0;
+    while (handoff.tryReserve(batch)) {
+      taken += batch;
+    }
+    return taken;
+  }
+
+  @Test
+  @DisplayName("starts at dispatch.max-pending: a batch may cross it, the next one waits")
+  void startsAtMaxPending() {
+    assertThat(handoff.handoffBound()).isEqualTo(100);
+    assertThat(reserveAll(60)).isEqualTo(120);
+    assertThat(handoff.room()).isEqualTo(-20);
+  }
+
+  @Test
+  @DisplayName("follows the pace of sends, about five seconds of it, capped by dispatch.handoff-max-pending")
+  void followsThePace() {
+    handoff.paced(100);
+    assertThat(handoff.handoffBound()).isEqualTo(250);
+    assertThat(reserveAll(50)).isEqualTo(250);
+    handoff.done(250);
+    for (int i = 0; i < 10; i++) {
+      handoff.paced(10_000);
+    }
+    assertThat(handoff.handoffBound()).isEqualTo(1000);
+    assertThat(reserveAll(100)).isEqualTo(1000);
+    // Claims still stop at dispatch.max-pending.
+    assertThat(handoff.room()).isLessThanOrEqualTo(0);
+  }
+
+  @Test
+  @DisplayName("falls back to dispatch.max-pending when sends stop (a slow or throttled provider)")
+  void fallsBackWhenSendsStop() {
+    for (int i = 0; i < 10; i++) {
+      handoff.paced(10_000);
+    }
+    assertThat(handoff.handoffBound()).isEqualTo(1000);
+    for (int i = 0; i < 20; i++) {
+      handoff.paced(0);
+    }
+    assertThat(handoff.handoffBound()).isEqualTo(100);
+    handoff.paced(10);
+    assertThat(handoff.handoffBound()).isEqualTo(100);
+  }
+
+  @Test
+  @DisplayName("takes nothing once closed")
+  void closed() {
+    handoff.close();
+    assertThat(handoff.tryReserve(1)).isFalse();
+  }
+}
