@@ -69,6 +69,9 @@ public final class Throttle {
     }
   }
 
+  /** Buckets of a tenant's recipients: the hash tags their caps sets are spread over. */
+  static final int CAP_BUCKETS = 64;
+
   private final Redis redis;
   private final Options options;
   private final Clock clock;
@@ -163,37 +166,53 @@ public final class Throttle {
     if (indexes.isEmpty()) {
       return Future.succeededFuture();
     }
-    List<LuaScript.Call> calls = new ArrayList<>(indexes.size());
-    List<String> args = new ArrayList<>();
-    for (CapRule rule : options.caps()) {
-      args.add(Long.toString(rule.window().toMillis()));
-      args.add(Integer.toString(rule.most()));
-    }
+    // One script call per hash tag (a tenant's bucket of recipients), all calls pipelined in one batch.
+    Map<String, List<Integer>> groups = new LinkedHashMap<>();
+    String[] keys = new String[candidates.size()];
     for (int i : indexes) {
       Candidate c = candidates.get(i);
-      List<String> a = new ArrayList<>(args.size() + 1);
-      a.add(Long.toString(c.id()));
-      a.addAll(args);
-      calls.add(new LuaScript.Call(List.of(capKey(c)), a));
+      String tag = capTag(c);
+      keys[i] = options.keyPrefix() + ":caps:" + tag + ":" + c.recipientId();
+      groups.computeIfAbsent(tag, k -> new ArrayList<>()).add(i);
+    }
+    List<String> rules = new ArrayList<>(1 + 2 * options.caps().size());
+    rules.add(Integer.toString(options.caps().size()));
+    for (CapRule rule : options.caps()) {
+      rules.add(Long.toString(rule.window().toMillis()));
+      rules.add(Integer.toString(rule.most()));
+    }
+    List<LuaScript.Call> calls = new ArrayList<>(groups.size());
+    for (List<Integer> group : groups.values()) {
+      List<String> callKeys = new ArrayList<>(group.size());
+      List<String> args = new ArrayList<>(rules.size() + group.size());
+      args.addAll(rules);
+      for (int i : group) {
+        callKeys.add(keys[i]);
+        args.add(Long.toString(candidates.get(i).id()));
+      }
+      calls.add(new LuaScript.Call(callKeys, args));
     }
     return caps.runAll(calls)
       .map(results -> {
         answered();
-        for (int j = 0; j < indexes.size(); j++) {
-          int i = indexes.get(j);
-          Candidate c = candidates.get(i);
-          Response r = results.get(j);
-          int rule = r.get(0).toInteger();
-          if (rule == 0) {
-            counted.put(c.id(), capKey(c));
-            continue;
+        int call = 0;
+        for (List<Integer> group : groups.values()) {
+          Response r = results.get(call++);
+          for (int j = 0; j < group.size(); j++) {
+            int i = group.get(j);
+            Candidate c = candidates.get(i);
+            int rule = r.get(2 * j).toInteger();
+            if (rule == 0) {
+              counted.put(c.id(), keys[i]);
+              continue;
+            }
+            CapRule broken = options.caps().get(rule - 1);
+            String detail = "frequency cap " + broken.text() + ": " + broken.most() + " marketing messages to this "
+              + "recipient in the last " + broken.window().toString().substring(2).toLowerCase();
+            decisions[i] = c.deferWhenCapped()
+              ? Decision.defer("frequency_cap", r.get(2 * j + 1).toLong(), detail)
+              : new Decision(Decision.Kind.CAP, "frequency_cap", 0, detail);
           }
-          CapRule broken = options.caps().get(rule - 1);
-          String detail = "frequency cap " + broken.text() + ": " + broken.most() + " marketing messages to this "
-            + "recipient in the last " + broken.window().toString().substring(2).toLowerCase();
-          decisions[i] = c.deferWhenCapped()
-            ? Decision.defer("frequency_cap", r.get(1).toLong(), detail)
-            : new Decision(Decision.Kind.CAP, "frequency_cap", 0, detail);
         }
         return (Void) null;
       })
@@ -261,8 +280,13 @@ public final class Throttle {
     completed(c.id(), false);
   }
 
-  private String capKey(Candidate c) {
-    return options.keyPrefix() + ":caps:{r:" + c.tenantId() + ":" + c.recipientId() + "}";
+  /**
+   * The hash tag of a recipient's caps set: its tenant and one of {@value #CAP_BUCKETS} buckets of the
+   * tenant's recipients, so that one script call checks many recipients in one slot while a large
+   * tenant's recipients still spread over many slots of a Redis Cluster.
+   */
+  private String capTag(Candidate c) {
+    return "{r:" + c.tenantId() + ":" + Math.floorMod(c.recipientId().hashCode(), CAP_BUCKETS) + "}";
   }
 
   /** Logs an unreachable Redis once, not at every claim, until it answers again. */

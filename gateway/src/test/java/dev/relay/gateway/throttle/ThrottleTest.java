@@ -187,6 +187,37 @@ class ThrottleTest {
   }
 
   @Test
+  @DisplayName("caps of many recipients checked together: each recipient's own count decides, whichever of a "
+    + "tenant's hash tags it shares with others")
+  void capsOfManyRecipients() throws Exception {
+    try (TestGateway gateway = gateway(new JsonObject(), Map.of(Setting.THROTTLE_CAPS, "1/1h"))) {
+      String key = gateway.apiKey("acme");
+      JsonArray first = new JsonArray();
+      for (int i = 0; i < 300; i++) {
+        first.add(recipient("many-" + i, "UTC"));
+      }
+      post(gateway, key, Batches.envelope("first").put("recipients", first));
+      eventually("all of the first batch arrive", 30, () -> sandbox.uniqueCount() == 300);
+      // The even ones again, with 150 new ones among them: the even ones are full, the new ones are not.
+      JsonArray second = new JsonArray();
+      for (int i = 0; i < 300; i += 2) {
+        second.add(recipient("many-" + i, "UTC"));
+        second.add(recipient("new-" + i, "UTC"));
+      }
+      post(gateway, key, Batches.envelope("second").put("recipients", second));
+      eventually("the second batch is done", 30, () -> "0".equals(one(gateway,
+        "SELECT count(*) FROM messages WHERE state IN ('queued', 'sending', 'retry')")));
+      assertThat(one(gateway, "SELECT count(*) FROM messages WHERE state = 'capped' AND recipient_id LIKE 'many-%'"))
+        .isEqualTo("150");
+      assertThat(one(gateway, "SELECT count(*) FROM messages WHERE state = 'capped' AND recipient_id NOT LIKE 'many-%'"))
+        .isEqualTo("0");
+      assertThat(one(gateway, "SELECT count(*) FROM messages m JOIN campaigns c ON c.id = m.campaign_id "
+        + "WHERE c.name = 'second' AND m.state = 'sent' AND m.recipient_id LIKE 'new-%'")).isEqualTo("150");
+      assertThat(sandbox.uniqueCount()).isEqualTo(450);
+    }
+  }
+
+  @Test
   @DisplayName("a provider's 429 halves the account's effective rate for every instance, and it climbs back while "
     + "the provider accepts; every message arrives once")
   void adaptiveRate() throws Exception {
