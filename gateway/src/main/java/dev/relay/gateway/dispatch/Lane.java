@@ -33,6 +33,9 @@ final class Lane {
              JsonObject content) {
   }
 
+  /** Most reservations a rate-limited lane has Redis working on at once. */
+  private static final int MAX_RESERVING = 2;
+
   private final Accounts.Entry account;
   private final CircuitBreaker breaker;
   private final int sendBatch;
@@ -47,7 +50,9 @@ final class Lane {
   private final BiConsumer<Job, Throttle.Decision> onDeferred;
   private int inFlight;
   private boolean drainScheduled;
-  private boolean reserving;
+  /** Reservations asked of Redis and not answered yet, and the cells they ask for. */
+  private int reserving;
+  private int reservingCells;
   private long waitTimer = -1;
 
   /**
@@ -153,15 +158,20 @@ final class Lane {
     // the provider (a cold connection, a pause) and then arrive together can then add no more than the
     // burst the limit allows anyway.
     int cap = Math.min(account.maxInFlight(), Math.max(1, limiter.limit().burst()));
-    int room = cap - inFlight;
-    int wanted = Math.min(room, queue.size());
-    if (reserving || waitTimer >= 0 || wanted <= 0 || (room < Math.min(sendBatch, cap)
-      && wanted < queue.size())) {
+    int room = cap - inFlight - reservingCells;
+    int unreserved = queue.size() - reservingCells;
+    int wanted = Math.min(room, unreserved);
+    // Up to MAX_RESERVING reservations at once, so that a provider call that ends while Redis answers
+    // another lane's worth is followed by the next one without waiting a round trip.
+    if (reserving >= MAX_RESERVING || waitTimer >= 0 || wanted <= 0 || (room < Math.min(sendBatch, cap)
+      && wanted < unreserved)) {
       return;
     }
-    reserving = true;
+    reserving++;
+    reservingCells += wanted;
     limiter.reserve(wanted).onComplete(ar -> {
-      reserving = false;
+      reserving--;
+      reservingCells -= wanted;
       if (ar.failed()) {
         List<Job> waiting = takeQueued();
         Throttle.Decision deferral = new Throttle.Decision(Throttle.Decision.Kind.DEFER, "redis_unavailable",
@@ -208,10 +218,12 @@ final class Lane {
         }
       }
       queue.addAll(kept);
-      waitTimer = context.owner().setTimer(Math.max(1, granted.retryInMs()), id -> {
-        waitTimer = -1;
-        drain();
-      });
+      if (waitTimer < 0) {
+        waitTimer = context.owner().setTimer(Math.max(1, granted.retryInMs()), id -> {
+          waitTimer = -1;
+          drain();
+        });
+      }
     });
   }
 
