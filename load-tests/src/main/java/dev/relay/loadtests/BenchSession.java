@@ -52,13 +52,22 @@ final class BenchSession implements AutoCloseable {
    * server's facts and picks the database's name; fails when that database exists already.
    */
   static BenchSession open(Path out, BenchDatabase pg, boolean keepDb) throws IOException, SQLException {
+    return open(out, pg, keepDb, "");
+  }
+
+  /**
+   * As {@link #open(Path, BenchDatabase, boolean)}, with {@code databaseSuffix} after the database's
+   * timestamp ({@code relay_bench_<timestamp><suffix>}): for a run that needs more than one database.
+   */
+  static BenchSession open(Path out, BenchDatabase pg, boolean keepDb, String databaseSuffix)
+    throws IOException, SQLException {
     Path resultsDir = out.toAbsolutePath().getParent();
     Files.createDirectories(resultsDir);
     String stem = out.getFileName().toString().replaceFirst("\\.json$", "");
     Files.deleteIfExists(resultsDir.resolve(stem + "-gateway.log"));
     Instant startedAt = Instant.now();
     JsonObject machine = machineFacts(pg.serverFacts());
-    String database = "relay_bench_" + DB_SUFFIX.format(startedAt);
+    String database = "relay_bench_" + DB_SUFFIX.format(startedAt) + databaseSuffix;
     if (pg.exists(database)) {
       throw new IllegalStateException("database " + database + " already exists; wait a second and run again");
     }

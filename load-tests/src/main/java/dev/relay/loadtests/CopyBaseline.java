@@ -29,8 +29,12 @@ final class CopyBaseline {
   static final String COPY_SQL = "COPY messages (" + Recipients.COPY_COLUMNS + ") FROM STDIN";
   private static final long PHASE_TIMEOUT_MINUTES = 10;
 
-  /** What the timed part did. */
-  record Result(long rows, int batches, int connections, double seconds, JsonObject cpu) {
+  /**
+   * What the timed part did; {@code completions} holds each timed COPY as it committed (its rows, and the
+   * time from its start to its commit), from {@code startNanos}.
+   */
+  record Result(long rows, int batches, int connections, double seconds, JsonObject cpu, long startNanos,
+                Completions completions) {
 
     double rowsPerSecond() {
       return rows == 0 ? 0 : rows / seconds;
@@ -64,14 +68,15 @@ final class CopyBaseline {
         connection.setAutoCommit(false);
         open.add(connection);
       }
-      copyAll(threads, open, warmup);
+      copyAll(threads, open, warmup, new Completions());
       beforeTimed.run();
       CpuUsage.Snapshot cpuBefore = cpu.snapshot();
+      Completions completions = new Completions();
       long start = System.nanoTime();
-      long rows = copyAll(threads, open, timed);
+      long rows = copyAll(threads, open, timed, completions);
       long end = System.nanoTime();
       JsonObject split = CpuUsage.between(cpuBefore, cpu.snapshot(), Runtime.getRuntime().availableProcessors());
-      return new Result(rows, timed.size(), connections, (end - start) / 1e9, split);
+      return new Result(rows, timed.size(), connections, (end - start) / 1e9, split, start, completions);
     } finally {
       threads.shutdownNow();
       for (Connection connection : open) {
@@ -81,7 +86,8 @@ final class CopyBaseline {
   }
 
   /** Each connection takes the next batch not yet taken until none is left; returns the rows copied. */
-  private static long copyAll(ExecutorService threads, List<Connection> open, List<byte[]> batches)
+  private static long copyAll(ExecutorService threads, List<Connection> open, List<byte[]> batches,
+                              Completions completions)
     throws InterruptedException, ExecutionException, TimeoutException {
     AtomicInteger next = new AtomicInteger();
     List<Future<Long>> workers = new ArrayList<>();
@@ -89,7 +95,11 @@ final class CopyBaseline {
       workers.add(threads.submit(() -> {
         long rows = 0;
         for (int i = next.getAndIncrement(); i < batches.size(); i = next.getAndIncrement()) {
-          rows += copyOne(connection, batches.get(i));
+          long started = System.nanoTime();
+          long copied = copyOne(connection, batches.get(i));
+          long ended = System.nanoTime();
+          completions.add(ended, (ended - started) / 1_000, copied);
+          rows += copied;
         }
         return rows;
       }));

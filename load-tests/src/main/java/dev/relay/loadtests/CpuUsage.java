@@ -21,12 +21,17 @@ final class CpuUsage {
   private static final double TICKS_PER_SECOND = 100.0;
   private static final Path PROC = Path.of("/proc");
 
-  private final long gatewayPid;
+  private final long[] gatewayPids;
   private final long benchPid = ProcessHandle.current().pid();
 
   /** {@code gatewayPid} is -1 when no gateway runs in the phase. */
   CpuUsage(long gatewayPid) {
-    this.gatewayPid = gatewayPid;
+    this(gatewayPid > 0 ? new long[] {gatewayPid} : new long[0]);
+  }
+
+  /** Several gateway processes, whose CPU is added up as {@code gateway}; none when no gateway runs. */
+  CpuUsage(long... gatewayPids) {
+    this.gatewayPids = gatewayPids.clone();
   }
 
   /** CPU ticks so far: per process of interest, and the machine's busy and total ticks. */
@@ -40,8 +45,8 @@ final class CpuUsage {
       return new Snapshot(nanos, Map.of(), Map.of(), 0, 0, false);
     }
     Map<Long, Long> gateway = new HashMap<>();
-    if (gatewayPid > 0) {
-      gateway.put(gatewayPid, processTicks(gatewayPid));
+    for (long pid : gatewayPids) {
+      gateway.put(pid, processTicks(pid));
     }
     return new Snapshot(nanos, gateway, postgresTicks(), processTicks(benchPid), machineBusyTicks(), true);
   }

@@ -114,6 +114,11 @@ final class GatewayProcess implements AutoCloseable {
     return port;
   }
 
+  /** The file its output is appended to. */
+  Path log() {
+    return log;
+  }
+
   long pid() {
     return process.pid();
   }

@@ -23,13 +23,17 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * Closed-loop clients posting batches to {@code POST /v1/batches}: each client keeps exactly one
- * request in flight and sends its next batch as soon as the answer to the last one arrives. All
- * clients run on one event loop, so a phase's counters need no synchronisation.
+ * Clients posting batches to {@code POST /v1/batches}, in one of two ways. Closed loop ({@link #run}):
+ * each client keeps exactly one request in flight and sends its next batch as soon as the answer to the
+ * last one arrives. Open model ({@link #runAtRate}): batches are sent at a fixed rate whatever the
+ * answers do, and each POST's latency counts from the moment it was due. All requests run on one event
+ * loop, so a phase's counters need no synchronisation. With several gateways (ports), client {@code i}
+ * (or arrival {@code i}) posts to port {@code i mod n}.
  */
 final class IntakeLoad implements AutoCloseable {
 
@@ -49,6 +53,7 @@ final class IntakeLoad implements AutoCloseable {
 
   private final Vertx vertx;
   private final WebClient client;
+  private final List<Integer> ports;
   private final String authorization;
   private final BooleanSupplier gatewayAlive;
   private final int clients;
@@ -56,11 +61,21 @@ final class IntakeLoad implements AutoCloseable {
 
   /** {@code idempotencyKeys}: send {@code Idempotency-Key: bench-<batch number>} with each batch. */
   IntakeLoad(Vertx vertx, int port, String apiKey, int clients, boolean idempotencyKeys, BooleanSupplier gatewayAlive) {
+    this(vertx, List.of(port), apiKey, clients, idempotencyKeys, gatewayAlive);
+  }
+
+  /**
+   * Clients spread over several gateways on loopback {@code ports}; {@code clients} is also the most
+   * connections open to each gateway (for {@link #runAtRate}, the most POSTs in flight to each; more wait).
+   */
+  IntakeLoad(Vertx vertx, List<Integer> ports, String apiKey, int clients, boolean idempotencyKeys,
+             BooleanSupplier gatewayAlive) {
     this.vertx = vertx;
+    this.ports = List.copyOf(ports);
     this.client = WebClient.create(vertx,
       new WebClientOptions()
         .setDefaultHost("127.0.0.1")
-        .setDefaultPort(port)
+        .setDefaultPort(this.ports.get(0))
         .setKeepAlive(true)
         .setTcpNoDelay(true)
         .setUserAgent("relay-bench"),
@@ -80,6 +95,32 @@ final class IntakeLoad implements AutoCloseable {
     Promise<Phase> done = Promise.promise();
     context.runOnContext(v -> new Run(source, duration, done).start());
     return done.future();
+  }
+
+  /**
+   * Sends batches at {@code batchesPerSecond}, evenly spaced, for {@code duration} (an open model: a batch
+   * goes out when it is due, whether or not earlier ones were answered), until {@code source} has none
+   * left. A batch due while {@code maxOutstanding} POSTs are unanswered is not sent and is counted as
+   * {@link Phase#dropped}. Each POST's latency runs from the moment it was due, so a late send counts.
+   * Completes when the last POST was answered.
+   */
+  Future<Phase> runAtRate(Supplier<Batch> source, double batchesPerSecond, Duration duration, int maxOutstanding) {
+    Context context = vertx.getOrCreateContext();
+    Promise<Phase> done = Promise.promise();
+    context.runOnContext(v -> new OpenRun(source, batchesPerSecond, duration, maxOutstanding, done).start());
+    return done.future();
+  }
+
+  /** Sends one batch to the gateway on {@code port}; {@code answered} gets the answer and the nanos since {@code due}. */
+  private void post(int port, Batch batch, long due, BiConsumer<AsyncResult<HttpResponse<Buffer>>, Long> answered) {
+    HttpRequest<Buffer> request = client.post(port, "127.0.0.1", "/v1/batches")
+      .putHeader("Authorization", authorization)
+      .putHeader("Content-Type", "application/json")
+      .timeout(REQUEST_TIMEOUT_MS);
+    if (idempotencyKeys) {
+      request.putHeader("Idempotency-Key", "bench-" + batch.number());
+    }
+    request.sendBuffer(batch.body()).onComplete(answer -> answered.accept(answer, System.nanoTime() - due));
   }
 
   /**
@@ -130,12 +171,12 @@ final class IntakeLoad implements AutoCloseable {
       deadline = phase.startNanos + duration.toNanos();
       running = clients;
       for (int i = 0; i < clients; i++) {
-        next();
+        next(ports.get(i % ports.size()));
       }
     }
 
-    /** Sends this client's next batch, or retires the client when the phase is over. */
-    private void next() {
+    /** Sends this client's next batch to its gateway, or retires the client when the phase is over. */
+    private void next(int port) {
       Batch batch = null;
       if (phase.abortReason == null && !gatewayAlive.getAsBoolean()) {
         phase.abortReason = "the gateway process exited during the run";
@@ -152,26 +193,102 @@ final class IntakeLoad implements AutoCloseable {
         return;
       }
       Batch sent = batch;
-      long started = System.nanoTime();
-      HttpRequest<Buffer> request = client.post("/v1/batches")
-        .putHeader("Authorization", authorization)
-        .putHeader("Content-Type", "application/json")
-        .timeout(REQUEST_TIMEOUT_MS);
-      if (idempotencyKeys) {
-        request.putHeader("Idempotency-Key", "bench-" + sent.number());
-      }
-      request.sendBuffer(sent.body())
-        .onComplete(answer -> {
-          phase.record(sent, answer, System.nanoTime() - started);
-          next();
-        });
+      post(port, sent, System.nanoTime(), (answer, nanos) -> {
+        phase.record(sent, answer, nanos);
+        next(port);
+      });
     }
   }
 
-  /** What one phase did: requests, accepted recipients, errors, and the latency of every POST. */
+  /** One open-model phase as it runs: a timer sends every batch that is due, then sleeps until the next one. */
+  private final class OpenRun {
+
+    private final Supplier<Batch> source;
+    private final long spacingNanos;
+    private final Duration duration;
+    private final int maxOutstanding;
+    private final Promise<Phase> done;
+    private final Phase phase = new Phase();
+    private long deadline;
+    private long arrivals;
+    private int outstanding;
+    private boolean scheduling = true;
+
+    OpenRun(Supplier<Batch> source, double batchesPerSecond, Duration duration, int maxOutstanding, Promise<Phase> done) {
+      this.source = source;
+      this.spacingNanos = Math.max(1, Math.round(1e9 / batchesPerSecond));
+      this.duration = duration;
+      this.maxOutstanding = maxOutstanding;
+      this.done = done;
+    }
+
+    void start() {
+      phase.startNanos = System.nanoTime();
+      deadline = phase.startNanos + duration.toNanos();
+      tick();
+    }
+
+    private long due(long arrival) {
+      return phase.startNanos + arrival * spacingNanos;
+    }
+
+    /** Sends every batch due by now, then waits for the next one (or for the last answers). */
+    private void tick() {
+      long now = System.nanoTime();
+      if (phase.abortReason == null && !gatewayAlive.getAsBoolean()) {
+        phase.abortReason = "the gateway process exited during the run";
+      }
+      while (scheduling && phase.abortReason == null && due(arrivals) <= now && due(arrivals) < deadline) {
+        long dueNanos = due(arrivals);
+        int port = ports.get((int) (arrivals % ports.size()));
+        arrivals++;
+        if (outstanding >= maxOutstanding) {
+          phase.dropped++;
+          continue;
+        }
+        Batch batch = source.get();
+        if (batch == null) {
+          phase.sourceExhausted = true;
+          scheduling = false;
+          break;
+        }
+        phase.scheduled.add(dueNanos, -1, 1);
+        outstanding++;
+        post(port, batch, dueNanos, (answer, nanos) -> {
+          phase.record(batch, answer, nanos);
+          outstanding--;
+          finishIfDone();
+        });
+      }
+      if (phase.abortReason != null || due(arrivals) >= deadline) {
+        scheduling = false;
+      }
+      if (scheduling) {
+        long waitNanos = due(arrivals) - System.nanoTime();
+        vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(waitNanos)), id -> tick());
+      } else {
+        finishIfDone();
+      }
+    }
+
+    private void finishIfDone() {
+      if (!scheduling && outstanding == 0 && !done.future().isComplete()) {
+        phase.endNanos = System.nanoTime();
+        done.complete(phase);
+      }
+    }
+  }
+
+  /**
+   * What one phase did: requests, accepted recipients, errors, and the latency of every POST; each POST
+   * as it completed (its recipients accepted, 0 for an error), and in an open-model phase the batches as
+   * they were due ({@code scheduled}, one item each) and those not sent because too many were unanswered.
+   */
   static final class Phase {
 
     final Histogram latencyMicros = new Histogram(HIGHEST_LATENCY_US, 3);
+    final Completions completions = new Completions();
+    final Completions scheduled = new Completions();
     final List<Accepted> accepted = new ArrayList<>();
     final Map<String, Long> errorsByKind = new TreeMap<>();
     final List<String> errorSamples = new ArrayList<>();
@@ -181,12 +298,20 @@ final class IntakeLoad implements AutoCloseable {
     long errors;
     long startNanos;
     long endNanos;
+    long dropped;
     boolean sourceExhausted;
     String abortReason;
 
     private void record(Batch batch, AsyncResult<HttpResponse<Buffer>> answer, long nanos) {
       requests++;
-      latencyMicros.recordValue(Math.min(HIGHEST_LATENCY_US, Math.max(1, nanos / 1_000)));
+      long micros = Math.min(HIGHEST_LATENCY_US, Math.max(1, nanos / 1_000));
+      latencyMicros.recordValue(micros);
+      long before = recipientsAccepted;
+      interpret(batch, answer);
+      completions.add(System.nanoTime(), micros, recipientsAccepted - before);
+    }
+
+    private void interpret(Batch batch, AsyncResult<HttpResponse<Buffer>> answer) {
       if (answer.failed()) {
         error(answer.cause().getClass().getSimpleName(), String.valueOf(answer.cause().getMessage()));
         return;

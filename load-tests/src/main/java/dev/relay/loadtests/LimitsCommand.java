@@ -47,6 +47,12 @@ final class LimitsCommand implements Callable<Integer> {
     description = "Messages per measured run; a multiple of --batch-size (default: ${DEFAULT-VALUE}).")
   int messages;
 
+  @Option(names = "--warmup-messages", defaultValue = "20000",
+    description = "Messages sent end to end, not measured, at the start of every run (each run is a new gateway "
+      + "process, whose JIT compiler would otherwise be measured); 0 for none; a multiple of --batch-size "
+      + "(default: ${DEFAULT-VALUE}).")
+  int warmupMessages;
+
   @Option(names = "--batch-size", defaultValue = "1000", description = "Recipients per POST (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
@@ -83,9 +89,10 @@ final class LimitsCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (batchSize < 1 || messages < batchSize || messages % batchSize != 0 || rounds < 1 || clients < 1) {
-      throw new ParameterException(spec.commandLine(),
-        "--messages must be a positive multiple of --batch-size; --rounds and --clients at least 1");
+    if (batchSize < 1 || messages < batchSize || messages % batchSize != 0 || rounds < 1 || clients < 1
+      || warmupMessages < 0 || warmupMessages % batchSize != 0) {
+      throw new ParameterException(spec.commandLine(), "--messages must be a positive multiple of --batch-size, "
+        + "--warmup-messages 0 or a multiple of it; --rounds and --clients at least 1");
     }
     gateway.requireJar();
     try (BenchSession session = BenchSession.open(out, gateway.database(), keepDb)) {
@@ -119,6 +126,8 @@ final class LimitsCommand implements Callable<Integer> {
         JsonObject result = new JsonObject()
           .put("benchmark", "e2e-limits")
           .put("machine", session.machine())
+          .put("messages_per_run", messages)
+          .put("warmup_messages_per_run", warmupMessages)
           .put("runs", runs)
           .put("limits_off_messages_per_second", Math.round(offRate))
           .put("limits_on_messages_per_second", Math.round(onRate))
@@ -148,31 +157,49 @@ final class LimitsCommand implements Callable<Integer> {
       } finally {
         probe.close();
       }
+      if (warmupMessages > 0) {
+        sink.reset();
+        long start = System.nanoTime();
+        long warm = deliver(vertx, sink, child, apiKey, recipients, nextBatch, warmupMessages, "the warm-up");
+        progress.say("limits %s: warm-up of %d messages in %.1f s, not measured", limits ? "on" : "off", warm,
+          (System.nanoTime() - start) / 1e9);
+      }
       session.checkpoint(progress);
       sink.reset();
       progress.say("limits %s: %d messages from %d clients", limits ? "on (far above the load)" : "off", messages,
         clients);
-      try (IntakeLoad load = new IntakeLoad(vertx, child.port(), apiKey, clients, false, child::isAlive)) {
-        CpuUsage cpu = new CpuUsage(child.pid());
-        CpuUsage.Snapshot before = cpu.snapshot();
-        long start = System.nanoTime();
-        Arrivals arrivals = Arrivals.watch(vertx, sink, messages, start + TimeUnit.SECONDS.toNanos(timeoutSeconds),
-          child::isAlive, progress);
-        IntakeLoad.Phase posted = load.run(IntakeLoad.pregenerated(recipients, nextBatch, messages / batchSize),
-          Duration.ofSeconds(timeoutSeconds)).await();
-        arrivals.expect(Math.min(messages, posted.recipientsAccepted));
-        Arrivals.Outcome arrival = arrivals.outcome().await();
-        double elapsed = (System.nanoTime() - start) / 1e9;
-        JsonObject split = CpuUsage.between(before, cpu.snapshot(), Runtime.getRuntime().availableProcessors());
-        if (!arrival.complete() || posted.errors > 0) {
-          throw new IllegalStateException("a run did not deliver every message (" + (arrival.reason() == null
-            ? posted.errors + " POST errors" : arrival.reason()) + "); see " + session.gatewayLog());
-        }
-        progress.say("limits %s: %d messages in %.2f s = %.0f/s; CPU %s", limits ? "on" : "off", arrival.unique(),
-          elapsed, arrival.unique() / elapsed, split.encode());
-        child.stop();
-        return new Run(limits, arrival.unique(), elapsed, split);
+      CpuUsage cpu = new CpuUsage(child.pid());
+      CpuUsage.Snapshot before = cpu.snapshot();
+      long start = System.nanoTime();
+      long delivered = deliver(vertx, sink, child, apiKey, recipients, nextBatch, messages,
+        "a run (see " + session.gatewayLog() + ")");
+      double elapsed = (System.nanoTime() - start) / 1e9;
+      JsonObject split = CpuUsage.between(before, cpu.snapshot(), Runtime.getRuntime().availableProcessors());
+      progress.say("limits %s: %d messages in %.2f s = %.0f/s; CPU %s", limits ? "on" : "off", delivered,
+        elapsed, delivered / elapsed, split.encode());
+      child.stop();
+      return new Run(limits, delivered, elapsed, split);
+    }
+  }
+
+  /**
+   * Posts {@code count} new recipients to the gateway and waits until the sink has every one of them;
+   * returns how many arrived. Anything short of all of them, or a POST error, fails {@code what}.
+   */
+  private long deliver(Vertx vertx, SandboxServer sink, GatewayProcess child, String apiKey, Recipients recipients,
+                       AtomicLong nextBatch, int count, String what) throws Exception {
+    try (IntakeLoad load = new IntakeLoad(vertx, child.port(), apiKey, clients, false, child::isAlive)) {
+      Arrivals arrivals = Arrivals.watch(vertx, sink, count, System.nanoTime()
+        + TimeUnit.SECONDS.toNanos(timeoutSeconds), child::isAlive, progress);
+      IntakeLoad.Phase posted = load.run(IntakeLoad.pregenerated(recipients, nextBatch, count / batchSize),
+        Duration.ofSeconds(timeoutSeconds)).await();
+      arrivals.expect(Math.min(count, posted.recipientsAccepted));
+      Arrivals.Outcome arrival = arrivals.outcome().await();
+      if (!arrival.complete() || posted.errors > 0) {
+        throw new IllegalStateException(what + " did not deliver every message (" + (arrival.reason() == null
+          ? posted.errors + " POST errors" : arrival.reason()) + ")");
       }
+      return arrival.unique();
     }
   }
 

@@ -29,9 +29,13 @@ import java.util.concurrent.TimeUnit;
  */
 final class SinkBaseline implements AutoCloseable {
 
-  /** What a run did; {@code accepted} counts the messages the sink answered {@code accepted} for. */
+  /**
+   * What a run did; {@code accepted} counts the messages the sink answered {@code accepted} for, and
+   * {@code completions} holds each request as it was answered, with its accepted messages.
+   */
   static final class Result {
     final Histogram latencyMicros = new Histogram(HIGHEST_LATENCY_US, 3);
+    final Completions completions = new Completions();
     final List<String> errorSamples = new ArrayList<>();
     long requests;
     long messages;
@@ -137,7 +141,14 @@ final class SinkBaseline implements AutoCloseable {
     private void record(int count, AsyncResult<Answer> answer, long nanos) {
       result.requests++;
       result.messages += count;
-      result.latencyMicros.recordValue(Math.min(HIGHEST_LATENCY_US, Math.max(1, nanos / 1_000)));
+      long micros = Math.min(HIGHEST_LATENCY_US, Math.max(1, nanos / 1_000));
+      result.latencyMicros.recordValue(micros);
+      long before = result.accepted;
+      interpret(count, answer);
+      result.completions.add(System.nanoTime(), micros, result.accepted - before);
+    }
+
+    private void interpret(int count, AsyncResult<Answer> answer) {
       if (answer.failed()) {
         result.error(answer.cause().getClass().getSimpleName() + ": " + answer.cause().getMessage());
         return;

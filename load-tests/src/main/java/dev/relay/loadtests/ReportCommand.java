@@ -1,0 +1,670 @@
+package dev.relay.loadtests;
+
+import dev.relay.adapters.testkit.SandboxServer;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+/**
+ * {@code relay-bench report}: the project's performance report in one run. It measures, each against its
+ * baseline taken in the same run: delivery end to end against a bare HTTP client to the same sink (as
+ * {@code e2e}); one gateway against two on the same database, end to end; the most recipients per second
+ * intake accepts against a COPY of the same rows (as {@code intake}); and intake's latency under an open
+ * load of 80% of that maximum. It writes a JSON result and a self-contained HTML page with plots of
+ * throughput and latency over time ({@link ReportWriter}).
+ *
+ * <p>Two databases: one for the end-to-end runs (e2e, then the scale-out runs, each after the other on the
+ * same tables), one for intake (whose COPY baseline empties {@code messages}, so no dispatcher may ever see
+ * it). Both are dropped at the end unless {@code --keep-db}.
+ */
+@Command(name = "report", mixinStandardHelpOptions = true, sortOptions = false,
+  description = {
+    "Runs the performance report in one go: end to end against a bare HTTP client, one gateway against two on "
+      + "one database, the intake maximum against COPY, and intake latency at 80%% of that maximum; writes a JSON "
+      + "result and an HTML report with plots. Run it from the repository root."})
+final class ReportCommand implements Callable<Integer> {
+
+  /** The load for the latency goal: 80% of the maximum throughput just measured. */
+  static final double LOAD_FRACTION = 0.8;
+  /** The goal: p99 intake latency under 100 ms at that load. */
+  static final double P99_GOAL_MS = 100.0;
+  /** The goal for scale-out: two instances must not deliver less than one. */
+  static final double SCALE_GOAL_RATIO = 1.0;
+  /** POSTs unanswered at once in the open-model phase beyond which a due batch is dropped (and counted). */
+  static final int MAX_OUTSTANDING = 64;
+  private static final int MAX_MESSAGES = 1_000_000;
+  /**
+   * The fewest batches pre-generated for the intake maximum per client and second: 15 (60,000 recipients/s
+   * with 4 clients of 1,000), above the 47,000 the fastest gateway reached here. A warm-up of a few seconds
+   * on a cold JIT runs at a fraction of the phase's pace, so the {@code intake} command's rule (three times
+   * the warm-up's pace) ran short here.
+   */
+  private static final int MIN_BATCHES_PER_CLIENT_SECOND = 15;
+
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--messages", defaultValue = "50000",
+    description = "Messages of each end-to-end run (e2e, and each scale-out run); a multiple of --batch-size "
+      + "(default: ${DEFAULT-VALUE}).")
+  int messages;
+
+  @Option(names = "--batch-size", defaultValue = "1000",
+    description = "Recipients per POST /v1/batches, and rows per COPY (default: ${DEFAULT-VALUE}).")
+  int batchSize;
+
+  @Option(names = "--clients", defaultValue = "4",
+    description = "Closed-loop posting clients of the end-to-end runs and of the intake maximum; also the COPY "
+      + "connections (default: ${DEFAULT-VALUE}).")
+  int clients;
+
+  @Option(names = "--send-batch", defaultValue = "50",
+    description = "Messages per request to the sink, the bare client's and the gateway's (default: ${DEFAULT-VALUE}).")
+  int sendBatch;
+
+  @Option(names = "--baseline-concurrency", defaultValue = "4",
+    description = "Requests the bare client keeps in flight (default: ${DEFAULT-VALUE}).")
+  int baselineConcurrency;
+
+  @Option(names = "--timeout", defaultValue = "120", paramLabel = "SECONDS",
+    description = "Longest one end-to-end run may take from its first POST (default: ${DEFAULT-VALUE}).")
+  int timeoutSeconds;
+
+  @Option(names = "--intake-duration", defaultValue = "20", paramLabel = "SECONDS",
+    description = "Length of the measured intake maximum phase (default: ${DEFAULT-VALUE}).")
+  int intakeDurationSeconds;
+
+  @Option(names = "--intake-warmup", defaultValue = "5", paramLabel = "SECONDS",
+    description = "Unmeasured warm-up before it (default: ${DEFAULT-VALUE}).")
+  int intakeWarmupSeconds;
+
+  @Option(names = "--latency-duration", defaultValue = "20", paramLabel = "SECONDS",
+    description = "Length of the open-model intake phase at 80%% of the maximum (default: ${DEFAULT-VALUE}).")
+  int latencyDurationSeconds;
+
+  @Option(names = "--max-batches", defaultValue = "5000",
+    description = "Most batches pre-generated for one intake phase (about 190 KB each in memory) "
+      + "(default: ${DEFAULT-VALUE}).")
+  int maxBatches;
+
+  @Option(names = "--scale-rounds", defaultValue = "2",
+    description = "Pairs of scale-out runs (one instance, two instances); even rounds run two first, so that drift "
+      + "of a shared machine favours neither (default: ${DEFAULT-VALUE}).")
+  int scaleRounds;
+
+  @Option(names = "--e2e-warmup-messages", defaultValue = "50000",
+    description = "Messages sent end to end through the e2e part's gateway, then through the bare client, before "
+      + "either is measured, so that both are measured warm, as a long-running gateway runs; 0 for a cold start "
+      + "(default: ${DEFAULT-VALUE}).")
+  int e2eWarmupMessages;
+
+  @Option(names = "--scale-warmup-messages", defaultValue = "10000",
+    description = "Messages per gateway instance each scale-out run sends end to end through its fresh gateways "
+      + "before it measures (spread over them as the measured ones), so that it compares warm instances rather than "
+      + "their JIT compilers; a multiple of --batch-size, 0 for none (default: ${DEFAULT-VALUE}).")
+  int scaleWarmupMessages;
+
+  @Mixin
+  GatewayOptions gateway;
+
+  @Option(names = "--keep-db", description = "Keep the benchmark databases instead of dropping them at the end.")
+  boolean keepDb;
+
+  @Option(names = "--out", defaultValue = "load-tests/results/report.json", paramLabel = "FILE",
+    description = "JSON result; the HTML report goes next to it with the extension .html, the gateways' logs and "
+      + "config as <name>-*.log and <name>-gateway.yaml (default: ${DEFAULT-VALUE}).")
+  Path out;
+
+  private final Progress progress = new Progress();
+
+  /** One part of the report: its JSON, and what went wrong in it (empty when nothing did). */
+  private record Part(JsonObject json, List<String> problems) {
+  }
+
+  /** A part's measurement, which may fail as a whole. */
+  @FunctionalInterface
+  private interface Measurement {
+    Part run() throws Exception;
+  }
+
+  /** What the end-to-end runs share: the database, the gateway's config and environment, the key, the recipients. */
+  private record EndToEnd(BenchSession session, Path config, Map<String, String> env, String apiKey,
+                          Recipients recipients, AtomicLong nextBatch) {
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    validate();
+    Path html = htmlPath(out);
+    Instant started = Instant.now();
+    long startNanos = System.nanoTime();
+    JsonObject result = new JsonObject()
+      .put("benchmark", "report")
+      .put("started_at", started.toString());
+    JsonObject load = new JsonObject().put("start", loadAverage());
+    JsonArray failures = new JsonArray();
+    JsonArray databases = new JsonArray();
+    BenchDatabase pg = gateway.database();
+    E2eBench e2e = new E2eBench(new E2eBench.Settings(messages, batchSize, clients, sendBatch, baselineConcurrency,
+      timeoutSeconds, e2eWarmupMessages), gateway, progress);
+    IntakeBench intake = new IntakeBench(new IntakeBench.Settings(clients, batchSize, intakeDurationSeconds,
+      intakeWarmupSeconds, false, maxBatches, MIN_BATCHES_PER_CLIENT_SECOND), progress);
+    Vertx vertx = Vertx.vertx();
+    try {
+      SandboxServer sink = SandboxServer.start(vertx, "127.0.0.1", 0).await();
+      progress.say("sink (the sandbox provider) listening at %s", sink.url());
+      try (BenchSession session = BenchSession.open(out, pg, keepDb)) {
+        result.put("machine", session.machine());
+        databases.add(session.database());
+        EndToEnd[] setup = new EndToEnd[1];
+        measure(result, failures, "e2e", () -> {
+          setup[0] = setUpEndToEnd(session, sink, e2e);
+          return measureE2e(vertx, sink, e2e, setup[0]);
+        });
+        measure(result, failures, "scale_out", () -> {
+          if (setup[0] == null) {
+            throw new IllegalStateException("not run: the end-to-end database could not be set up");
+          }
+          return measureScaleOut(vertx, sink, setup[0]);
+        });
+      } finally {
+        sink.close().await();
+      }
+      measureIntake(vertx, pg, intake, result, failures, databases);
+    } finally {
+      vertx.close().await();
+    }
+    result.put("finished_at", Instant.now().toString())
+      .put("seconds", Reports.round((System.nanoTime() - startNanos) / 1e9, 1))
+      .put("load_average", load.put("end", loadAverage()))
+      .put("parameters", parameters(databases))
+      .put("failures", failures)
+      .put("completed", failures.isEmpty())
+      .put("json", out.toAbsolutePath().toString())
+      .put("html", html.toAbsolutePath().toString());
+    ReportWriter.write(result, out, html);
+    System.out.print(ReportWriter.summary(result));
+    System.out.println("Result written to " + out + " and " + html);
+    return failures.isEmpty() ? 0 : 1;
+  }
+
+  private void validate() {
+    if (batchSize < 1 || batchSize > 10_000) {
+      throw new ParameterException(spec.commandLine(), "--batch-size must be 1 to 10000 (the gateway's default limit)");
+    }
+    if (messages < batchSize || messages > MAX_MESSAGES || messages % batchSize != 0) {
+      throw new ParameterException(spec.commandLine(),
+        "--messages must be a multiple of --batch-size from --batch-size to " + MAX_MESSAGES);
+    }
+    if (clients < 1 || clients > 256 || baselineConcurrency < 1 || baselineConcurrency > 256) {
+      throw new ParameterException(spec.commandLine(), "--clients and --baseline-concurrency must be 1 to 256");
+    }
+    if (sendBatch < 1 || sendBatch > 10_000) {
+      throw new ParameterException(spec.commandLine(), "--send-batch must be 1 to 10000");
+    }
+    if (timeoutSeconds < 1 || timeoutSeconds > 3600) {
+      throw new ParameterException(spec.commandLine(), "--timeout must be 1 to 3600 seconds");
+    }
+    if (intakeDurationSeconds < 1 || intakeDurationSeconds > 3600 || intakeWarmupSeconds < 0
+      || intakeWarmupSeconds > 600 || latencyDurationSeconds < 1 || latencyDurationSeconds > 3600) {
+      throw new ParameterException(spec.commandLine(),
+        "--intake-duration and --latency-duration must be 1 to 3600 seconds, --intake-warmup 0 to 600");
+    }
+    if (maxBatches < clients) {
+      throw new ParameterException(spec.commandLine(), "--max-batches must be at least --clients");
+    }
+    if (e2eWarmupMessages < 0 || e2eWarmupMessages > MAX_MESSAGES || e2eWarmupMessages % batchSize != 0) {
+      throw new ParameterException(spec.commandLine(),
+        "--e2e-warmup-messages must be 0 or a multiple of --batch-size up to " + MAX_MESSAGES);
+    }
+    if (scaleWarmupMessages < 0 || scaleWarmupMessages > MAX_MESSAGES / 2 || scaleWarmupMessages % batchSize != 0) {
+      throw new ParameterException(spec.commandLine(),
+        "--scale-warmup-messages must be 0 or a multiple of --batch-size up to " + MAX_MESSAGES / 2);
+    }
+    if (scaleRounds < 1 || scaleRounds > 10) {
+      throw new ParameterException(spec.commandLine(), "--scale-rounds must be 1 to 10");
+    }
+    if (!out.getFileName().toString().endsWith(".json")) {
+      throw new ParameterException(spec.commandLine(), "--out must name a .json file (the HTML goes next to it)");
+    }
+    gateway.requireJar();
+  }
+
+  /** {@code report.json} → {@code report.html}. */
+  static Path htmlPath(Path json) {
+    String name = json.getFileName().toString().replaceFirst("\\.json$", "") + ".html";
+    return json.resolveSibling(name);
+  }
+
+  /**
+   * Runs one part; a part that throws is recorded as {@code {"error": ...}} and as a failure, and the
+   * report goes on with the next part.
+   */
+  private void measure(JsonObject result, JsonArray failures, String name, Measurement measurement) {
+    try {
+      Part part = measurement.run();
+      result.put(name, part.json());
+      part.problems().forEach(p -> failures.add(name + ": " + p));
+    } catch (Exception e) {
+      String reason = e.getClass().getSimpleName() + ": " + e.getMessage();
+      progress.say("%s not measured: %s", name, reason);
+      if (!(e instanceof IllegalStateException || e instanceof SQLException)) {
+        e.printStackTrace();
+      }
+      result.put(name, new JsonObject().put("error", reason));
+      failures.add(name + ": not measured: " + reason);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ end to end
+
+  private EndToEnd setUpEndToEnd(BenchSession session, SandboxServer sink, E2eBench e2e) throws IOException {
+    Path config = session.sibling("-gateway.yaml");
+    E2eCommand.writeConfig(config, sink.url());
+    Map<String, String> env = e2e.gatewayEnvironment(session.database(), config);
+    Path log = freshLog(session, "-e2e-gateway.log");
+    progress.say("creating database %s and an API key with %s", session.database(), gateway.jar);
+    String apiKey = GatewayProcess.createApiKey(gateway.jar, env, log, Recipients.TENANT);
+    return new EndToEnd(session, config, env, apiKey, new Recipients(batchSize), new AtomicLong());
+  }
+
+  /** As {@code relay-bench e2e}: one gateway, then the bare client with the same messages to the same sink. */
+  private Part measureE2e(Vertx vertx, SandboxServer sink, E2eBench e2e, EndToEnd setup) throws Exception {
+    BenchSession session = setup.session();
+    Path log = session.sibling("-e2e-gateway.log");
+    try (GatewayProcess child = GatewayProcess.start(gateway.jar, gateway.jvmArgs, setup.env(), log)) {
+      progress.say("e2e: started the gateway (pid %d) on 127.0.0.1:%d, log %s", child.pid(), child.port(), log);
+      E2eBench.awaitReady(vertx, child);
+      E2eBench.GatewayRun run = e2e.measureGateway(vertx, sink, List.of(child), setup.apiKey(), session,
+        setup.recipients(), setup.nextBatch());
+      E2eBench.AfterGateway after = e2e.stop(List.of(child), sink, session);
+      E2eBench.BaselineRun baseline = e2e.measureBaseline(vertx, sink, session, run);
+      JsonObject json = e2e.report(session, keepDb, setup.config(), setup.env(), run, after, baseline);
+      json.remove("benchmark");
+      json.remove("started_at");
+      json.remove("machine");
+      json.put("gateway_log", log.toString());
+      json.getJsonObject("gateway").put("series", e2e.gatewaySeries(run));
+      json.getJsonObject("baseline").put("series", E2eBench.baselineSeries(baseline));
+      List<String> problems = gatewayProblems(json.getJsonObject("gateway"));
+      problems.addAll(baselineProblems(json));
+      if (e2e.failed(run, after, baseline) && problems.isEmpty()) {
+        problems.add("the run failed; see " + out);
+      }
+      progress.say("e2e: gateway %.1f messages/s, bare client %.1f messages/s, ratio %.4f",
+        json.getJsonObject("gateway").getDouble("messages_per_second"),
+        json.getJsonObject("baseline").getDouble("messages_per_second"), json.getDouble("ratio"));
+      return new Part(json, problems);
+    }
+  }
+
+  /**
+   * One instance against two on the same database and sink: the same number of messages, the same clients
+   * (spread over the instances), each run from fresh gateway processes warmed up by
+   * {@code --scale-warmup-messages} per instance end to end (also spread); {@code --scale-rounds} pairs, the
+   * order alternating. Any duplicate or lost message, in the warm-up too, is a failure.
+   */
+  private Part measureScaleOut(Vertx vertx, SandboxServer sink, EndToEnd setup) throws Exception {
+    BenchSession session = setup.session();
+    JsonArray runs = new JsonArray();
+    List<String> problems = new ArrayList<>();
+    double[] seconds = new double[3];
+    long[] delivered = new long[3];
+    long duplicates = 0;
+    long lost = 0;
+    for (int round = 1; round <= scaleRounds; round++) {
+      int[] order = round % 2 == 1 ? new int[] {1, 2} : new int[] {2, 1};
+      for (int instances : order) {
+        // Each instance gets the same warm-up, whether it shares the work or not: the warm-up is per instance.
+        E2eBench e2e = new E2eBench(new E2eBench.Settings(messages, batchSize, clients, sendBatch, baselineConcurrency,
+          timeoutSeconds, scaleWarmupMessages * instances), gateway, progress);
+        JsonObject run = scaleRun(vertx, sink, e2e, setup, instances, round, problems);
+        runs.add(run);
+        seconds[instances] += run.getDouble("seconds");
+        delivered[instances] += run.getLong("delivered");
+        duplicates += run.getLong("duplicates");
+        lost += run.getLong("messages") - run.getLong("delivered");
+      }
+    }
+    double one = Reports.perSecond(delivered[1], seconds[1]);
+    double two = Reports.perSecond(delivered[2], seconds[2]);
+    double ratio = one > 0 ? two / one : 0;
+    progress.say("scale-out: one instance %.1f messages/s, two instances %.1f messages/s, ratio %.4f; duplicates %d, "
+      + "lost %d", one, two, ratio, duplicates, lost);
+    JsonObject json = new JsonObject()
+      .put("messages", (long) messages)
+      .put("warmup_messages_per_instance", (long) scaleWarmupMessages)
+      .put("rounds", scaleRounds)
+      .put("one_instance_messages_per_second", Reports.round(one, 1))
+      .put("two_instances_messages_per_second", Reports.round(two, 1))
+      .put("ratio", Reports.round(ratio, 4))
+      .put("goal_ratio", SCALE_GOAL_RATIO)
+      .put("goal_met", ratio >= SCALE_GOAL_RATIO)
+      .put("duplicates", duplicates)
+      .put("lost", lost)
+      .put("database", session.database())
+      .put("runs", runs);
+    return new Part(json, problems);
+  }
+
+  private JsonObject scaleRun(Vertx vertx, SandboxServer sink, E2eBench e2e, EndToEnd setup, int instances, int round,
+                              List<String> problems) throws Exception {
+    BenchSession session = setup.session();
+    List<GatewayProcess> children = new ArrayList<>();
+    List<String> logs = new ArrayList<>();
+    try {
+      for (int i = 0; i < instances; i++) {
+        Path log = freshLog(session, String.format("-scale-r%d-%dx-%c-gateway.log", round, instances, 'a' + i));
+        logs.add(log.toString());
+        GatewayProcess child = GatewayProcess.start(gateway.jar, gateway.jvmArgs, setup.env(), log);
+        children.add(child);
+        progress.say("scale-out: started gateway %d of %d (pid %d) on 127.0.0.1:%d, log %s", i + 1, instances,
+          child.pid(), child.port(), log);
+      }
+      for (GatewayProcess child : children) {
+        E2eBench.awaitReady(vertx, child);
+      }
+      E2eBench.GatewayRun run = e2e.measureGateway(vertx, sink, children, setup.apiKey(), session, setup.recipients(),
+        setup.nextBatch());
+      E2eBench.AfterGateway after = e2e.stop(children, sink, session);
+      JsonObject json = new JsonObject().put("instances", instances).put("round", round)
+        .mergeIn(e2e.gatewayJson(run, after))
+        .put("gateway_logs", new JsonArray(new ArrayList<>(logs)))
+        .put("series", e2e.gatewaySeries(run));
+      String label = instances + " instance" + (instances == 1 ? "" : "s") + ", round " + round + ": ";
+      List<String> found = gatewayProblems(json);
+      if (e2e.gatewayFailed(run, after) && found.isEmpty()) {
+        found.add("the run failed; see " + out);
+      }
+      found.forEach(p -> problems.add(label + p));
+      progress.say("scale-out: %d instance(s), %.1f messages/s, duplicates %d", instances,
+        json.getDouble("messages_per_second"), json.getLong("duplicates"));
+      return json;
+    } finally {
+      children.forEach(GatewayProcess::close);
+    }
+  }
+
+  /** What went wrong in a gateway phase, read from its JSON: lost messages, failed POSTs, duplicates. */
+  private static List<String> gatewayProblems(JsonObject g) {
+    List<String> problems = new ArrayList<>();
+    if (!g.getBoolean("complete")) {
+      problems.add((g.getLong("messages") - g.getLong("delivered")) + " of " + g.getLong("messages")
+        + " messages never arrived (" + g.getString("aborted") + ")");
+    } else if (g.getString("aborted") != null) {
+      problems.add("the POSTs stopped: " + g.getString("aborted"));
+    }
+    JsonObject posts = g.getJsonObject("posts");
+    if (posts.getLong("errors") > 0) {
+      problems.add(posts.getLong("errors") + " POSTs failed: " + posts.getJsonArray("error_samples").encode());
+    }
+    if (posts.getLong("recipients_rejected") > 0) {
+      problems.add(posts.getLong("recipients_rejected") + " recipients were rejected");
+    }
+    if (g.getLong("duplicates") > 0) {
+      problems.add("the sink received " + g.getLong("duplicates") + " duplicates");
+    }
+    return problems;
+  }
+
+  private List<String> baselineProblems(JsonObject e2e) {
+    List<String> problems = new ArrayList<>();
+    JsonObject b = e2e.getJsonObject("baseline");
+    if (b.getLong("errors") > 0) {
+      problems.add("the bare client had " + b.getLong("errors") + " errors: " + b.getJsonArray("error_samples").encode());
+    }
+    if (b.getLong("delivered") != messages || b.getLong("duplicates") > 0) {
+      problems.add("the bare client delivered " + b.getLong("delivered") + " of " + messages + " messages, "
+        + b.getLong("duplicates") + " duplicates");
+    }
+    JsonObject checks = e2e.getJsonObject("checks");
+    if (!checks.getBoolean("payloads_identical")) {
+      problems.add("the bare client's messages are not the gateway's: " + checks.getLong("payloads_different")
+        + " of " + checks.getLong("payloads_compared") + " differ (" + checks.getString("difference_sample") + ")");
+    }
+    return problems;
+  }
+
+  // ---------------------------------------------------------------------------------------------- intake
+
+  /**
+   * The intake maximum (closed loop) and, on the same warm gateway right after it, the open-model phase at
+   * 80% of that maximum; then, with the gateway stopped, the COPY of the maximum phase's rows.
+   */
+  private void measureIntake(Vertx vertx, BenchDatabase pg, IntakeBench bench, JsonObject result, JsonArray failures,
+                             JsonArray databases) {
+    JsonObject[] latency = new JsonObject[1];
+    List<String> latencyProblems = new ArrayList<>();
+    measure(result, failures, "intake", () -> {
+      try (BenchSession session = BenchSession.open(out, pg, keepDb, "_intake")) {
+        databases.add(session.database());
+        Map<String, String> env = IntakeBench.gatewayEnvironment(gateway, session.database());
+        Path log = freshLog(session, "-intake-gateway.log");
+        progress.say("creating database %s and an API key with %s", session.database(), gateway.jar);
+        String apiKey = GatewayProcess.createApiKey(gateway.jar, env, log, Recipients.TENANT);
+        Recipients recipients = new Recipients(batchSize);
+        AtomicLong nextBatch = new AtomicLong();
+        IntakeBench.IntakeRun run;
+        IntakeBench.AfterIntake after;
+        try (GatewayProcess child = GatewayProcess.start(gateway.jar, gateway.jvmArgs, env, log)) {
+          progress.say("intake: started the gateway (pid %d) on 127.0.0.1:%d, log %s", child.pid(), child.port(), log);
+          run = bench.measure(vertx, child, apiKey, recipients, nextBatch, session);
+          after = bench.afterIntake(session, recipients, run);
+          double max = IntakeBench.recipientsPerSecond(run);
+          progress.say("intake maximum: %.1f recipients/s", max);
+          if (run.failed() || max <= 0) {
+            latency[0] = new JsonObject().put("error", "not run: the intake maximum phase failed");
+          } else {
+            latency[0] = measureLatency(vertx, child, apiKey, recipients, nextBatch, session, max, latencyProblems);
+          }
+          progress.say("stopped the gateway (exit code %d)", child.stop());
+        }
+        IntakeBench.BaselineRun baseline = bench.measureCopy(session, recipients, run, after);
+        JsonObject json = bench.report(session, gateway, keepDb, run, baseline);
+        json.remove("benchmark");
+        json.remove("started_at");
+        json.remove("machine");
+        json.put("gateway_log", log.toString());
+        json.getJsonObject("intake").put("series", intakeSeries(run.measured()));
+        json.getJsonObject("copy").put("series", copySeries(baseline.copy()));
+        progress.say("intake: %.1f recipients/s, COPY %.1f rows/s, ratio %.4f",
+          json.getJsonObject("intake").getDouble("recipients_per_second"),
+          json.getJsonObject("copy").getDouble("rows_per_second"), json.getDouble("ratio"));
+        return new Part(json, intakeProblems(json));
+      }
+    });
+    if (latency[0] == null) {
+      latency[0] = new JsonObject().put("error", "not run: the intake part failed before it");
+    }
+    result.put("intake_latency", latency[0]);
+    if (latency[0].containsKey("error")) {
+      failures.add("intake_latency: " + latency[0].getString("error"));
+    }
+    latencyProblems.forEach(p -> failures.add("intake_latency: " + p));
+  }
+
+  private static List<String> intakeProblems(JsonObject json) {
+    List<String> problems = new ArrayList<>();
+    JsonObject in = json.getJsonObject("intake");
+    long warmErrors = in.containsKey("warmup") ? in.getJsonObject("warmup").getLong("errors") : 0;
+    if (in.getLong("errors") > 0 || warmErrors > 0) {
+      problems.add((in.getLong("errors") + warmErrors) + " POSTs failed: " + in.getJsonArray("error_samples").encode());
+    }
+    if (in.getLong("recipients_rejected") > 0) {
+      problems.add(in.getLong("recipients_rejected") + " recipients were rejected");
+    }
+    if (in.getString("aborted") != null) {
+      problems.add("the POSTs stopped: " + in.getString("aborted"));
+    }
+    return problems;
+  }
+
+  /**
+   * The open-model phase: batches due at {@value #LOAD_FRACTION} of the maximum recipients per second,
+   * evenly spaced, for {@code --latency-duration}, pre-generated before it starts, into an emptied
+   * {@code messages}; POST latency from the moment each batch was due.
+   */
+  private JsonObject measureLatency(Vertx vertx, GatewayProcess child, String apiKey, Recipients recipients,
+                                    AtomicLong nextBatch, BenchSession session, double maxRecipientsPerSecond,
+                                    List<String> problems) throws SQLException {
+    double offered = LOAD_FRACTION * maxRecipientsPerSecond;
+    double batchesPerSecond = offered / batchSize;
+    int count = (int) Math.min(maxBatches, Math.ceil(batchesPerSecond * latencyDurationSeconds) + 1);
+    progress.say("pre-generating %d batches of %d recipients", count, batchSize);
+    Supplier<IntakeLoad.Batch> pool = IntakeLoad.pregenerated(recipients, nextBatch, count);
+    // The phase starts from the table the maximum phase started from, not from the million rows it left
+    // (bigger indexes, and autovacuum working through them during the phase). The COPY baseline, later,
+    // writes its rows from the recipients, not from this table, and empties it first too.
+    session.pg().execute(session.database(), "TRUNCATE messages");
+    session.checkpoint(progress);
+    progress.say("intake at %.0f%% of the maximum: %.1f recipients/s (%.2f batches/s) for %d s, open model",
+      LOAD_FRACTION * 100, offered, batchesPerSecond, latencyDurationSeconds);
+    IntakeLoad.Phase phase;
+    JsonObject cpuSplit;
+    try (IntakeLoad load = new IntakeLoad(vertx, child.port(), apiKey, MAX_OUTSTANDING, false, child::isAlive)) {
+      CpuUsage cpu = new CpuUsage(child.pid());
+      CpuUsage.Snapshot before = cpu.snapshot();
+      phase = load.runAtRate(pool, batchesPerSecond, Duration.ofSeconds(latencyDurationSeconds), MAX_OUTSTANDING).await();
+      cpuSplit = CpuUsage.between(before, cpu.snapshot(), Runtime.getRuntime().availableProcessors());
+    }
+    double seconds = phase.elapsedSeconds();
+    JsonObject latencyMs = IntakeBench.latencyJson(phase.latencyMicros);
+    boolean met = latencyMs.getDouble("p99") < P99_GOAL_MS && phase.dropped == 0 && phase.requests > 0;
+    progress.say("intake at %.0f%%: %d requests, %d errors, %d dropped; p50 %.2f ms, p99 %.2f ms", LOAD_FRACTION * 100,
+      phase.requests, phase.errors, phase.dropped, latencyMs.getDouble("p50"), latencyMs.getDouble("p99"));
+    if (phase.errors > 0) {
+      problems.add(phase.errors + " POSTs failed: " + new JsonArray(new ArrayList<>(phase.errorSamples)).encode());
+    }
+    if (phase.recipientsRejected > 0) {
+      problems.add(phase.recipientsRejected + " recipients were rejected");
+    }
+    if (phase.abortReason != null) {
+      problems.add("the POSTs stopped: " + phase.abortReason);
+    }
+    if (phase.sourceExhausted) {
+      problems.add("the pre-generated batches ran out before the duration; raise --max-batches");
+    }
+    return new JsonObject()
+      .put("load_fraction", LOAD_FRACTION)
+      .put("max_recipients_per_second", Reports.round(maxRecipientsPerSecond, 1))
+      .put("offered_recipients_per_second", Reports.round(offered, 1))
+      .put("offered_batches_per_second", Reports.round(batchesPerSecond, 3))
+      .put("duration_seconds", latencyDurationSeconds)
+      .put("messages_emptied_before", true)
+      .put("seconds", Reports.round(seconds, 2))
+      .put("batches_due", phase.scheduled.size() + phase.dropped)
+      .put("requests", phase.requests)
+      .put("recipients_accepted", phase.recipientsAccepted)
+      .put("recipients_per_second", Reports.round(Reports.perSecond(phase.recipientsAccepted, seconds), 1))
+      .put("recipients_rejected", phase.recipientsRejected)
+      .put("dropped", phase.dropped)
+      .put("max_outstanding", MAX_OUTSTANDING)
+      .put("errors", phase.errors)
+      .put("errors_by_kind", new JsonObject(new LinkedHashMap<>(phase.errorsByKind)))
+      .put("error_samples", new JsonArray(new ArrayList<>(phase.errorSamples)))
+      .put("latency_ms", latencyMs)
+      .put("goal_p99_ms", P99_GOAL_MS)
+      .put("goal_met", met)
+      .put("payloads_exhausted", phase.sourceExhausted)
+      .put("aborted", phase.abortReason)
+      .put("cpu_cores", cpuSplit)
+      .put("series", latencySeries(phase));
+  }
+
+  /** The closed-loop phase over time: recipients accepted per second, POST p50/p99 by answer. */
+  private static JsonObject intakeSeries(IntakeLoad.Phase phase) {
+    TimeSeries series = TimeSeries.over(phase.endNanos - phase.startNanos)
+      .rate("recipients_accepted_per_second").latency("post");
+    series.add(phase.completions, phase.startNanos, "recipients_accepted_per_second", "post");
+    return series.toJson();
+  }
+
+  /**
+   * The open-model phase over time: recipients offered (due) and accepted per second, POST p50/p99 by answer;
+   * the offered rate only within the duration.
+   */
+  private JsonObject latencySeries(IntakeLoad.Phase phase) {
+    TimeSeries series = TimeSeries.over(phase.endNanos - phase.startNanos)
+      .rate("offered_recipients_per_second").rate("recipients_accepted_per_second").latency("post");
+    for (Completions.Completion due : phase.scheduled.list()) {
+      series.count("offered_recipients_per_second", due.endNanos() - phase.startNanos, due.items() * batchSize);
+    }
+    series.add(phase.completions, phase.startNanos, "recipients_accepted_per_second", "post");
+    JsonObject json = series.toJson();
+    // Nothing is offered after the duration (the phase runs on until the last answer): no point there, not a zero.
+    JsonArray offered = json.getJsonArray("offered_recipients_per_second");
+    JsonArray starts = json.getJsonArray("t_seconds");
+    for (int i = 0; i < offered.size(); i++) {
+      if (starts.getDouble(i) >= latencyDurationSeconds) {
+        offered.set(i, null);
+      }
+    }
+    return json;
+  }
+
+  /** The COPY baseline over time: rows committed per second, p50/p99 of one batch's COPY and commit. */
+  private static JsonObject copySeries(CopyBaseline.Result copy) {
+    TimeSeries series = TimeSeries.over((long) (copy.seconds() * 1e9)).rate("rows_per_second").latency("copy");
+    series.add(copy.completions(), copy.startNanos(), "rows_per_second", "copy");
+    return series.toJson();
+  }
+
+  // --------------------------------------------------------------------------------------------- helpers
+
+  /** A log file next to the result, emptied: the gateway processes append to it. */
+  private static Path freshLog(BenchSession session, String suffix) throws IOException {
+    Path log = session.sibling(suffix);
+    Files.deleteIfExists(log);
+    return log;
+  }
+
+  private JsonObject parameters(JsonArray databases) {
+    return gateway.describe(new JsonObject()
+        .put("messages", messages)
+        .put("batch_size", batchSize)
+        .put("clients", clients)
+        .put("send_batch", sendBatch)
+        .put("baseline_concurrency", baselineConcurrency)
+        .put("timeout_seconds", timeoutSeconds)
+        .put("intake_duration_seconds", intakeDurationSeconds)
+        .put("intake_warmup_seconds", intakeWarmupSeconds)
+        .put("latency_duration_seconds", latencyDurationSeconds)
+        .put("load_fraction", LOAD_FRACTION)
+        .put("max_outstanding", MAX_OUTSTANDING)
+        .put("max_batches", maxBatches)
+        .put("scale_rounds", scaleRounds)
+        .put("scale_warmup_messages", scaleWarmupMessages))
+      .put("databases", databases)
+      .put("databases_kept", keepDb);
+  }
+
+  /** The first three fields of /proc/loadavg; "unknown" without it. */
+  private static String loadAverage() {
+    try {
+      String[] fields = Files.readString(Path.of("/proc/loadavg")).strip().split("\\s+");
+      return fields[0] + " " + fields[1] + " " + fields[2];
+    } catch (IOException | RuntimeException e) {
+      return "unknown";
+    }
+  }
+}
