@@ -123,10 +123,15 @@ public final class Handoff {
   /**
    * The dispatcher sent {@code sent} messages in the last second (provider accepted them): the handoff
    * bound follows that pace, smoothed over a few seconds. Deferrals and retries do not count, so a
-   * dispatcher held back by its provider does not take more. Called once a second from the dispatcher's
-   * context.
+   * dispatcher held back by its provider does not take more. A second that ends with the dispatcher
+   * holding nothing says what it was given, not what it can send, and leaves the pace as it was: a
+   * gateway idle between campaigns takes the next one at the pace it last sent at, instead of queueing
+   * most of it for claims while the pace climbs back. Called once a second from the dispatcher's context.
    */
   void paced(int sent) {
+    if (pending.get() <= 0) {
+      return;
+    }
     pace = pace * 0.5 + sent * 0.5;
     handoffBound = (int) Math.min(handoffMaxPending, Math.max(maxPending, pace * PACE_SECONDS));
   }

@@ -45,13 +45,15 @@ class HandoffTest {
   @Test
   @DisplayName("follows the pace of sends, about five seconds of it, capped by dispatch.handoff-max-pending")
   void followsThePace() {
+    assertThat(handoff.tryReserve(10)).isTrue();
     handoff.paced(100);
+    handoff.done(10);
     assertThat(handoff.handoffBound()).isEqualTo(250);
     assertThat(reserveAll(50)).isEqualTo(250);
-    handoff.done(250);
     for (int i = 0; i < 10; i++) {
       handoff.paced(10_000);
     }
+    handoff.done(250);
     assertThat(handoff.handoffBound()).isEqualTo(1000);
     assertThat(reserveAll(100)).isEqualTo(1000);
     // Claims still stop at dispatch.max-pending.
@@ -59,8 +61,9 @@ class HandoffTest {
   }
 
   @Test
-  @DisplayName("falls back to dispatch.max-pending when sends stop (a slow or throttled provider)")
+  @DisplayName("falls back to dispatch.max-pending when sends stop while it holds messages (a slow or throttled provider)")
   void fallsBackWhenSendsStop() {
+    assertThat(handoff.tryReserve(50)).isTrue();
     for (int i = 0; i < 10; i++) {
       handoff.paced(10_000);
     }
@@ -71,6 +74,23 @@ class HandoffTest {
     assertThat(handoff.handoffBound()).isEqualTo(100);
     handoff.paced(10);
     assertThat(handoff.handoffBound()).isEqualTo(100);
+  }
+
+  @Test
+  @DisplayName("keeps its pace through idle seconds, so that the next campaign is handed over at it")
+  void keepsThePaceWhileIdle() {
+    assertThat(handoff.tryReserve(10)).isTrue();
+    for (int i = 0; i < 10; i++) {
+      handoff.paced(150);
+    }
+    handoff.done(10);
+    int bound = handoff.handoffBound();
+    assertThat(bound).isBetween(740, 750);
+    for (int i = 0; i < 30; i++) {
+      handoff.paced(0);
+    }
+    assertThat(handoff.handoffBound()).isEqualTo(bound);
+    assertThat(reserveAll(50)).isBetween(bound, bound + 49);
   }
 
   @Test
