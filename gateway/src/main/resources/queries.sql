@@ -79,14 +79,30 @@ SELECT (SELECT count(*) FROM messages WHERE state IN ('queued', 'retry'))
 
 -- name: queue-metrics
 -- The queue for the metrics, counted on the partial indexes of the claim and the lease; the lag is the
--- age of the oldest due message that a dispatcher could claim now (paused campaigns are not lag).
+-- age of the oldest due message that a dispatcher could claim now (paused campaigns are not lag): each
+-- tenant's oldest such message on messages_due_tenant (the tenants found by a skip scan, as the claim
+-- finds them), then the oldest of those.
+WITH RECURSIVE tenant_scan AS (
+  (SELECT tenant_id FROM messages WHERE state IN ('queued', 'retry') ORDER BY tenant_id LIMIT 1)
+  UNION ALL
+  SELECT (SELECT m.tenant_id FROM messages m WHERE m.state IN ('queued', 'retry') AND m.tenant_id > t.tenant_id
+          ORDER BY m.tenant_id LIMIT 1)
+  FROM tenant_scan t WHERE t.tenant_id IS NOT NULL
+), oldest AS (
+  SELECT d.due_at FROM tenant_scan t
+  CROSS JOIN LATERAL (
+    SELECT m.due_at FROM messages m
+    WHERE m.tenant_id = t.tenant_id AND m.state IN ('queued', 'retry') AND m.due_at <= now()
+      AND NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.id = m.campaign_id AND c.status = 'paused')
+    ORDER BY m.tenant_id, m.due_at
+    LIMIT 1
+  ) d
+  WHERE t.tenant_id IS NOT NULL
+)
 SELECT (SELECT count(*) FROM messages WHERE state = 'queued') AS queued,
        (SELECT count(*) FROM messages WHERE state = 'retry') AS retry,
        (SELECT count(*) FROM messages WHERE state = 'sending') AS sending,
-       (SELECT coalesce(extract(epoch FROM now() - min(m.due_at)), 0)::float8 FROM messages m
-        WHERE m.state IN ('queued', 'retry') AND m.due_at <= now()
-          AND NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.id = m.campaign_id AND c.status = 'paused'))
-         AS lag_seconds;
+       (SELECT coalesce(extract(epoch FROM now() - min(due_at)), 0)::float8 FROM oldest) AS lag_seconds;
 
 -- name: dispatch-claim
 -- Claims due messages of active campaigns fairly: transactional messages first (oldest first), then

@@ -1,0 +1,58 @@
+package dev.relay.gateway.store;
+
+import dev.relay.gateway.config.Setting;
+import dev.relay.gateway.testing.Batches;
+import dev.relay.gateway.testing.TestGateway;
+import io.vertx.sqlclient.Pool;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.Map;
+
+import static dev.relay.gateway.testing.TestGateway.await;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+@DisplayName("The queue's figures for the metrics")
+class QueueStatsTest {
+
+  @Test
+  @DisplayName("lag is the age of the oldest due message of any tenant's active campaigns")
+  void lagAcrossTenants() throws Exception {
+    try (TestGateway gateway = TestGateway.start(Map.of(Setting.DISPATCH_ENABLED, "false"))) {
+      assertThat(gateway.postBatch(gateway.apiKey("acme"), null, Batches.batch("spring", "a", 3)).statusCode())
+        .isEqualTo(202);
+      assertThat(gateway.postBatch(gateway.apiKey("globex"), null, Batches.batch("autumn", "g", 2)).statusCode())
+        .isEqualTo(202);
+      Pool pool = Database.pool(gateway.vertx(), gateway.config());
+      try (Connection db = gateway.database().connect(); Statement sql = db.createStatement()) {
+        BatchStore batches = new BatchStore(pool);
+        sql.executeUpdate("UPDATE messages SET due_at = now() + interval '1 hour'");
+        BatchStore.QueueStats future = await(batches.queueStats());
+        assertThat(future.queued()).isEqualTo(5);
+        assertThat(future.lagSeconds()).as("nothing is due yet").isZero();
+
+        sql.executeUpdate("UPDATE messages SET due_at = now() - interval '100 seconds' WHERE recipient_id LIKE 'a%'");
+        sql.executeUpdate("UPDATE messages SET due_at = now() - interval '40 seconds' WHERE recipient_id LIKE 'g%'");
+        assertThat(await(batches.queueStats()).lagSeconds()).isCloseTo(100, within(5.0));
+
+        sql.executeUpdate("UPDATE campaigns SET status = 'paused' WHERE name = 'spring'");
+        assertThat(await(batches.queueStats()).lagSeconds()).as("a paused campaign is not lag")
+          .isCloseTo(40, within(5.0));
+
+        sql.executeUpdate("UPDATE messages SET state = 'retry' WHERE recipient_id LIKE 'g%'");
+        BatchStore.QueueStats retry = await(batches.queueStats());
+        assertThat(retry.lagSeconds()).isCloseTo(40, within(5.0));
+        assertThat(retry.queued()).isEqualTo(3);
+        assertThat(retry.retry()).isEqualTo(2);
+
+        sql.executeUpdate("UPDATE campaigns SET status = 'paused'");
+        assertThat(await(batches.queueStats()).lagSeconds()).isZero();
+      } finally {
+        await(pool.close());
+      }
+    }
+  }
+}
