@@ -24,6 +24,7 @@ import dev.relay.gateway.store.DispatchStore;
 import dev.relay.gateway.store.EngagementStore;
 import dev.relay.gateway.store.SuppressionStore;
 import dev.relay.gateway.store.MessageStore;
+import dev.relay.gateway.store.PacedRefresh;
 import dev.relay.gateway.store.Database;
 import dev.relay.gateway.store.TemplateStore;
 import dev.relay.gateway.store.TenantStore;
@@ -81,6 +82,7 @@ public final class RelayServer {
   private final Redis redis;
   private final List<ApiVerticle> apis = new CopyOnWriteArrayList<>();
   private final List<Long> timers = new CopyOnWriteArrayList<>();
+  private final List<PacedRefresh> refreshes = new CopyOnWriteArrayList<>();
   private final Accounts accounts;
   private final SandboxServer sandbox;
   private final TrackingRecorder recorder;
@@ -223,11 +225,12 @@ public final class RelayServer {
     int instances = config.integer(Setting.HTTP_INSTANCES) == 0
       ? Runtime.getRuntime().availableProcessors()
       : config.integer(Setting.HTTP_INSTANCES);
-    server.timers.add(vertx.setPeriodic(1, config.integer(Setting.INTAKE_QUEUE_DEPTH_REFRESH_MS), id ->
+    // Both count the whole queue, which costs more the larger it is: paced by their own duration.
+    server.refreshes.add(PacedRefresh.start(vertx, config.integer(Setting.INTAKE_QUEUE_DEPTH_REFRESH_MS), () ->
       batches.queueDepth()
         .onSuccess(depth::recounted)
         .onFailure(err -> LOG.debug("queue depth not recounted: {}", err.toString()))));
-    server.timers.add(vertx.setPeriodic(1, config.integer(Setting.METRICS_QUEUE_REFRESH_MS), id ->
+    server.refreshes.add(PacedRefresh.start(vertx, config.integer(Setting.METRICS_QUEUE_REFRESH_MS), () ->
       batches.queueStats()
         .onSuccess(q -> metrics.queue(q.queued(), q.retry(), q.sending(), q.lagSeconds()))
         .onFailure(err -> LOG.debug("queue not counted for the metrics: {}", err.toString()))));
@@ -377,6 +380,7 @@ public final class RelayServer {
 
   private Future<Void> shutdown() {
     timers.forEach(vertx::cancelTimer);
+    refreshes.forEach(PacedRefresh::stop);
     Future<Void> dispatch = dispatchDeployment == null ? Future.succeededFuture() : vertx.undeploy(dispatchDeployment);
     return dispatch
       .eventually(() -> apiDeployment == null ? Future.succeededFuture() : vertx.undeploy(apiDeployment))

@@ -197,7 +197,7 @@ public final class BatchStore {
 
   /** Messages waiting to be sent: queued, due for retry, or being sent. */
   public Future<Long> queueDepth() {
-    return pool.query(Queries.sql("queue-depth")).execute()
+    return serially(Queries.sql("queue-depth"))
       .map(rows -> rows.iterator().next().getLong("depth"));
   }
 
@@ -207,12 +207,22 @@ public final class BatchStore {
 
   /** Counts the queue for the metrics. */
   public Future<QueueStats> queueStats() {
-    return pool.query(Queries.sql("queue-metrics")).execute()
+    return serially(Queries.sql("queue-metrics"))
       .map(rows -> {
         Row row = rows.iterator().next();
         return new QueueStats(row.getLong("queued"), row.getLong("retry"), row.getLong("sending"),
           row.getDouble("lag_seconds"));
       });
+  }
+
+  /**
+   * Runs a background count without parallel workers: on a large queue, a parallel scan takes every
+   * core for its duration, and the inserts and claims waiting behind it are what the gateway's users
+   * see; on one core it takes longer and leaves them the rest.
+   */
+  private Future<RowSet<Row>> serially(String sql) {
+    return pool.withTransaction(conn -> conn.query("SET LOCAL max_parallel_workers_per_gather = 0").execute()
+      .compose(set -> conn.query(sql).execute()));
   }
 
   /** Forgets idempotency records older than the retention; returns how many. */
