@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -118,11 +119,25 @@ final class ReportCommand implements Callable<Integer> {
       + "(default: ${DEFAULT-VALUE}).")
   int e2eWarmupMessages;
 
-  @Option(names = "--scale-warmup-messages", defaultValue = "10000",
+  @Option(names = "--scale-warmup-messages", defaultValue = "40000",
     description = "Messages per gateway instance each scale-out run sends end to end through its fresh gateways "
       + "before it measures (spread over them as the measured ones), so that it compares warm instances rather than "
       + "their JIT compilers; a multiple of --batch-size, 0 for none (default: ${DEFAULT-VALUE}).")
   int scaleWarmupMessages;
+
+  @Option(names = "--scale-share-cores", defaultValue = "true", arity = "1", paramLabel = "BOOLEAN",
+    description = "In the scale-out runs with two instances, size each to its share of the cores "
+      + "(-XX:ActiveProcessorCount), as one instance per core is deployed (default: ${DEFAULT-VALUE}).")
+  boolean scaleShareCores;
+
+  /** The parts of the report that {@code --parts} can name. */
+  enum ReportPart { e2e, scale_out, intake }
+
+  @Option(names = "--parts", split = ",", paramLabel = "PART",
+    defaultValue = "e2e,scale_out,intake",
+    description = "The parts to run, comma-separated, of: ${COMPLETION-CANDIDATES} (intake includes the latency "
+      + "phase at 80%%); the others are reported as not run (default: ${DEFAULT-VALUE}).")
+  Set<ReportPart> parts;
 
   @Mixin
   GatewayOptions gateway;
@@ -182,6 +197,9 @@ final class ReportCommand implements Callable<Integer> {
           return measureE2e(vertx, sink, e2e, setup[0]);
         });
         measure(result, failures, "scale_out", () -> {
+          if (setup[0] == null && !parts.contains(ReportPart.e2e)) {
+            setup[0] = setUpEndToEnd(session, sink, e2e);
+          }
           if (setup[0] == null) {
             throw new IllegalStateException("not run: the end-to-end database could not be set up");
           }
@@ -261,6 +279,10 @@ final class ReportCommand implements Callable<Integer> {
    * report goes on with the next part.
    */
   private void measure(JsonObject result, JsonArray failures, String name, Measurement measurement) {
+    if (!parts.contains(ReportPart.valueOf(name))) {
+      result.put(name, new JsonObject().put("error", "not run: left out by --parts"));
+      return;
+    }
     try {
       Part part = measurement.run();
       result.put(name, part.json());
@@ -376,7 +398,7 @@ final class ReportCommand implements Callable<Integer> {
       for (int i = 0; i < instances; i++) {
         Path log = freshLog(session, String.format("-scale-r%d-%dx-%c-gateway.log", round, instances, 'a' + i));
         logs.add(log.toString());
-        GatewayProcess child = GatewayProcess.start(gateway.jar, gateway.jvmArgs, setup.env(), log);
+        GatewayProcess child = GatewayProcess.start(gateway.jar, scaleJvmArgs(instances), setup.env(), log);
         children.add(child);
         progress.say("scale-out: started gateway %d of %d (pid %d) on 127.0.0.1:%d, log %s", i + 1, instances,
           child.pid(), child.port(), log);
@@ -403,6 +425,22 @@ final class ReportCommand implements Callable<Integer> {
     } finally {
       children.forEach(GatewayProcess::close);
     }
+  }
+
+  /**
+   * The JVM options of one of {@code instances} gateways sharing this machine: with more than one, each is
+   * sized to its share of the cores ({@code -XX:ActiveProcessorCount}), as an operator runs one instance per
+   * core, so that it sizes its event loops, HTTP verticles, GC and compiler threads for that share instead
+   * of every instance sizing them for the whole machine; {@code --scale-share-cores=false} leaves them as
+   * the one instance runs.
+   */
+  private List<String> scaleJvmArgs(int instances) {
+    List<String> args = new ArrayList<>(gateway.jvmArgs);
+    int cores = Runtime.getRuntime().availableProcessors();
+    if (scaleShareCores && instances > 1 && args.stream().noneMatch(a -> a.startsWith("-XX:ActiveProcessorCount"))) {
+      args.add("-XX:ActiveProcessorCount=" + Math.max(1, cores / instances));
+    }
+    return args;
   }
 
   /** What went wrong in a gateway phase, read from its JSON: lost messages, failed POSTs, duplicates. */
@@ -493,6 +531,10 @@ final class ReportCommand implements Callable<Integer> {
         return new Part(json, intakeProblems(json));
       }
     });
+    if (!parts.contains(ReportPart.intake)) {
+      result.put("intake_latency", new JsonObject().put("error", "not run: left out by --parts"));
+      return;
+    }
     if (latency[0] == null) {
       latency[0] = new JsonObject().put("error", "not run: the intake part failed before it");
     }
@@ -653,7 +695,9 @@ final class ReportCommand implements Callable<Integer> {
         .put("max_outstanding", MAX_OUTSTANDING)
         .put("max_batches", maxBatches)
         .put("scale_rounds", scaleRounds)
-        .put("scale_warmup_messages", scaleWarmupMessages))
+        .put("scale_warmup_messages", scaleWarmupMessages)
+        .put("scale_share_cores", scaleShareCores)
+        .put("parts", new JsonArray(parts.stream().map(Enum::name).sorted().toList())))
       .put("databases", databases)
       .put("databases_kept", keepDb);
   }
