@@ -390,7 +390,8 @@ final class ReportWriter {
         new Line("gateway: recipients accepted by POST /v1/batches", gateway, "recipients_accepted_per_second", 1, false),
         new Line("bare client: messages accepted by the same sink", baseline, "messages_accepted_per_second", 2, false)),
       null, "The gateway phase runs from the first POST to the last message's arrival; the bare client's from its "
-        + "first request to its last answer.");
+        + "first request to its last answer; the bare client's line is its median pass"
+        + passes(e2e.getJsonObject("baseline")) + ".");
     plot(h, figure, "e2e-latency", "End to end: latency", "milliseconds (log)", true, List.of(
         new Line("gateway: POST p50", gateway, "post_p50_ms", 1, false),
         new Line("gateway: POST p99", gateway, "post_p99_ms", 1, true),
@@ -399,6 +400,19 @@ final class ReportWriter {
         new Line("bare client: request p50", baseline, "request_p50_ms", 2, false),
         new Line("bare client: request p99", baseline, "request_p99_ms", 2, true)),
       null, "A delivery latency point is the p50/p99 of the messages that arrived in that interval.");
+  }
+
+  /** The bare client's pass rates, as " (passes: a, b, c messages/s)", or nothing when there is one. */
+  private static String passes(JsonObject baseline) {
+    JsonArray rates = baseline == null ? null : baseline.getJsonArray("passes_messages_per_second");
+    if (rates == null || rates.size() < 2) {
+      return "";
+    }
+    StringBuilder text = new StringBuilder(" (passes: ");
+    for (int i = 0; i < rates.size(); i++) {
+      text.append(i == 0 ? "" : ", ").append(String.format(java.util.Locale.ROOT, "%,.0f", rates.getDouble(i)));
+    }
+    return text.append(" messages/s)").toString();
   }
 
   private static void intakePlots(StringBuilder h, JsonObject intake, int[] figure) {

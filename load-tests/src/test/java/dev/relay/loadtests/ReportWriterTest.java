@@ -72,6 +72,7 @@ class ReportWriterTest {
     }
 
     assertThat(html).contains("4229.5 messages/s", "20154.6 messages/s", "ratio 0.2099");
+    assertThat(html).contains("median pass (passes: 18,012, 20,155, 31,877 messages/s)");
     assertThat(html).contains("44490.0 recipients/s", "85000.0 rows/s", "ratio 0.5234");
     assertThat(html).contains("p99 87.50 ms", "35592.0 recipients/s offered");
     assertThat(html).contains("two: 4020.0 messages/s", "one: 4226.3 messages/s", "ratio 0.9512");
@@ -157,6 +158,7 @@ class ReportWriterTest {
           "delivery_p99_ms", new Object[] {null, 990.0, 2900.0, 4100.0})))
       .put("baseline", new JsonObject()
         .put("seconds", 2.481).put("delivered", 50000L).put("messages_per_second", 20154.6).put("cpu_cores", cpu)
+        .put("passes_messages_per_second", new JsonArray().add(18012.4).add(20154.6).add(31877.0))
         .put("series", series(250, 3,
           "messages_accepted_per_second", new Object[] {19000.0, 21000.0, 20100.0},
           "request_p50_ms", new Object[] {3.1, 2.9, 3.3},
