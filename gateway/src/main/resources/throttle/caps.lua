@@ -9,33 +9,55 @@
 --   messages in it; ARGV[2n + 1 + k]: the message counted against KEYS[k].
 -- Returns, for each key k, two numbers: {0, 0} when its message is counted (now, or before: a retried
 -- message counts once), or {i, ms} when rule i is full: ms is how long until it has room again.
+--
+-- The usual case costs three commands: the message is added, and when the whole set, stale entries
+-- included, then holds no more than the smallest rule allows, no window can be over its rule. Only a
+-- larger set is trimmed of the entries older than the longest window and counted window by window;
+-- until then it holds at most that many entries, and it expires a longest window after its last one.
 
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local rules = tonumber(ARGV[1])
-local longest = 0
+local longest, fewest = 0, math.huge
+local windows, mosts, since = {}, {}, {}
 for i = 1, rules do
-  longest = math.max(longest, tonumber(ARGV[2 * i]))
+  windows[i], mosts[i] = tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1])
+  since[i] = '(' .. (now - windows[i])
+  longest = math.max(longest, windows[i])
+  fewest = math.min(fewest, mosts[i])
 end
+local stale = '(' .. (now - longest)
+
+-- Whether a rule is full for a message not in the set; returns the rule and the ms until it has room.
+local function full(key)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', stale)
+  for i = 1, rules do
+    local count = redis.call('ZCOUNT', key, since[i], '+inf')
+    if count >= mosts[i] then
+      local oldest = redis.call('ZRANGEBYSCORE', key, since[i], '+inf', 'WITHSCORES', 'LIMIT', count - mosts[i], 1)
+      return i, tonumber(oldest[2]) + windows[i] - now + 1
+    end
+  end
+  return 0, 0
+end
+
 local out = {}
 for k = 1, #KEYS do
   local key = KEYS[k]
   local member = ARGV[2 * rules + 1 + k]
   local rule, wait = 0, 0
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. (now - longest))
-  if not redis.call('ZSCORE', key, member) then
-    for i = 1, rules do
-      local window, most = tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1])
-      local count = redis.call('ZCOUNT', key, '(' .. (now - window), '+inf')
-      if count >= most then
-        local oldest = redis.call('ZRANGEBYSCORE', key, '(' .. (now - window), '+inf', 'WITHSCORES', 'LIMIT',
-          count - most, 1)
-        rule, wait = i, tonumber(oldest[2]) + window - now + 1
-        break
+  local added = redis.call('ZADD', key, 'NX', now, member) == 1
+  -- Unless counted before, within the longest window (a retried message counts once):
+  if added or tonumber(redis.call('ZSCORE', key, member)) < now - longest then
+    if not added or redis.call('ZCARD', key) > fewest then
+      -- Too many entries to know without counting: count without this message, add it if all rules allow.
+      redis.call('ZREM', key, member)
+      rule, wait = full(key)
+      if rule == 0 then
+        redis.call('ZADD', key, now, member)
       end
     end
     if rule == 0 then
-      redis.call('ZADD', key, now, member)
       redis.call('PEXPIRE', key, longest)
     end
   end
