@@ -59,6 +59,7 @@ import io.vertx.core.json.JsonObject;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisClientType;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
@@ -186,10 +187,7 @@ public final class RelayServer {
         java.util.Arrays.stream(dev.relay.adapters.spi.WebhookEvent.Type.values())
           .map(t -> t.name().toLowerCase(java.util.Locale.ROOT)).toList()));
     });
-    Redis redis = Redis.createClient(vertx, new RedisOptions()
-      .setConnectionString(config.string(Setting.REDIS_URI))
-      .setMaxPoolSize(4)
-      .setMaxWaitingHandlers(1024));
+    Redis redis = Redis.createClient(vertx, redisOptions(config));
     TenantStore tenants = new TenantStore(pool);
     BatchStore batches = new BatchStore(pool);
     TemplateStore templateStore = new TemplateStore(pool);
@@ -252,7 +250,8 @@ public final class RelayServer {
     Future<Void> shipped = shipTemplates(vertx, templateStore);
     Future<Void> dispatch = shipped.compose(v -> dispatching
       ? vertx.deployVerticle(new Dispatcher(new DispatchStore(pool, instanceName()), templates, accounts,
-          dispatchOptions, handoff, Throttle.create(redis, throttleOptions(config), java.time.Clock.systemUTC()),
+          dispatchOptions, handoff, Throttle.create(redis, config.bool(Setting.REDIS_CLUSTER), throttleOptions(config),
+            java.time.Clock.systemUTC()),
           metrics, suppressions))
         .onSuccess(id -> server.dispatchDeployment = id)
         .mapEmpty()
@@ -333,6 +332,25 @@ public final class RelayServer {
       LOG.warn("http.public-base-url is not set: tracking links start with {}, which recipients cannot reach", base);
     }
     return new Tracking(base, TrackingTokens.fromSetting(config.string(Setting.TRACKING_KEYS)));
+  }
+
+  /**
+   * One Redis at {@code redis.uri}, or with {@code redis.cluster} a Redis Cluster found from the nodes it
+   * lists. A cluster connection takes a pooled connection to every node, so the pool must hold at least
+   * as many as the cluster has nodes (64 here), and requests wait for one rather than fail.
+   */
+  static RedisOptions redisOptions(RelayConfig config) {
+    RedisOptions options = new RedisOptions().setMaxPoolSize(4).setMaxWaitingHandlers(1024);
+    if (!config.bool(Setting.REDIS_CLUSTER)) {
+      return options.setConnectionString(config.string(Setting.REDIS_URI));
+    }
+    options.setType(RedisClientType.CLUSTER).setMaxPoolSize(64).setMaxPoolWaiting(1024);
+    for (String node : config.string(Setting.REDIS_URI).split(",")) {
+      if (!node.isBlank()) {
+        options.addConnectionString(node.strip());
+      }
+    }
+    return options;
   }
 
   /** The throttle's settings; a setting it cannot read stops start-up with a message that names it. */

@@ -40,7 +40,11 @@ public enum Setting {
   DB_CREATE_DATABASE("db.create-database", Type.BOOL, "true", "Create the database at start-up when it is missing."),
   DB_MIGRATE_ON_START("db.migrate-on-start", Type.BOOL, "true", "Apply schema migrations when `serve` starts."),
 
-  REDIS_URI("redis.uri", Type.SECRET, "redis://localhost:6379", "Redis connection string (may hold a password)."),
+  REDIS_URI("redis.uri", Type.SECRET, "redis://localhost:6379",
+      "Redis connection string (may hold a password); with redis.cluster, one or more nodes of the cluster, "
+        + "comma-separated, to learn its slots from."),
+  REDIS_CLUSTER("redis.cluster", Type.BOOL, "false",
+      "Redis is a Redis Cluster: each limit's and cap's script call goes to the node of its keys' hash tag."),
 
   INTAKE_MAX_BODY_BYTES("intake.max-body-bytes", Type.INT, "16777216",
       "Largest request body accepted; larger ones are answered 413."),

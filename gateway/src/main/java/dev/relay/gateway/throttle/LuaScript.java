@@ -3,6 +3,7 @@ package dev.relay.gateway.throttle;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisCluster;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 
@@ -20,7 +21,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * A Lua script of the class path run on Redis by its SHA-1 ({@code EVALSHA}), loaded again
  * ({@code SCRIPT LOAD}) when Redis does not know it (a restart, a fail-over), every call bounded by a
- * timeout so that an unreachable Redis fails fast.
+ * timeout so that an unreachable Redis fails fast. On a Redis Cluster every call runs on the node of
+ * its keys' slot, the script is loaded on every master, and the calls of one {@link #runAll} share
+ * one connection to the cluster instead of one batch, which the cluster client keeps to one slot.
  */
 final class LuaScript {
 
@@ -31,21 +34,28 @@ final class LuaScript {
   private final String source;
   private final String sha;
   private final Redis redis;
+  private final boolean cluster;
   private final long timeoutMs;
 
-  private LuaScript(String source, Redis redis, long timeoutMs) {
+  private LuaScript(String source, Redis redis, boolean cluster, long timeoutMs) {
     this.source = source;
     this.sha = sha1(source);
     this.redis = redis;
+    this.cluster = cluster;
     this.timeoutMs = timeoutMs;
   }
 
   static LuaScript load(String resource, Redis redis, long timeoutMs) {
+    return load(resource, redis, false, timeoutMs);
+  }
+
+  /** @param cluster whether {@code redis} is a Redis Cluster client */
+  static LuaScript load(String resource, Redis redis, boolean cluster, long timeoutMs) {
     try (InputStream in = LuaScript.class.getClassLoader().getResourceAsStream(resource)) {
       if (in == null) {
         throw new IllegalStateException("the Lua script " + resource + " is not on the class path");
       }
-      return new LuaScript(new String(in.readAllBytes(), StandardCharsets.UTF_8), redis, timeoutMs);
+      return new LuaScript(new String(in.readAllBytes(), StandardCharsets.UTF_8), redis, cluster, timeoutMs);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -66,15 +76,30 @@ final class LuaScript {
     }
     List<Request> requests = new ArrayList<>(calls.size());
     calls.forEach(c -> requests.add(evalsha(c)));
-    return redis.batch(requests).timeout(timeoutMs, TimeUnit.MILLISECONDS)
+    return batch(requests).timeout(timeoutMs, TimeUnit.MILLISECONDS)
       .recover(err -> unknownScript(err)
-        ? load().compose(v -> redis.batch(requests).timeout(timeoutMs, TimeUnit.MILLISECONDS))
+        ? load().compose(v -> batch(requests).timeout(timeoutMs, TimeUnit.MILLISECONDS))
         : Future.failedFuture(err));
   }
 
+  /** The requests pipelined: in one batch on one Redis; on a cluster, each to its slot's node over one connection. */
+  private Future<List<Response>> batch(List<Request> requests) {
+    if (!cluster) {
+      return redis.batch(requests);
+    }
+    return redis.connect().compose(connection -> {
+      List<Future<Response>> answers = new ArrayList<>(requests.size());
+      requests.forEach(r -> answers.add(connection.send(r)));
+      return Future.join(answers)
+        .map(all -> all.<Response>list())
+        .andThen(done -> connection.close());
+    });
+  }
+
   private Future<Void> load() {
-    return redis.send(Request.cmd(Command.SCRIPT).arg("LOAD").arg(source)).timeout(timeoutMs, TimeUnit.MILLISECONDS)
-      .mapEmpty();
+    Request load = Request.cmd(Command.SCRIPT).arg("LOAD").arg(source);
+    Future<?> loaded = cluster ? RedisCluster.create(redis).onAllMasterNodes(load) : redis.send(load);
+    return loaded.timeout(timeoutMs, TimeUnit.MILLISECONDS).mapEmpty();
   }
 
   private Request evalsha(Call call) {

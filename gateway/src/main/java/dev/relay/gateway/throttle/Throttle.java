@@ -80,16 +80,17 @@ public final class Throttle {
   private final Map<Long, String> counted = new HashMap<>();
   private boolean redisFailing;
 
-  private Throttle(Redis redis, Options options, Clock clock) {
+  private Throttle(Redis redis, boolean cluster, Options options, Clock clock) {
     this.redis = redis;
     this.options = options;
     this.clock = clock;
-    this.buckets = new RateBuckets(LuaScript.load("throttle/gcra.lua", redis, options.redisTimeoutMs()));
-    this.caps = LuaScript.load("throttle/caps.lua", redis, options.redisTimeoutMs());
+    this.buckets = new RateBuckets(LuaScript.load("throttle/gcra.lua", redis, cluster, options.redisTimeoutMs()));
+    this.caps = LuaScript.load("throttle/caps.lua", redis, cluster, options.redisTimeoutMs());
   }
 
-  public static Throttle create(Redis redis, Options options, Clock clock) {
-    return new Throttle(redis, options, clock);
+  /** @param cluster whether {@code redis} is a Redis Cluster client ({@code redis.cluster}) */
+  public static Throttle create(Redis redis, boolean cluster, Options options, Clock clock) {
+    return new Throttle(redis, cluster, options, clock);
   }
 
   /** Whether {@link #admit} has anything to check; when not, messages go straight to their lanes. */

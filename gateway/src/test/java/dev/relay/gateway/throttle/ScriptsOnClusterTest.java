@@ -1,10 +1,16 @@
 package dev.relay.gateway.throttle;
 
+import dev.relay.adapters.testkit.SandboxServer;
+import dev.relay.gateway.config.Setting;
+import dev.relay.gateway.testing.Batches;
+import dev.relay.gateway.testing.PrivateRedisCluster;
+import dev.relay.gateway.testing.TestGateway;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisClientType;
-import io.vertx.redis.client.RedisCluster;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
@@ -13,15 +19,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -29,81 +33,27 @@ import static dev.relay.gateway.testing.TestGateway.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The throttle's two Lua scripts on a real three-node Redis Cluster (processes of the test's own on
- * loopback): every call's keys share one hash tag, so each call runs whole on the node that owns its
- * slot, and a tenant's recipients spread over every node.
+ * The throttle on a real three-node Redis Cluster (processes of the test's own on loopback): every
+ * script call's keys share one hash tag, so each call runs whole on the node that owns its slot; a
+ * tenant's recipients spread over every node; and a whole gateway with {@code redis.cluster} applies
+ * caps and rates there. The scripts are not loaded beforehand: the first calls meet NOSCRIPT and load
+ * them on every master.
  */
 @DisplayName("Throttle scripts on a three-node Redis Cluster: one slot per call, calls over every node")
 class ScriptsOnClusterTest {
 
-  private static final List<Process> NODES = new ArrayList<>();
-  private static final List<Integer> PORTS = new ArrayList<>();
+  private static PrivateRedisCluster cluster;
   private static Vertx vertx;
   private static Redis redis;
 
   @BeforeAll
   static void start() throws Exception {
-    String binary = System.getProperty("relay.redis-server", "/usr/bin/redis-server");
-    Path dir = Files.createDirectories(Path.of("target", "redis-cluster-" + System.nanoTime()));
-    for (int i = 0; i < 3; i++) {
-      int port;
-      try (ServerSocket socket = new ServerSocket(0)) {
-        port = socket.getLocalPort();
-      }
-      PORTS.add(port);
-      NODES.add(new ProcessBuilder(binary, "--port", Integer.toString(port), "--bind", "127.0.0.1",
-        "--cluster-enabled", "yes", "--cluster-config-file", "nodes-" + port + ".conf", "--save", "",
-        "--appendonly", "no", "--dir", dir.toAbsolutePath().toString())
-        .redirectErrorStream(true)
-        .redirectOutput(dir.resolve("node-" + port + ".log").toFile())
-        .start());
-      awaitListening(port);
-    }
-    List<String> create = new ArrayList<>(List.of(
-      System.getProperty("relay.redis-cli", "/usr/bin/redis-cli"), "--cluster", "create"));
-    PORTS.forEach(p -> create.add("127.0.0.1:" + p));
-    create.addAll(List.of("--cluster-replicas", "0", "--cluster-yes"));
-    Process cli = new ProcessBuilder(create).redirectErrorStream(true)
-      .redirectOutput(dir.resolve("create.log").toFile()).start();
-    assertThat(cli.waitFor(30, TimeUnit.SECONDS)).as("redis-cli --cluster create ended").isTrue();
-    assertThat(cli.exitValue()).as("redis-cli --cluster create, see " + dir.resolve("create.log")).isZero();
-
+    cluster = PrivateRedisCluster.start();
     vertx = Vertx.vertx();
-    RedisOptions options = new RedisOptions().setType(RedisClientType.CLUSTER);
-    PORTS.forEach(p -> options.addConnectionString("redis://127.0.0.1:" + p));
+    RedisOptions options = new RedisOptions().setType(RedisClientType.CLUSTER).setMaxPoolSize(16)
+      .setMaxPoolWaiting(1024);
+    cluster.uriList().forEach(options::addConnectionString);
     redis = Redis.createClient(vertx, options);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!clusterReady()) {
-      assertThat(System.nanoTime()).as("the cluster's state is ok within 30 s").isLessThan(deadline);
-      Thread.sleep(100);
-    }
-  }
-
-  private static void awaitListening(int port) throws IOException, InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (true) {
-      try (Socket ignored = new Socket("127.0.0.1", port)) {
-        return;
-      } catch (IOException notYet) {
-        if (System.nanoTime() > deadline) {
-          throw notYet;
-        }
-        Thread.sleep(20);
-      }
-    }
-  }
-
-  private static boolean clusterReady() {
-    try {
-      for (Response info : await(RedisCluster.create(redis).onAllMasterNodes(Request.cmd(Command.CLUSTER).arg("INFO")))) {
-        if (!info.toString().contains("cluster_state:ok")) {
-          return false;
-        }
-      }
-      return true;
-    } catch (RuntimeException notYet) {
-      return false;
-    }
   }
 
   @AfterAll
@@ -114,23 +64,13 @@ class ScriptsOnClusterTest {
     if (vertx != null) {
       await(vertx.close());
     }
-    for (Process node : NODES) {
-      node.destroyForcibly().waitFor();
+    if (cluster != null) {
+      cluster.close();
     }
-    NODES.clear();
-    PORTS.clear();
-    redis = null;
-    vertx = null;
   }
 
-  /** The script loaded on every master, as the gateway's {@link LuaScript} expects of one Redis. */
-  private static LuaScript script(String resource) throws IOException {
-    String source;
-    try (var in = ScriptsOnClusterTest.class.getClassLoader().getResourceAsStream(resource)) {
-      source = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    }
-    await(RedisCluster.create(redis).onAllMasterNodes(Request.cmd(Command.SCRIPT).arg("LOAD").arg(source)));
-    return LuaScript.load(resource, redis, 5_000);
+  private static LuaScript script(String resource) {
+    return LuaScript.load(resource, redis, true, 5_000);
   }
 
   private static int slot(String key) {
@@ -149,7 +89,7 @@ class ScriptsOnClusterTest {
 
   @Test
   @DisplayName("caps: one batch of calls for 64 buckets of a tenant's recipients, spread over all three nodes")
-  void capsOverEveryNode() throws Exception {
+  void capsOverEveryNode() {
     LuaScript caps = script("throttle/caps.lua");
     List<LuaScript.Call> calls = new ArrayList<>();
     Set<Integer> slots = new HashSet<>();
@@ -162,12 +102,7 @@ class ScriptsOnClusterTest {
     }
     assertThat(slots.stream().map(ScriptsOnClusterTest::owner).distinct().count()).as("nodes the calls run on")
       .isEqualTo(3);
-    // One call at a time: Vert.x's cluster client refuses a batch whose keys span slots, which is why the
-    // gateway, whose runAll batches a group's calls, connects to one Redis (see the README).
-    List<Response> results = new ArrayList<>();
-    for (LuaScript.Call call : calls) {
-      results.add(await(caps.run(call)));
-    }
+    List<Response> results = await(caps.runAll(calls));
     assertThat(results).hasSize(64);
     for (Response r : results) {
       assertThat(r.get(0).toInteger()).as("a's first message").isZero();
@@ -178,7 +113,7 @@ class ScriptsOnClusterTest {
 
   @Test
   @DisplayName("rates: an account bucket, and a tenant's and its campaign's in one call, on the nodes of their tags")
-  void ratesOnTheirNodes() throws Exception {
+  void ratesOnTheirNodes() {
     LuaScript gcra = script("throttle/gcra.lua");
     RateBuckets buckets = new RateBuckets(gcra);
     Limit limit = new Limit(100, 10);
@@ -191,5 +126,63 @@ class ScriptsOnClusterTest {
       RateBuckets.Bucket.fixed(tenant + ":c:9", limit)), 50));
     assertThat(both.granted()).as("the campaign's burst binds").isBetween(10, 12);
     assertThat(both.binding()).as("the campaign's bucket").isEqualTo(1);
+  }
+
+  @Test
+  @DisplayName("a gateway with redis.cluster: caps of 300 recipients decide per recipient, the tenant's rate holds")
+  void gatewayOnTheCluster() throws Exception {
+    SandboxServer sandbox = await(SandboxServer.start(vertx, "127.0.0.1", 0));
+    JsonObject account = new JsonObject().put("name", "sandbox-email").put("adapter", "sandbox-email")
+      .put("rate", 1000).put("burst", 100)
+      .put("settings", new JsonObject().put("url", sandbox.url()).put("timeout-ms", 5000));
+    try (TestGateway gateway = TestGateway.withAccounts(new JsonArray().add(account), Map.of(
+      Setting.REDIS_CLUSTER, "true", Setting.REDIS_URI, cluster.uris(), Setting.THROTTLE_CAPS, "1/1h",
+      Setting.THROTTLE_TENANT_RATE, "10000", Setting.THROTTLE_KEY_PREFIX, "relay:cluster-test"))) {
+      String key = gateway.apiKey("acme");
+      JsonArray first = new JsonArray();
+      for (int i = 0; i < 300; i++) {
+        first.add(Batches.recipient("many-" + i));
+      }
+      assertThat(gateway.postBatch(key, null, Batches.envelope("first").put("recipients", first)).statusCode())
+        .isEqualTo(202);
+      eventually("all of the first batch arrive", () -> sandbox.uniqueCount() == 300);
+      JsonArray second = new JsonArray();
+      for (int i = 0; i < 300; i += 2) {
+        second.add(Batches.recipient("many-" + i));
+        second.add(Batches.recipient("new-" + i));
+      }
+      assertThat(gateway.postBatch(key, null, Batches.envelope("second").put("recipients", second)).statusCode())
+        .isEqualTo(202);
+      eventually("the second batch is done", () -> "0".equals(one(gateway,
+        "SELECT count(*) FROM messages WHERE state IN ('queued', 'sending', 'retry')")));
+      assertThat(one(gateway, "SELECT count(*) FROM messages WHERE state = 'capped'")).isEqualTo("150");
+      assertThat(one(gateway, "SELECT count(*) FROM messages WHERE state = 'capped' AND recipient_id LIKE 'new-%'"))
+        .isEqualTo("0");
+      assertThat(sandbox.uniqueCount()).isEqualTo(450);
+      assertThat(sandbox.duplicateCount()).isZero();
+      assertThat(one(gateway, "SELECT count(*) FROM events WHERE type = 'deferred'"))
+        .as("nothing deferred: Redis answered every call").isEqualTo("0");
+    } finally {
+      await(sandbox.close());
+    }
+  }
+
+  private static void eventually(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("not within 30 s: " + what);
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  private static String one(TestGateway gateway, String sql) {
+    try (Connection c = gateway.database().connect(); Statement st = c.createStatement();
+         ResultSet rs = st.executeQuery(sql)) {
+      return rs.next() ? rs.getString(1) : null;
+    } catch (Exception e) {
+      throw new IllegalStateException(sql, e);
+    }
   }
 }
