@@ -45,10 +45,6 @@ final class LuaScript {
     this.timeoutMs = timeoutMs;
   }
 
-  static LuaScript load(String resource, Redis redis, long timeoutMs) {
-    return load(resource, redis, false, timeoutMs);
-  }
-
   /** @param cluster whether {@code redis} is a Redis Cluster client */
   static LuaScript load(String resource, Redis redis, boolean cluster, long timeoutMs) {
     try (InputStream in = LuaScript.class.getClassLoader().getResourceAsStream(resource)) {

@@ -40,7 +40,7 @@ class CapsScriptTest {
     server = PrivateRedis.start();
     vertx = Vertx.vertx();
     redis = Redis.createClient(vertx, server.uri());
-    caps = LuaScript.load("throttle/caps.lua", redis, 5_000);
+    caps = LuaScript.load("throttle/caps.lua", redis, false, 5_000);
   }
 
   @AfterAll
