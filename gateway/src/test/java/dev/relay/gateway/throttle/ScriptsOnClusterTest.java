@@ -19,9 +19,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -153,15 +150,15 @@ class ScriptsOnClusterTest {
       }
       assertThat(gateway.postBatch(key, null, Batches.envelope("second").put("recipients", second)).statusCode())
         .isEqualTo(202);
-      eventually("the second batch is done", () -> "0".equals(one(gateway,
-        "SELECT count(*) FROM messages WHERE state IN ('queued', 'sending', 'retry')")));
-      assertThat(one(gateway, "SELECT count(*) FROM messages WHERE state = 'capped'")).isEqualTo("150");
-      assertThat(one(gateway, "SELECT count(*) FROM messages WHERE state = 'capped' AND recipient_id LIKE 'new-%'"))
-        .isEqualTo("0");
+      eventually("the second batch is done", () -> gateway.database().count(
+        "SELECT count(*) FROM messages WHERE state IN ('queued', 'sending', 'retry')") == 0);
+      assertThat(gateway.database().count("SELECT count(*) FROM messages WHERE state = 'capped'")).isEqualTo(150);
+      assertThat(gateway.database().count(
+        "SELECT count(*) FROM messages WHERE state = 'capped' AND recipient_id LIKE 'new-%'")).isZero();
       assertThat(sandbox.uniqueCount()).isEqualTo(450);
       assertThat(sandbox.duplicateCount()).isZero();
-      assertThat(one(gateway, "SELECT count(*) FROM events WHERE type = 'deferred'"))
-        .as("nothing deferred: Redis answered every call").isEqualTo("0");
+      assertThat(gateway.database().count("SELECT count(*) FROM events WHERE type = 'deferred'"))
+        .as("nothing deferred: Redis answered every call").isZero();
     } finally {
       await(sandbox.close());
     }
@@ -174,15 +171,6 @@ class ScriptsOnClusterTest {
         throw new AssertionError("not within 30 s: " + what);
       }
       Thread.sleep(50);
-    }
-  }
-
-  private static String one(TestGateway gateway, String sql) {
-    try (Connection c = gateway.database().connect(); Statement st = c.createStatement();
-         ResultSet rs = st.executeQuery(sql)) {
-      return rs.next() ? rs.getString(1) : null;
-    } catch (Exception e) {
-      throw new IllegalStateException(sql, e);
     }
   }
 }
