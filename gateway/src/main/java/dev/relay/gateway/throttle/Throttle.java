@@ -77,6 +77,7 @@ public final class Throttle {
   private final Clock clock;
   private final RateBuckets buckets;
   private final LuaScript caps;
+  private final boolean cluster;
   private final Map<Long, String> counted = new HashMap<>();
   private boolean redisFailing;
 
@@ -84,6 +85,7 @@ public final class Throttle {
     this.redis = redis;
     this.options = options;
     this.clock = clock;
+    this.cluster = cluster;
     this.buckets = new RateBuckets(LuaScript.load("throttle/gcra.lua", redis, cluster, options.redisTimeoutMs()));
     this.caps = LuaScript.load("throttle/caps.lua", redis, cluster, options.redisTimeoutMs());
   }
@@ -167,14 +169,15 @@ public final class Throttle {
     if (indexes.isEmpty()) {
       return Future.succeededFuture();
     }
-    // One script call per hash tag (a tenant's bucket of recipients), all calls pipelined in one batch.
+    // On a cluster, one script call per hash tag (a tenant's bucket of recipients: one slot), all calls
+    // pipelined; one Redis has no slots to respect, so one call checks every recipient.
     Map<String, List<Integer>> groups = new LinkedHashMap<>();
     String[] keys = new String[candidates.size()];
     for (int i : indexes) {
       Candidate c = candidates.get(i);
       String tag = capTag(c);
       keys[i] = options.keyPrefix() + ":caps:" + tag + ":" + c.recipientId();
-      groups.computeIfAbsent(tag, k -> new ArrayList<>()).add(i);
+      groups.computeIfAbsent(cluster ? tag : "", k -> new ArrayList<>()).add(i);
     }
     List<String> rules = new ArrayList<>(1 + 2 * options.caps().size());
     rules.add(Integer.toString(options.caps().size()));
