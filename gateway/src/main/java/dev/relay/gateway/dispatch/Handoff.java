@@ -43,6 +43,8 @@ public final class Handoff {
   private final AtomicInteger pending = new AtomicInteger();
   private volatile int handoffBound;
   private double pace;
+  /** Whether the dispatcher has held messages ever since the last {@link #paced} (its context only). */
+  private boolean busy;
   private volatile Receiver receiver;
   private volatile boolean accepting;
 
@@ -123,13 +125,16 @@ public final class Handoff {
   /**
    * The dispatcher sent {@code sent} messages in the last second (provider accepted them): the handoff
    * bound follows that pace, smoothed over a few seconds. Deferrals and retries do not count, so a
-   * dispatcher held back by its provider does not take more. A second that ends with the dispatcher
-   * holding nothing says what it was given, not what it can send, and leaves the pace as it was: a
-   * gateway idle between campaigns takes the next one at the pace it last sent at, instead of queueing
-   * most of it for claims while the pace climbs back. Called once a second from the dispatcher's context.
+   * dispatcher held back by its provider does not take more. A second in which the dispatcher held
+   * nothing at some moment (it began idle, ran out, or ended idle) says what it was given, not what it
+   * can send, and leaves the pace as it was: a gateway idle between campaigns takes the next one at the
+   * pace it last sent at, and the first second of a burst, which sends little while the messages
+   * arrive, does not cut the room for the rest of it. Called once a second from the dispatcher's context.
    */
   void paced(int sent) {
-    if (pending.get() <= 0) {
+    boolean heldAllSecond = busy;
+    busy = pending.get() > 0;
+    if (!heldAllSecond || !busy) {
       return;
     }
     pace = pace * 0.5 + sent * 0.5;
@@ -148,7 +153,9 @@ public final class Handoff {
 
   /** The dispatcher is done with {@code n} messages (completed or released). */
   void done(int n) {
-    pending.addAndGet(-n);
+    if (pending.addAndGet(-n) <= 0) {
+      busy = false;
+    }
   }
 
   /** The dispatcher takes handoffs on its context: the messages and the deadline of their lease. */

@@ -46,6 +46,9 @@ class HandoffTest {
   @DisplayName("follows the pace of sends, about five seconds of it, capped by dispatch.handoff-max-pending")
   void followsThePace() {
     assertThat(handoff.tryReserve(10)).isTrue();
+    // The second in which these arrived began with the dispatcher holding nothing: it teaches nothing.
+    handoff.paced(100);
+    assertThat(handoff.handoffBound()).isEqualTo(100);
     handoff.paced(100);
     handoff.done(10);
     assertThat(handoff.handoffBound()).isEqualTo(250);
@@ -91,6 +94,32 @@ class HandoffTest {
     }
     assertThat(handoff.handoffBound()).isEqualTo(bound);
     assertThat(reserveAll(50)).isBetween(bound, bound + 49);
+  }
+
+  @Test
+  @DisplayName("learns nothing from a second in which it held nothing at some moment: a burst's first second")
+  void ignoresSecondsThatWereNotBusyThroughout() {
+    assertThat(handoff.tryReserve(10)).isTrue();
+    for (int i = 0; i < 10; i++) {
+      handoff.paced(150);
+    }
+    handoff.done(10);
+    handoff.paced(0);
+    int bound = handoff.handoffBound();
+    assertThat(bound).isBetween(740, 750);
+    // A burst arrives after an idle second; its first second sends little while it is stored.
+    int burst = reserveAll(50);
+    assertThat(burst).isBetween(bound, bound + 49);
+    handoff.paced(5);
+    assertThat(handoff.handoffBound()).isEqualTo(bound);
+    // It runs out during a second, and the next batch arrives before the second ends.
+    handoff.done(burst);
+    assertThat(handoff.tryReserve(50)).isTrue();
+    handoff.paced(5);
+    assertThat(handoff.handoffBound()).isEqualTo(bound);
+    // Held all through a second: the pace it sent at counts.
+    handoff.paced(5);
+    assertThat(handoff.handoffBound()).isLessThan(bound * 6 / 10);
   }
 
   @Test
