@@ -117,7 +117,7 @@ final class ReportCommand implements Callable<Integer> {
       + "of a shared machine favours neither (default: ${DEFAULT-VALUE}).")
   int scaleRounds;
 
-  @Option(names = "--e2e-warmup-messages", defaultValue = "50000",
+  @Option(names = "--e2e-warmup-messages", defaultValue = "200000",
     description = "Messages sent end to end through the e2e part's gateway, then through the bare client, before "
       + "either is measured, so that both are measured warm, as a long-running gateway runs; 0 for a cold start "
       + "(default: ${DEFAULT-VALUE}).")
