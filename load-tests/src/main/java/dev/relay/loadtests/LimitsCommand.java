@@ -60,7 +60,7 @@ final class LimitsCommand implements Callable<Integer> {
   @Option(names = "--clients", defaultValue = "4", description = "Concurrent posting clients (default: ${DEFAULT-VALUE}).")
   int clients;
 
-  @Option(names = "--rounds", defaultValue = "2",
+  @Option(names = "--rounds", defaultValue = "4",
     description = "Pairs of runs (limits off and on); odd rounds run off first, even ones on first "
       + "(default: ${DEFAULT-VALUE}).")
   int rounds;
