@@ -34,6 +34,18 @@ class HandoffTest {
     return taken;
   }
 
+  /** Ten seconds of sending 150 a second while holding messages, which it then finishes: the bound learnt. */
+  private int learnPaceOf150() {
+    assertThat(handoff.tryReserve(10)).isTrue();
+    for (int i = 0; i < 10; i++) {
+      handoff.paced(150);
+    }
+    handoff.done(10);
+    int bound = handoff.handoffBound();
+    assertThat(bound).isBetween(740, 750);
+    return bound;
+  }
+
   @Test
   @DisplayName("starts at dispatch.max-pending: a batch may cross it, the next one waits")
   void startsAtMaxPending() {
@@ -82,13 +94,7 @@ class HandoffTest {
   @Test
   @DisplayName("keeps its pace through idle seconds, so that the next campaign is handed over at it")
   void keepsThePaceWhileIdle() {
-    assertThat(handoff.tryReserve(10)).isTrue();
-    for (int i = 0; i < 10; i++) {
-      handoff.paced(150);
-    }
-    handoff.done(10);
-    int bound = handoff.handoffBound();
-    assertThat(bound).isBetween(740, 750);
+    int bound = learnPaceOf150();
     for (int i = 0; i < 30; i++) {
       handoff.paced(0);
     }
@@ -99,14 +105,8 @@ class HandoffTest {
   @Test
   @DisplayName("learns nothing from a second in which it held nothing at some moment: a burst's first second")
   void ignoresSecondsThatWereNotBusyThroughout() {
-    assertThat(handoff.tryReserve(10)).isTrue();
-    for (int i = 0; i < 10; i++) {
-      handoff.paced(150);
-    }
-    handoff.done(10);
+    int bound = learnPaceOf150();
     handoff.paced(0);
-    int bound = handoff.handoffBound();
-    assertThat(bound).isBetween(740, 750);
     // A burst arrives after an idle second; its first second sends little while it is stored.
     int burst = reserveAll(50);
     assertThat(burst).isBetween(bound, bound + 49);
