@@ -60,6 +60,7 @@ final class ReportWriter {
   static void write(JsonObject result, Path json, Path html) throws IOException {
     result.put("goals", goals(result));
     result.put("noisy_phases", noisyPhases(result));
+    result.put("e2e_ceiling", e2eCeiling(result));
     Path jsonDir = json.toAbsolutePath().getParent();
     Path htmlDir = html.toAbsolutePath().getParent();
     Files.createDirectories(jsonDir);
@@ -99,6 +100,69 @@ final class ReportWriter {
     goals.add(goal("no_lost_messages", "Accepted messages that never reached the sink (every end-to-end run)",
       lost, "0", lost != null && lost == 0));
     return goals;
+  }
+
+  /**
+   * How far the end-to-end goal is from what this machine can do at all, from this run's own figures: the CPU
+   * each phase spent per message (per row for the COPY), and two ceilings of the ratio to the bare client, both
+   * with every core of the machine busy and no poster:
+   * <ul>
+   *   <li>{@code copy_only}: a gateway that did nothing but what the bare client does and store each message once
+   *   at the COPY's cost. No intake request, no outcome update, no event row: below any design that records its
+   *   messages in this database;</li>
+   *   <li>{@code free_gateway}: a gateway process that cost nothing, with PostgreSQL doing per message what it did
+   *   in this run's gateway phase (the design's insert, outcome update and event row).</li>
+   * </ul>
+   * Null when the e2e or the intake part was not measured, or their CPU split was not read.
+   */
+  static JsonObject e2eCeiling(JsonObject result) {
+    JsonObject e2e = part(result, "e2e");
+    JsonObject intake = part(result, "intake");
+    if (e2e == null || intake == null) {
+      return null;
+    }
+    JsonObject gateway = e2e.getJsonObject("gateway");
+    JsonObject bare = e2e.getJsonObject("baseline");
+    JsonObject copy = intake.getJsonObject("copy");
+    double bareRate = bare.getDouble("messages_per_second");
+    Double bareMicros = microsPerMessage(bare.getJsonObject("cpu_cores"), null, bareRate);
+    Double copyMicros = microsPerMessage(copy.getJsonObject("cpu_cores"), null, copy.getDouble("rows_per_second"));
+    JsonObject gatewayCpu = gateway.getJsonObject("cpu_cores");
+    double gatewayRate = gateway.getDouble("messages_per_second");
+    Double gatewayMicros = microsPerMessage(gatewayCpu, null, gatewayRate);
+    if (bareMicros == null || copyMicros == null || gatewayMicros == null) {
+      return null;
+    }
+    Double databaseMicros = microsPerMessage(gatewayCpu, "postgresql", gatewayRate);
+    int cores = gatewayCpu.getInteger("machine_cores");
+    double copyOnly = cores * 1e6 / (bareMicros + copyMicros) / bareRate;
+    double freeGateway = cores * 1e6 / (bareMicros + databaseMicros) / bareRate;
+    return new JsonObject()
+      .put("cpu_us_per_message", new JsonObject()
+        .put("gateway_run", new JsonObject()
+          .put("gateway", microsPerMessage(gatewayCpu, "gateway", gatewayRate))
+          .put("postgresql", databaseMicros)
+          .put("load_generator", microsPerMessage(gatewayCpu, "load_generator", gatewayRate))
+          .put("total", gatewayMicros))
+        .put("bare_client", bareMicros)
+        .put("copy_row", copyMicros))
+      .put("machine_cores", cores)
+      .put("ceiling_ratio", new JsonObject()
+        .put("copy_only", Reports.round(copyOnly, 4))
+        .put("free_gateway", Reports.round(freeGateway, 4)))
+      .put("goal_ratio", E2eBench.GOAL_RATIO);
+  }
+
+  /**
+   * Microseconds of CPU per message of a phase: of one process kind ({@code key}), or of the whole machine but
+   * other work when {@code key} is null; null when the phase's CPU was not read or it moved nothing.
+   */
+  private static Double microsPerMessage(JsonObject cpu, String key, Double perSecond) {
+    if (cpu == null || perSecond == null || perSecond <= 0 || !cpu.containsKey("machine_busy")) {
+      return null;
+    }
+    double cores = key == null ? cpu.getDouble("machine_busy") - cpu.getDouble("other", 0.0) : cpu.getDouble(key, 0.0);
+    return Reports.round(cores * 1e6 / perSecond, 1);
   }
 
   private static JsonObject goal(String id, String what, Object figure, String goal, boolean met) {
@@ -161,6 +225,7 @@ final class ReportWriter {
       h.append("</ul>\n");
     }
     summaryTable(h, r);
+    ceilingSection(h, r);
     cpuTable(h, r);
     machineTable(h, r);
     h.append("<h2>Over time</h2>\n<p>Each plot's x axis is the seconds since its phase started. Throughput is counted ")
@@ -246,6 +311,33 @@ final class ReportWriter {
         .append(esc(g.getString("goal"))).append("</td>").append(metCell(g.getBoolean("met"))).append("</tr>\n");
     }
     h.append("</table>\n");
+  }
+
+  private static void ceilingSection(StringBuilder h, JsonObject r) {
+    JsonObject c = r.getJsonObject("e2e_ceiling");
+    if (c == null) {
+      return;
+    }
+    JsonObject us = c.getJsonObject("cpu_us_per_message");
+    JsonObject run = us.getJsonObject("gateway_run");
+    JsonObject ceiling = c.getJsonObject("ceiling_ratio");
+    h.append("<h2>How far the end-to-end goal is</h2>\n<p>CPU per message in each phase of this run: all processes but ")
+      .append("other work, divided by the phase's rate. From them, two ceilings of the end-to-end ratio (goal ")
+      .append(c.getDouble("goal_ratio")).append("), both with all ").append(c.getInteger("machine_cores"))
+      .append(" cores busy and no poster:</p>\n<ul>\n<li>a gateway that did only what the bare client does and stored ")
+      .append("each message once at the COPY's cost (no intake request, no outcome update, no event row): <strong>")
+      .append(num(ceiling.getDouble("copy_only"), 4)).append("</strong>;</li>\n<li>a gateway process that cost ")
+      .append("nothing, with PostgreSQL doing per message what it did in this run: <strong>")
+      .append(num(ceiling.getDouble("free_gateway"), 4)).append("</strong>.</li>\n</ul>\n")
+      .append("<table id=\"ceiling\">\n<tr><th>Phase</th><th>CPU per message</th></tr>\n");
+    h.append("<tr><td>End to end through the gateway: gateway ").append(num(run.getDouble("gateway"), 1))
+      .append(" µs, PostgreSQL ").append(num(run.getDouble("postgresql"), 1)).append(" µs, poster and sink ")
+      .append(num(run.getDouble("load_generator"), 1)).append(" µs</td><td class=\"n\">")
+      .append(num(run.getDouble("total"), 1)).append(" µs</td></tr>\n");
+    h.append("<tr><td>Bare client and sink</td><td class=\"n\">").append(num(us.getDouble("bare_client"), 1))
+      .append(" µs</td></tr>\n");
+    h.append("<tr><td>COPY of one message row (PostgreSQL and the copying client)</td><td class=\"n\">")
+      .append(num(us.getDouble("copy_row"), 1)).append(" µs</td></tr>\n</table>\n");
   }
 
   private static void row(StringBuilder h, String part, String relay, String baseline, String figure, String goal,
@@ -607,6 +699,19 @@ final class ReportWriter {
       Object figure = g.getValue("figure");
       s.append(String.format(Locale.ROOT, "  %-4s %s: %s (goal %s)%n", g.getBoolean("met") ? "met" : "NOT",
         g.getString("what"), figure == null ? "not measured" : figure, g.getString("goal")));
+    }
+    JsonObject c = r.getJsonObject("e2e_ceiling");
+    if (c != null) {
+      JsonObject us = c.getJsonObject("cpu_us_per_message");
+      JsonObject run = us.getJsonObject("gateway_run");
+      JsonObject ceiling = c.getJsonObject("ceiling_ratio");
+      s.append(String.format(Locale.ROOT, "  e2e ceilings, all %d cores busy: the bare client's work plus one COPY row "
+          + "per message %.4f; a gateway process that cost nothing, with this run's database work %.4f%n",
+          c.getInteger("machine_cores"), ceiling.getDouble("copy_only"), ceiling.getDouble("free_gateway")))
+        .append(String.format(Locale.ROOT, "    CPU per message: bare client and sink %.1f µs, COPY row %.1f µs; "
+          + "through the gateway %.1f µs (gateway %.1f, PostgreSQL %.1f, poster and sink %.1f)%n",
+          us.getDouble("bare_client"), us.getDouble("copy_row"), run.getDouble("total"), run.getDouble("gateway"),
+          run.getDouble("postgresql"), run.getDouble("load_generator")));
     }
     for (Object o : r.getJsonArray("noisy_phases", new JsonArray())) {
       JsonObject n = (JsonObject) o;

@@ -52,6 +52,38 @@ class ReportWriterTest {
   }
 
   @Test
+  @DisplayName("The e2e ceilings come from the run's own CPU per message: bare client, COPY row, and the gateway's phase")
+  void e2eCeilingsFromTheRunsOwnFigures() throws Exception {
+    JsonObject ceiling = write(result()).getJsonObject("e2e_ceiling");
+
+    // Every phase: 1.98 cores busy, 0.04 of them other work. The bare client: 1.94 cores at 20,154.6 messages/s.
+    JsonObject us = ceiling.getJsonObject("cpu_us_per_message");
+    assertThat(us.getDouble("bare_client")).isEqualTo(96.3);
+    assertThat(us.getDouble("copy_row")).isEqualTo(22.8);
+    JsonObject run = us.getJsonObject("gateway_run");
+    assertThat(run.getDouble("total")).isEqualTo(458.7);
+    assertThat(run.getDouble("gateway")).isEqualTo(248.3);
+    assertThat(run.getDouble("postgresql")).isEqualTo(108.8);
+    assertThat(run.getDouble("load_generator")).isEqualTo(101.7);
+    // 2 cores / (96.3 + 22.8 µs) = 16,792.6 messages/s; 2 cores / (96.3 + 108.8 µs) = 9,751.3 messages/s.
+    assertThat(ceiling.getJsonObject("ceiling_ratio").getDouble("copy_only")).isEqualTo(0.8332);
+    assertThat(ceiling.getJsonObject("ceiling_ratio").getDouble("free_gateway")).isEqualTo(0.4838);
+
+    String html = Files.readString(dir.resolve("report.html"), StandardCharsets.UTF_8);
+    assertThat(html).contains("<table id=\"ceiling\">", "<strong>0.8332</strong>", "<strong>0.4838</strong>",
+      "PostgreSQL 108.8 µs");
+    assertThat(ReportWriter.summary(write(result()))).contains("the bare client's work plus one COPY row per message "
+      + "0.8332; a gateway process that cost nothing, with this run's database work 0.4838");
+
+    JsonObject noIntake = result();
+    noIntake.put("intake", new JsonObject().put("error", "not run: left out by --parts"));
+    assertThat(write(noIntake).getValue("e2e_ceiling")).isNull();
+    JsonObject noCpu = result();
+    noCpu.getJsonObject("e2e").getJsonObject("baseline").put("cpu_cores", new JsonObject());
+    assertThat(write(noCpu).getValue("e2e_ceiling")).isNull();
+  }
+
+  @Test
   @DisplayName("The HTML page has an SVG in every plot, the summary figures, and nothing fetched from elsewhere")
   void htmlHasEveryPlotAndTheFigures() throws Exception {
     write(result());
