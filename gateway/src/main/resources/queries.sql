@@ -166,9 +166,17 @@ JOIN campaigns cp ON cp.id = c.campaign_id;
 -- Applies a batch of outcomes, each fenced by its attempt (a completion of an expired lease changes
 -- nothing), and appends one event per applied outcome. A refunded outcome (deferred without a
 -- provider call) gives the attempt back.
-WITH o AS (
-  SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::bigint[], $5::smallint[], $6::text[], $7::text[],
-                       $8::text[], $9::text[], $10::text[], $11::bool[], $13::text[])
+-- The outcomes reach their messages by primary key. Written as m.state = 'sending', the fence matched
+-- the predicate of messages_leased, and with statistics taken while few messages were leased (the
+-- number swings with every handed-over batch) the planner hashed every leased message for each
+-- statement instead: 34-46 ms per 500 outcomes with 50,000-66,000 leased, against 5 ms by key. So the
+-- fence compares with a column of the materialized outcomes, which no index predicate matches, and
+-- m.id = ANY($1) makes the primary key the cheap way in (a join on o.id alone let the planner hash a
+-- sequential scan of the whole table instead).
+WITH o AS MATERIALIZED (
+  SELECT *, 'sending'::text AS held
+  FROM unnest($1::bigint[], $2::int[], $3::text[], $4::bigint[], $5::smallint[], $6::text[], $7::text[],
+              $8::text[], $9::text[], $10::text[], $11::bool[], $13::text[])
     AS o(id, attempt, state, delay_ms, channel_index, channel, account, provider_message_id, reason, event, refund,
          details)
 ), applied AS (
@@ -184,7 +192,7 @@ WITH o AS (
       last_error = o.reason,
       updated_at = now()
   FROM o
-  WHERE m.id = o.id AND m.attempt = o.attempt AND m.state = 'sending'
+  WHERE m.id = ANY($1::bigint[]) AND m.id = o.id AND m.attempt = o.attempt AND m.state = o.held
   RETURNING m.id, m.tenant_id, m.campaign_id, o.attempt, o.event, o.reason, o.channel, o.account,
             o.provider_message_id, o.delay_ms, o.details
 )
@@ -213,14 +221,14 @@ RETURNING message_id;
 
 -- name: dispatch-release
 -- Gives back claimed messages that were never handed to a provider (graceful shutdown): the attempt
--- they were claimed with does not count.
-WITH o AS (
-  SELECT * FROM unnest($1::bigint[], $2::int[]) AS o(id, attempt)
+-- they were claimed with does not count. By primary key, as dispatch-record.
+WITH o AS MATERIALIZED (
+  SELECT *, 'sending'::text AS held FROM unnest($1::bigint[], $2::int[]) AS o(id, attempt)
 ), released AS (
   UPDATE messages m
   SET state = CASE WHEN m.attempt > 1 THEN 'retry' ELSE 'queued' END, attempt = m.attempt - 1,
       lease_until = NULL, updated_at = now()
-  FROM o WHERE m.id = o.id AND m.attempt = o.attempt AND m.state = 'sending'
+  FROM o WHERE m.id = ANY($1::bigint[]) AND m.id = o.id AND m.attempt = o.attempt AND m.state = o.held
   RETURNING m.id, m.tenant_id, m.campaign_id
 )
 INSERT INTO events (message_id, tenant_id, campaign_id, type)

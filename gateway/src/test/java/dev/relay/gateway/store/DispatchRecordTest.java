@@ -1,0 +1,134 @@
+package dev.relay.gateway.store;
+
+import dev.relay.gateway.config.Setting;
+import dev.relay.gateway.testing.Batches;
+import dev.relay.gateway.testing.TestGateway;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import static dev.relay.gateway.testing.TestGateway.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+@DisplayName("Recording outcomes")
+class DispatchRecordTest {
+
+  private static final int OUTCOMES = 500;
+
+  @Test
+  @DisplayName("reaches its messages by primary key when the statistics say hardly any is leased, and keeps the fence")
+  void byPrimaryKeyWhateverTheStatistics() throws Exception {
+    try (TestGateway gateway = TestGateway.start(Map.of(Setting.DISPATCH_ENABLED, "false"))) {
+      assertThat(gateway.postBatch(gateway.apiKey("acme"), null, Batches.batch("spring", "a", 3)).statusCode())
+        .isEqualTo(202);
+      Pool pool = Database.pool(gateway.vertx(), gateway.config());
+      try (Connection db = gateway.database().connect(); Statement sql = db.createStatement()) {
+        // 30,000 queued messages, analyzed while none is leased; then a third of them leased, as a burst
+        // of handed-over batches leaves them before autovacuum analyzes the table again.
+        sql.executeUpdate("INSERT INTO messages (batch_id, tenant_id, campaign_id, recipient_id, addresses, priority,"
+          + " due_at, expires_at) SELECT batch_id, tenant_id, campaign_id, 'more-' || g, addresses, priority, due_at,"
+          + " expires_at FROM (SELECT * FROM messages LIMIT 1) m, generate_series(1, 30000) g");
+        sql.execute("ANALYZE messages");
+        sql.executeUpdate("UPDATE messages SET state = 'sending', attempt = 1, lease_until = now() + interval '1 minute'"
+          + " WHERE id IN (SELECT id FROM messages ORDER BY id LIMIT 10000)");
+        List<Long> leased = ids(sql, "SELECT id FROM messages WHERE state = 'sending' ORDER BY id LIMIT " + (OUTCOMES - 1));
+        List<Long> queued = ids(sql, "SELECT id FROM messages WHERE state = 'queued' ORDER BY id LIMIT 1");
+
+        // One outcome per leased message, the last with a stale attempt, and one for a message not leased.
+        Long[] ids = new Long[OUTCOMES];
+        Integer[] attempts = new Integer[OUTCOMES];
+        for (int i = 0; i < OUTCOMES - 1; i++) {
+          ids[i] = leased.get(i);
+          attempts[i] = i == OUTCOMES - 2 ? 2 : 1;
+        }
+        ids[OUTCOMES - 1] = queued.get(0);
+        attempts[OUTCOMES - 1] = 0;
+        String[] states = filled("sent");
+        String[] events = filled("sent");
+        String[] channels = filled("email");
+        String[] accounts = filled("sandbox-email");
+        String[] providerIds = new String[OUTCOMES];
+        for (int i = 0; i < OUTCOMES; i++) {
+          providerIds[i] = "sb-" + ids[i];
+        }
+        Short[] channelIndexes = new Short[OUTCOMES];
+        Arrays.fill(channelIndexes, (short) 0);
+        Boolean[] refunds = new Boolean[OUTCOMES];
+        Arrays.fill(refunds, false);
+
+        Tuple outcomes = Tuple.from(new Object[] {ids, attempts, states, new Long[OUTCOMES], channelIndexes, channels,
+          accounts, providerIds, new String[OUTCOMES], events, refunds, "test", new String[OUTCOMES]});
+        // The plan for these outcomes, and the generic plan a cached statement may switch to.
+        for (String planCacheMode : List.of("auto", "force_generic_plan")) {
+          Row plan = await(pool.withConnection(connection -> connection.query("SET plan_cache_mode = " + planCacheMode)
+            .execute()
+            .compose(set -> connection.preparedQuery("EXPLAIN (FORMAT JSON) " + Queries.sql("dispatch-record"))
+              .execute(outcomes)))).iterator().next();
+          List<String> scans = new ArrayList<>();
+          scansOfMessages(new JsonArray(String.valueOf(plan.getValue(0))).getJsonObject(0).getJsonObject("Plan"), scans);
+          assertThat(scans).as("how the plan of dispatch-record reads messages (plan_cache_mode %s)", planCacheMode)
+            .containsExactly("Index Scan messages_pkey");
+        }
+
+        DispatchStore store = new DispatchStore(pool, "test");
+        int applied = await(store.record(ids, attempts, states, new Long[OUTCOMES], channelIndexes, channels, accounts,
+          providerIds, new String[OUTCOMES], events, refunds, new String[OUTCOMES]));
+        assertThat(applied).as("all but the stale attempt and the message that was not leased").isEqualTo(OUTCOMES - 2);
+        assertThat(state(sql, ids[OUTCOMES - 2])).as("a stale attempt changes nothing").isEqualTo("sending");
+        assertThat(state(sql, ids[OUTCOMES - 1])).as("a message not leased is not recorded").isEqualTo("queued");
+        assertThat(state(sql, ids[0])).isEqualTo("sent");
+        try (ResultSet rs = sql.executeQuery("SELECT count(*) FROM events WHERE type = 'sent'")) {
+          rs.next();
+          assertThat(rs.getLong(1)).isEqualTo(OUTCOMES - 2);
+        }
+      } finally {
+        await(pool.close());
+      }
+    }
+  }
+
+  /** Every node of the plan that reads {@code messages}, as its node type and index. */
+  private static void scansOfMessages(JsonObject node, List<String> scans) {
+    if ("messages".equals(node.getString("Relation Name")) && !"ModifyTable".equals(node.getString("Node Type"))) {
+      scans.add(node.getString("Node Type") + (node.containsKey("Index Name") ? " " + node.getString("Index Name") : ""));
+    }
+    for (Object child : node.getJsonArray("Plans", new JsonArray())) {
+      scansOfMessages((JsonObject) child, scans);
+    }
+  }
+
+  private static String[] filled(String value) {
+    String[] values = new String[OUTCOMES];
+    Arrays.fill(values, value);
+    return values;
+  }
+
+  private static List<Long> ids(Statement sql, String query) throws Exception {
+    List<Long> ids = new ArrayList<>();
+    try (ResultSet rs = sql.executeQuery(query)) {
+      while (rs.next()) {
+        ids.add(rs.getLong(1));
+      }
+    }
+    return ids;
+  }
+
+  private static String state(Statement sql, long id) throws Exception {
+    try (ResultSet rs = sql.executeQuery("SELECT state FROM messages WHERE id = " + id)) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+}
