@@ -20,6 +20,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
@@ -68,8 +69,29 @@ public final class Database {
     return vertx.executeBlocking(() -> {
       ensureExists(config);
       migrate(config);
+      vacuumWarning(config).ifPresent(LOG::warn);
       return null;
     });
+  }
+
+  /**
+   * A warning for the operator when PostgreSQL's autovacuum is off: every message row is updated once or
+   * twice on its way out, so without vacuum the table and the queue's partial indexes keep every dead
+   * version, and without analyze the planner keeps the statistics of the day the table was small.
+   */
+  public static Optional<String> vacuumWarning(RelayConfig config) {
+    try (Connection c = jdbc(config, config.string(Setting.DB_NAME)); Statement st = c.createStatement();
+         ResultSet rs = st.executeQuery("SELECT current_setting('autovacuum')")) {
+      rs.next();
+      if ("on".equals(rs.getString(1))) {
+        return Optional.empty();
+      }
+      return Optional.of("PostgreSQL's autovacuum is off on database '" + config.string(Setting.DB_NAME) + "': the "
+        + "messages and events tables will keep every dead row and stale statistics. Turn it on, or run "
+        + "VACUUM ANALYZE messages, events regularly (see the README's Schema section).");
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot read PostgreSQL's autovacuum setting: " + e.getMessage(), e);
+    }
   }
 
   /** Applies the schema migrations in {@code db/migration}; returns how many were applied. */
