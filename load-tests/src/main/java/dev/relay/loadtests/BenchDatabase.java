@@ -20,7 +20,7 @@ import java.util.Properties;
 final class BenchDatabase {
 
   private static final String[] REPORTED_SETTINGS = {
-    "shared_buffers", "synchronous_commit", "fsync", "wal_level", "max_wal_size", "checkpoint_timeout"};
+    "shared_buffers", "synchronous_commit", "fsync", "wal_level", "max_wal_size", "checkpoint_timeout", "autovacuum"};
 
   private final String host;
   private final int port;
