@@ -73,7 +73,21 @@ public final class TestGateway implements AutoCloseable {
     settings.putAll(overrides);
     RelayConfig config = RelayConfig.of(settings, file);
     Vertx vertx = Metrics.vertx();
-    RelayServer server = await(RelayServer.start(vertx, config));
+    RelayServer server;
+    try {
+      server = await(RelayServer.start(vertx, config));
+    } catch (RuntimeException | AssertionError e) {
+      // A gateway that refuses to start (the tests of start-up errors) leaves no Vert.x and no database behind.
+      try {
+        await(vertx.close());
+        if (ownsDatabase) {
+          database.close();
+        }
+      } catch (Exception | AssertionError cleanup) {
+        e.addSuppressed(cleanup);
+      }
+      throw e;
+    }
     return new TestGateway(vertx, database, server, config, ownsDatabase);
   }
 
