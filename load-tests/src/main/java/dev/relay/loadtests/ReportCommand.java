@@ -583,7 +583,7 @@ final class ReportCommand implements Callable<Integer> {
     double offered = LOAD_FRACTION * maxRecipientsPerSecond;
     double batchesPerSecond = offered / batchSize;
     JsonObject warmup = latencyWarmup(vertx, child, apiKey, recipients, nextBatch, batchesPerSecond, problems);
-    int count = (int) Math.min(maxBatches, Math.ceil(batchesPerSecond * latencyDurationSeconds) + 1);
+    int count = openModelBatches(batchesPerSecond, latencyDurationSeconds);
     progress.say("pre-generating %d batches of %d recipients", count, batchSize);
     Supplier<IntakeLoad.Batch> pool = IntakeLoad.pregenerated(recipients, nextBatch, count);
     // The phase starts from the table the maximum phase started from, not from the million rows it left
@@ -646,7 +646,11 @@ final class ReportCommand implements Callable<Integer> {
       .put("series", latencySeries(phase));
   }
 
-  /** The closed-loop phase over time: recipients accepted per second, POST p50/p99 by answer. */
+  /** The batches an open-model phase at this rate needs for this long (one spare), at most {@code --max-batches}. */
+  private int openModelBatches(double batchesPerSecond, int seconds) {
+    return (int) Math.min(maxBatches, Math.ceil(batchesPerSecond * seconds) + 1);
+  }
+
   /**
    * The untimed run-up to the phase at 80%: the same open model at the same rate for {@code --latency-warmup}.
    * Without it, the load generator compiled its open-model code during the timed phase: about 300 methods in
@@ -656,10 +660,10 @@ final class ReportCommand implements Callable<Integer> {
                                    AtomicLong nextBatch, double batchesPerSecond, List<String> problems) {
     JsonObject json = new JsonObject().put("seconds", latencyWarmupSeconds);
     if (latencyWarmupSeconds == 0) {
-      return json.put("requests", 0).put("errors", 0);
+      return json.put("requests", 0).put("errors", 0).put("error_samples", new JsonArray());
     }
-    int count = (int) Math.min(maxBatches, Math.ceil(batchesPerSecond * latencyWarmupSeconds) + 1);
-    Supplier<IntakeLoad.Batch> pool = IntakeLoad.pregenerated(recipients, nextBatch, count);
+    Supplier<IntakeLoad.Batch> pool = IntakeLoad.pregenerated(recipients, nextBatch,
+      openModelBatches(batchesPerSecond, latencyWarmupSeconds));
     progress.say("warming the open model up for %d s at the same rate, not measured", latencyWarmupSeconds);
     IntakeLoad.Phase phase;
     try (IntakeLoad load = new IntakeLoad(vertx, child.port(), apiKey, MAX_OUTSTANDING, false, child::isAlive)) {
@@ -676,6 +680,7 @@ final class ReportCommand implements Callable<Integer> {
       .put("error_samples", new JsonArray(new ArrayList<>(phase.errorSamples)));
   }
 
+  /** The closed-loop phase over time: recipients accepted per second, POST p50/p99 by answer. */
   private static JsonObject intakeSeries(IntakeLoad.Phase phase) {
     TimeSeries series = TimeSeries.over(phase.endNanos - phase.startNanos)
       .rate("recipients_accepted_per_second").latency("post");
