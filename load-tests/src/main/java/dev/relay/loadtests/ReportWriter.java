@@ -141,6 +141,8 @@ final class ReportWriter {
       .put("cpu_us_per_message", new JsonObject()
         .put("gateway_run", new JsonObject()
           .put("gateway", microsPerMessage(gatewayCpu, "gateway", gatewayRate))
+          .put("gateway_jit_compiler", microsPerMessage(jvmWork(gatewayCpu), "jit_compiler", gatewayRate))
+          .put("gateway_gc", microsPerMessage(jvmWork(gatewayCpu), "gc", gatewayRate))
           .put("postgresql", databaseMicros)
           .put("load_generator", microsPerMessage(gatewayCpu, "load_generator", gatewayRate))
           .put("total", gatewayMicros))
@@ -151,6 +153,15 @@ final class ReportWriter {
         .put("copy_only", Reports.round(copyOnly, 4))
         .put("free_gateway", Reports.round(freeGateway, 4)))
       .put("goal_ratio", E2eBench.GOAL_RATIO);
+  }
+
+  /**
+   * The gateway's JIT compiler and GC cores of a phase's split, with its {@code machine_busy} so that
+   * {@link #microsPerMessage} takes it; null when they were not read.
+   */
+  private static JsonObject jvmWork(JsonObject cpu) {
+    JsonObject jvm = cpu.getJsonObject("jvm_threads", new JsonObject()).getJsonObject("gateway");
+    return jvm == null ? null : jvm.copy().put("machine_busy", cpu.getDouble("machine_busy"));
   }
 
   /**
@@ -330,8 +341,10 @@ final class ReportWriter {
       .append("nothing, with PostgreSQL doing per message what it did in this run: <strong>")
       .append(num(ceiling.getDouble("free_gateway"), 4)).append("</strong>.</li>\n</ul>\n")
       .append("<table id=\"ceiling\">\n<tr><th>Phase</th><th>CPU per message</th></tr>\n");
-    h.append("<tr><td>End to end through the gateway: gateway ").append(num(run.getDouble("gateway"), 1))
-      .append(" µs, PostgreSQL ").append(num(run.getDouble("postgresql"), 1)).append(" µs, poster and sink ")
+    h.append("<tr><td>End to end through the gateway: gateway ").append(num(run.getDouble("gateway"), 1)).append(" µs")
+      .append(run.getDouble("gateway_jit_compiler") == null ? "" : " (of which JIT compiler "
+        + num(run.getDouble("gateway_jit_compiler"), 1) + " µs, GC " + num(run.getDouble("gateway_gc"), 1) + " µs)")
+      .append(", PostgreSQL ").append(num(run.getDouble("postgresql"), 1)).append(" µs, poster and sink ")
       .append(num(run.getDouble("load_generator"), 1)).append(" µs</td><td class=\"n\">")
       .append(num(run.getDouble("total"), 1)).append(" µs</td></tr>\n");
     h.append("<tr><td>Bare client and sink</td><td class=\"n\">").append(num(us.getDouble("bare_client"), 1))
@@ -360,7 +373,8 @@ final class ReportWriter {
     h.append("<h2>Where the CPU went</h2>\n<p>Cores used on average during each timed phase, read from ")
       .append("<code>/proc</code>. The load generator is this benchmark's JVM, which also runs the sink. ")
       .append("<code>other</code> is everything else on the machine: when it is not near 0, something outside the ")
-      .append("run took CPU and the phase's figures are low.</p>\n");
+      .append("run took CPU and the phase's figures are low. In brackets, what of a JVM's share its JIT compiler ")
+      .append("and garbage collector threads took: a JVM that is still compiling is not yet at its warm speed.</p>\n");
     JsonArray noisy = r.getJsonArray("noisy_phases", new JsonArray());
     if (!noisy.isEmpty()) {
       h.append("<p class=\"err\">Other work took more than ").append(OTHER_NOISE_CORES)
@@ -423,8 +437,10 @@ final class ReportWriter {
       h.append("<td colspan=\"5\">not read (no /proc)</td></tr>\n");
       return;
     }
+    JsonObject jvm = cpu.getJsonObject("jvm_threads", new JsonObject());
     for (String key : List.of("gateway", "postgresql", "load_generator", "other")) {
-      h.append("<td class=\"n\">").append(cpu.containsKey(key) ? num(cpu.getDouble(key), 2) : "-").append("</td>");
+      h.append("<td class=\"n\">").append(cpu.containsKey(key) ? num(cpu.getDouble(key), 2) : "-")
+        .append(cpu.containsKey(key) ? esc(Reports.jvmWork(jvm.getJsonObject(key))) : "").append("</td>");
     }
     h.append("<td class=\"n\">").append(num(cpu.getDouble("machine_busy"), 2)).append(" of ")
       .append(cpu.getInteger("machine_cores")).append("</td></tr>\n");
@@ -709,8 +725,11 @@ final class ReportWriter {
           + "per message %.4f; a gateway process that cost nothing, with this run's database work %.4f%n",
           c.getInteger("machine_cores"), ceiling.getDouble("copy_only"), ceiling.getDouble("free_gateway")))
         .append(String.format(Locale.ROOT, "    CPU per message: bare client and sink %.1f µs, COPY row %.1f µs; "
-          + "through the gateway %.1f µs (gateway %.1f, PostgreSQL %.1f, poster and sink %.1f)%n",
+          + "through the gateway %.1f µs (gateway %.1f%s, PostgreSQL %.1f, poster and sink %.1f)%n",
           us.getDouble("bare_client"), us.getDouble("copy_row"), run.getDouble("total"), run.getDouble("gateway"),
+          run.getDouble("gateway_jit_compiler") == null ? ""
+            : String.format(Locale.ROOT, " of which JIT compiler %.1f and GC %.1f", run.getDouble("gateway_jit_compiler"),
+              run.getDouble("gateway_gc")),
           run.getDouble("postgresql"), run.getDouble("load_generator")));
     }
     for (Object o : r.getJsonArray("noisy_phases", new JsonArray())) {

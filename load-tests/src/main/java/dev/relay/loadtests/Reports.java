@@ -38,10 +38,21 @@ final class Reports {
     if (cpu == null || cpu.isEmpty()) {
       return "";
     }
-    String gateway = cpu.containsKey("gateway") ? String.format(Locale.ROOT, "gateway %.2f, ", cpu.getDouble("gateway")) : "";
+    JsonObject jvm = cpu.getJsonObject("jvm_threads", new JsonObject());
+    String gateway = cpu.containsKey("gateway")
+      ? String.format(Locale.ROOT, "gateway %.2f%s, ", cpu.getDouble("gateway"), jvmWork(jvm.getJsonObject("gateway")))
+      : "";
     return String.format(Locale.ROOT,
-      "  cpu cores  %spostgresql %.2f, load generator %.2f, other %.2f; machine busy %.2f of %d%n",
-      gateway, cpu.getDouble("postgresql"), cpu.getDouble("load_generator"), cpu.getDouble("other"),
-      cpu.getDouble("machine_busy"), cpu.getInteger("machine_cores"));
+      "  cpu cores  %spostgresql %.2f, load generator %.2f%s, other %.2f; machine busy %.2f of %d%n",
+      gateway, cpu.getDouble("postgresql"), cpu.getDouble("load_generator"), jvmWork(jvm.getJsonObject("load_generator")),
+      cpu.getDouble("other"), cpu.getDouble("machine_busy"), cpu.getInteger("machine_cores"));
+  }
+
+  /** What of a JVM's cores its JIT compiler and GC threads took, as " (JIT 0.27, GC 0.05)"; empty when not read. */
+  static String jvmWork(JsonObject split) {
+    if (split == null || !split.containsKey("jit_compiler")) {
+      return "";
+    }
+    return String.format(Locale.ROOT, " (JIT %.2f, GC %.2f)", split.getDouble("jit_compiler"), split.getDouble("gc"));
   }
 }

@@ -65,15 +65,24 @@ class ReportWriterTest {
     assertThat(run.getDouble("gateway")).isEqualTo(248.3);
     assertThat(run.getDouble("postgresql")).isEqualTo(108.8);
     assertThat(run.getDouble("load_generator")).isEqualTo(101.7);
+    // Of the gateway's, its JIT compiler 0.3 cores and its GC 0.05 at 4,229.5 messages/s.
+    assertThat(run.getDouble("gateway_jit_compiler")).isEqualTo(70.9);
+    assertThat(run.getDouble("gateway_gc")).isEqualTo(11.8);
     // 2 cores / (96.3 + 22.8 µs) = 16,792.6 messages/s; 2 cores / (96.3 + 108.8 µs) = 9,751.3 messages/s.
     assertThat(ceiling.getJsonObject("ceiling_ratio").getDouble("copy_only")).isEqualTo(0.8332);
     assertThat(ceiling.getJsonObject("ceiling_ratio").getDouble("free_gateway")).isEqualTo(0.4838);
 
     String html = Files.readString(dir.resolve("report.html"), StandardCharsets.UTF_8);
     assertThat(html).contains("<table id=\"ceiling\">", "<strong>0.8332</strong>", "<strong>0.4838</strong>",
-      "PostgreSQL 108.8 µs");
+      "PostgreSQL 108.8 µs", "gateway 248.3 µs (of which JIT compiler 70.9 µs, GC 11.8 µs), PostgreSQL",
+      "<td class=\"n\">1.05 (JIT 0.30, GC 0.05)</td>", "<td class=\"n\">0.43 (JIT 0.10, GC 0.02)</td>");
     assertThat(ReportWriter.summary(write(result()))).contains("the bare client's work plus one COPY row per message "
-      + "0.8332; a gateway process that cost nothing, with this run's database work 0.4838");
+      + "0.8332; a gateway process that cost nothing, with this run's database work 0.4838",
+      "gateway 248.3 of which JIT compiler 70.9 and GC 11.8, PostgreSQL 108.8");
+    assertThat(Reports.cpuLine(result().getJsonObject("e2e").getJsonObject("gateway").getJsonObject("cpu_cores")))
+      .contains("gateway 1.05 (JIT 0.30, GC 0.05), postgresql 0.46, load generator 0.43 (JIT 0.10, GC 0.02), other");
+    assertThat(Reports.cpuLine(result().getJsonObject("intake").getJsonObject("intake").getJsonObject("cpu_cores")))
+      .contains("gateway 1.05, postgresql 0.46, load generator 0.43, other");
 
     JsonObject noIntake = result();
     noIntake.put("intake", new JsonObject().put("error", "not run: left out by --parts"));
@@ -180,7 +189,9 @@ class ReportWriterTest {
         .put("seconds", 11.822).put("messages", 50000L).put("delivered", 50000L).put("messages_per_second", 4229.5)
         .put("complete", true).put("duplicates", 0L)
         .put("posts", new JsonObject().put("errors", 0L).put("recipients_rejected", 0L))
-        .put("cpu_cores", cpu)
+        .put("cpu_cores", cpu.copy().put("jvm_threads", new JsonObject()
+          .put("gateway", new JsonObject().put("jit_compiler", 0.3).put("gc", 0.05))
+          .put("load_generator", new JsonObject().put("jit_compiler", 0.1).put("gc", 0.02))))
         .put("series", series(1000, 4,
           "arrivals_per_second", new Object[] {0.0, 800.0, 5300.0, 6200.0},
           "recipients_accepted_per_second", new Object[] {17000.0, 16000.0, 0.0, 0.0},
