@@ -167,6 +167,31 @@ final class BenchDatabase {
     }
   }
 
+  /** Where PostgreSQL's write-ahead log ends: bytes since its start, taken from one moment to another. */
+  record WalPosition(long bytes) {
+
+    /**
+     * The WAL written from {@code this} to {@code later}, in all, and per row of {@code rows}. Exact: the WAL
+     * insert position moves with every record, committed or not, of every database of the server.
+     */
+    JsonObject perRow(WalPosition later, long rows) {
+      long written = later.bytes - bytes;
+      return new JsonObject()
+        .put("rows", rows)
+        .put("wal_bytes", written)
+        .put("wal_bytes_per_row", rows > 0 ? Reports.round((double) written / rows, 1) : null);
+    }
+  }
+
+  /** The server's WAL insert position now. */
+  WalPosition walPosition() throws SQLException {
+    try (Connection c = connect("postgres"); Statement st = c.createStatement();
+         ResultSet rs = st.executeQuery("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint")) {
+      rs.next();
+      return new WalPosition(rs.getLong(1));
+    }
+  }
+
   private static String quote(String identifier) {
     return '"' + identifier.replace("\"", "\"\"") + '"';
   }

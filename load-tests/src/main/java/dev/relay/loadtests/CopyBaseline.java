@@ -31,10 +31,11 @@ final class CopyBaseline {
 
   /**
    * What the timed part did; {@code completions} holds each timed COPY as it committed (its rows, and the
-   * time from its start to its commit), from {@code startNanos}.
+   * time from its start to its commit), from {@code startNanos}; {@code writes} the WAL PostgreSQL wrote for it
+   * ({@link BenchDatabase.WalPosition#perRow}), or why that was not read.
    */
   record Result(long rows, int batches, int connections, double seconds, JsonObject cpu, long startNanos,
-                Completions completions) {
+                Completions completions, JsonObject writes) {
 
     double rowsPerSecond() {
       return rows == 0 ? 0 : rows / seconds;
@@ -44,6 +45,7 @@ final class CopyBaseline {
   private final BenchDatabase db;
   private final String database;
   private final int connections;
+  private String walError;
 
   CopyBaseline(BenchDatabase db, String database, int connections) {
     this.db = db;
@@ -70,18 +72,31 @@ final class CopyBaseline {
       }
       copyAll(threads, open, warmup, new Completions());
       beforeTimed.run();
+      BenchDatabase.WalPosition walBefore = walPosition();
       CpuUsage.Snapshot cpuBefore = cpu.snapshot();
       Completions completions = new Completions();
       long start = System.nanoTime();
       long rows = copyAll(threads, open, timed, completions);
       long end = System.nanoTime();
       JsonObject split = CpuUsage.between(cpuBefore, cpu.snapshot(), Runtime.getRuntime().availableProcessors());
-      return new Result(rows, timed.size(), connections, (end - start) / 1e9, split, start, completions);
+      BenchDatabase.WalPosition walAfter = walBefore == null ? null : walPosition();
+      JsonObject writes = walAfter == null ? new JsonObject().put("error", walError) : walBefore.perRow(walAfter, rows);
+      return new Result(rows, timed.size(), connections, (end - start) / 1e9, split, start, completions, writes);
     } finally {
       threads.shutdownNow();
       for (Connection connection : open) {
         connection.close();
       }
+    }
+  }
+
+  /** PostgreSQL's WAL position, or null with the reason kept for the result. */
+  private BenchDatabase.WalPosition walPosition() {
+    try {
+      return db.walPosition();
+    } catch (SQLException e) {
+      walError = "not read: " + e.getMessage();
+      return null;
     }
   }
 

@@ -96,7 +96,7 @@ final class E2eBench {
    * gateways' CPU as {@code gateway}); {@code gateways} is how many instances shared the work.
    */
   record GatewayRun(int gateways, Warmup warm, IntakeLoad.Phase posted, Arrivals.Outcome arrival, long firstBatch,
-                    Instant[] postStarts, List<Receipt> receipts, JsonObject cpu) {
+                    Instant[] postStarts, List<Receipt> receipts, JsonObject cpu, BenchDatabase.WalPosition writes) {
 
     /** The first POST's start: the phase's origin (when nothing was posted, the moment it gave up). */
     Instant firstPost() {
@@ -165,8 +165,12 @@ final class E2eBench {
                     Instant lastArrival, long unmatched) {
   }
 
-  /** What is known once the gateways stopped: their exit codes, the sink's final counts, the messages' states. */
-  record AfterGateway(List<Integer> exitCodes, long duplicates, long received, JsonObject states) {
+  /**
+   * What is known once the gateways stopped: their exit codes, the sink's final counts, the messages' states,
+   * and PostgreSQL's WAL position (null when it could not be read).
+   */
+  record AfterGateway(List<Integer> exitCodes, long duplicates, long received, JsonObject states,
+                      BenchDatabase.WalPosition writes) {
   }
 
   /** The bare client's run, and the check that it sent what the gateway sent. */
@@ -239,6 +243,7 @@ final class E2eBench {
       progress.say("measuring: %d messages in batches of %d from %d clients%s, until all are at the sink (timeout %d s)",
         messages, batchSize, settings.clients(), children.size() > 1 ? " over " + children.size() + " gateways" : "",
         timeoutSeconds);
+      BenchDatabase.WalPosition writes = walPosition(session);
       CpuUsage cpu = new CpuUsage(children.stream().mapToLong(GatewayProcess::pid).toArray());
       CpuUsage.Snapshot before = cpu.snapshot();
       Arrivals arrivals = Arrivals.watch(vertx, sink, messages, System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds),
@@ -255,13 +260,24 @@ final class E2eBench {
         messages);
       IntakeLoad.Phase posted = posts.await();
       JsonObject split = CpuUsage.between(before, after, Runtime.getRuntime().availableProcessors());
-      return new GatewayRun(children.size(), warm, posted, arrival, firstBatch, postStarts, sink.receipts(), split);
+      return new GatewayRun(children.size(), warm, posted, arrival, firstBatch, postStarts, sink.receipts(), split,
+        writes);
+    }
+  }
+
+  /** PostgreSQL's WAL position now; null, and said on the progress lines, when it cannot be read. */
+  private BenchDatabase.WalPosition walPosition(BenchSession session) {
+    try {
+      return session.pg().walPosition();
+    } catch (SQLException e) {
+      progress.say("PostgreSQL's WAL position not read (%s); the result has no postgresql_writes", e.getMessage());
+      return null;
     }
   }
 
   /**
    * Stops the gateways (SIGTERM: each finishes its calls and writes its outcomes), then reads the sink's
-   * final counts and the messages' states.
+   * final counts, PostgreSQL's WAL position (the phase's outcomes all written) and the messages' states.
    */
   AfterGateway stop(List<GatewayProcess> children, SandboxServer sink, BenchSession session) throws SQLException {
     List<Integer> exitCodes = new ArrayList<>();
@@ -274,8 +290,9 @@ final class E2eBench {
         progress.say("stopped the gateway (pid %d, exit code %d)", child.pid(), exitCode);
       }
     }
+    BenchDatabase.WalPosition writes = walPosition(session);
     return new AfterGateway(exitCodes, sink.duplicateCount(), sink.receivedCount(),
-      session.pg().messageStates(session.database()));
+      session.pg().messageStates(session.database()), writes);
   }
 
   /**
@@ -543,6 +560,9 @@ final class E2eBench {
         .put("unmatched_receipts", deliveries.unmatched()))
       .put("cpu_cores", run.cpu())
       .put("message_states", after.states());
+    if (run.writes() != null && after.writes() != null) {
+      gatewayReport.put("postgresql_writes", run.writes().perRow(after.writes(), delivered));
+    }
     if (after.exitCodes().size() == 1) {
       gatewayReport.put("gateway_exit_code", after.exitCodes().get(0));
     } else {

@@ -217,6 +217,7 @@ final class E2eCommand implements Callable<Integer> {
       "  delivery   latency (receipt - start of its batch's POST) p50 %.2f ms, p99 %.2f ms, max %.2f ms%n",
       del.getDouble("p50"), del.getDouble("p99"), del.getDouble("max")));
     s.append(Reports.cpuLine(g.getJsonObject("cpu_cores")));
+    s.append(Reports.writesLine(g.getJsonObject("postgresql_writes"), "message"));
     s.append(String.format(Locale.ROOT, "  states     %s after the gateway stopped (exit code %d)%n",
       g.getJsonObject("message_states").encode(), g.getInteger("gateway_exit_code")));
     for (Object sample : posts.getJsonArray("error_samples")) {

@@ -194,7 +194,8 @@ final class IntakeBench {
     int clients = settings.clients();
     if (measured.accepted.isEmpty()) {
       progress.say("COPY baseline skipped: intake accepted no batch in the measured phase");
-      return new CopyBaseline.Result(0, 0, clients, 0, new JsonObject(), System.nanoTime(), new Completions());
+      return new CopyBaseline.Result(0, 0, clients, 0, new JsonObject(), System.nanoTime(), new Completions(),
+        new JsonObject());
     }
     long[] ids = pg.tenantAndCampaign(database, Recipients.TENANT, Recipients.CAMPAIGN);
     Instant now = Instant.now();
@@ -270,7 +271,8 @@ final class IntakeBench {
       .put("batches", copy.batches())
       .put("connections", copy.connections())
       .put("rows_per_second", Reports.round(copy.rowsPerSecond(), 1))
-      .put("cpu_cores", copy.cpu());
+      .put("cpu_cores", copy.cpu())
+      .put("postgresql_writes", copy.writes());
   }
 
   /** The whole result of {@code relay-bench intake}: intake, COPY, their ratio against the goal, the checks. */

@@ -162,6 +162,7 @@ final class IntakeCommand implements Callable<Integer> {
     s.append(String.format(Locale.ROOT, "  rows       %d in %.2f s = %.1f rows/s%n",
       copy.getLong("rows"), copy.getDouble("seconds"), copy.getDouble("rows_per_second")));
     s.append(Reports.cpuLine(copy.getJsonObject("cpu_cores")));
+    s.append(Reports.writesLine(copy.getJsonObject("postgresql_writes"), "row"));
     JsonObject checks = r.getJsonObject("checks");
     JsonObject afterIntake = checks.getJsonObject("messages_after_intake");
     JsonObject afterCopy = checks.getJsonObject("messages_after_copy");

@@ -148,11 +148,19 @@ final class ReportWriter {
           .put("total", gatewayMicros))
         .put("bare_client", bareMicros)
         .put("copy_row", copyMicros))
+      .put("wal_bytes_per_message", new JsonObject()
+        .put("gateway_run", walBytesPerRow(gateway.getJsonObject("postgresql_writes")))
+        .put("copy_row", walBytesPerRow(copy.getJsonObject("postgresql_writes"))))
       .put("machine_cores", cores)
       .put("ceiling_ratio", new JsonObject()
         .put("copy_only", Reports.round(copyOnly, 4))
         .put("free_gateway", Reports.round(freeGateway, 4)))
       .put("goal_ratio", E2eBench.GOAL_RATIO);
+  }
+
+  /** WAL bytes per row of a phase's {@code postgresql_writes}; null when they were not read. */
+  private static Double walBytesPerRow(JsonObject writes) {
+    return writes == null ? null : writes.getDouble("wal_bytes_per_row");
   }
 
   /**
@@ -351,6 +359,13 @@ final class ReportWriter {
       .append(" µs</td></tr>\n");
     h.append("<tr><td>COPY of one message row (PostgreSQL and the copying client)</td><td class=\"n\">")
       .append(num(us.getDouble("copy_row"), 1)).append(" µs</td></tr>\n</table>\n");
+    JsonObject wal = c.getJsonObject("wal_bytes_per_message");
+    if (wal.getDouble("gateway_run") != null && wal.getDouble("copy_row") != null) {
+      h.append("<p>What PostgreSQL wrote to its WAL per message: through the gateway <strong>")
+        .append(num(wal.getDouble("gateway_run"), 1)).append(" bytes</strong> (the intake insert, the outcome ")
+        .append("update and the event row, each with its index entries, and the claims); by COPY ")
+        .append(num(wal.getDouble("copy_row"), 1)).append(" bytes per row.</p>\n");
+    }
   }
 
   private static void row(StringBuilder h, String part, String relay, String baseline, String figure, String goal,
@@ -731,6 +746,11 @@ final class ReportWriter {
             : String.format(Locale.ROOT, " of which JIT compiler %.1f and GC %.1f", run.getDouble("gateway_jit_compiler"),
               run.getDouble("gateway_gc")),
           run.getDouble("postgresql"), run.getDouble("load_generator")));
+      JsonObject wal = c.getJsonObject("wal_bytes_per_message");
+      if (wal.getDouble("gateway_run") != null && wal.getDouble("copy_row") != null) {
+        s.append(String.format(Locale.ROOT, "    PostgreSQL's WAL per message: through the gateway %.1f bytes, "
+          + "COPY row %.1f bytes%n", wal.getDouble("gateway_run"), wal.getDouble("copy_row")));
+      }
     }
     for (Object o : r.getJsonArray("noisy_phases", new JsonArray())) {
       JsonObject n = (JsonObject) o;

@@ -48,6 +48,21 @@ final class Reports {
       cpu.getDouble("other"), cpu.getDouble("machine_busy"), cpu.getInteger("machine_cores"));
   }
 
+  /**
+   * A {@link BenchDatabase.WalPosition#perRow} as one summary line, per {@code unit} ("message", "row"); empty
+   * when there is none, the reason when it was not read.
+   */
+  static String writesLine(JsonObject writes, String unit) {
+    if (writes == null || writes.isEmpty()) {
+      return "";
+    }
+    if (writes.containsKey("error")) {
+      return "  pg WAL     " + writes.getString("error") + "\n";
+    }
+    return String.format(Locale.ROOT, "  pg WAL     %.1f bytes per %s (%.1f MiB in all)%n",
+      writes.getDouble("wal_bytes_per_row"), unit, writes.getLong("wal_bytes") / (double) (1L << 20));
+  }
+
   /** What of a JVM's cores its JIT compiler and GC threads took, as " (JIT 0.27, GC 0.05)"; empty when not read. */
   static String jvmWork(JsonObject split) {
     if (split == null || !split.containsKey("jit_compiler")) {

@@ -68,6 +68,8 @@ class ReportWriterTest {
     // Of the gateway's, its JIT compiler 0.3 cores and its GC 0.05 at 4,229.5 messages/s.
     assertThat(run.getDouble("gateway_jit_compiler")).isEqualTo(70.9);
     assertThat(run.getDouble("gateway_gc")).isEqualTo(11.8);
+    assertThat(ceiling.getJsonObject("wal_bytes_per_message"))
+      .isEqualTo(new JsonObject().put("gateway_run", 2772.2).put("copy_row", 612.3));
     // 2 cores / (96.3 + 22.8 µs) = 16,792.6 messages/s; 2 cores / (96.3 + 108.8 µs) = 9,751.3 messages/s.
     assertThat(ceiling.getJsonObject("ceiling_ratio").getDouble("copy_only")).isEqualTo(0.8332);
     assertThat(ceiling.getJsonObject("ceiling_ratio").getDouble("free_gateway")).isEqualTo(0.4838);
@@ -75,10 +77,16 @@ class ReportWriterTest {
     String html = Files.readString(dir.resolve("report.html"), StandardCharsets.UTF_8);
     assertThat(html).contains("<table id=\"ceiling\">", "<strong>0.8332</strong>", "<strong>0.4838</strong>",
       "PostgreSQL 108.8 µs", "gateway 248.3 µs (of which JIT compiler 70.9 µs, GC 11.8 µs), PostgreSQL",
-      "<td class=\"n\">1.05 (JIT 0.30, GC 0.05)</td>", "<td class=\"n\">0.43 (JIT 0.10, GC 0.02)</td>");
+      "<td class=\"n\">1.05 (JIT 0.30, GC 0.05)</td>", "<td class=\"n\">0.43 (JIT 0.10, GC 0.02)</td>",
+      "through the gateway <strong>2772.2 bytes</strong>", "by COPY 612.3 bytes per row");
     assertThat(ReportWriter.summary(write(result()))).contains("the bare client's work plus one COPY row per message "
       + "0.8332; a gateway process that cost nothing, with this run's database work 0.4838",
-      "gateway 248.3 of which JIT compiler 70.9 and GC 11.8, PostgreSQL 108.8");
+      "gateway 248.3 of which JIT compiler 70.9 and GC 11.8, PostgreSQL 108.8",
+      "PostgreSQL's WAL per message: through the gateway 2772.2 bytes, COPY row 612.3 bytes");
+    assertThat(Reports.writesLine(result().getJsonObject("e2e").getJsonObject("gateway")
+      .getJsonObject("postgresql_writes"), "message")).isEqualTo("  pg WAL     2772.2 bytes per message (132.2 MiB in all)\n");
+    assertThat(Reports.writesLine(new JsonObject().put("error", "not read: no pg_current_wal_insert_lsn"), "row"))
+      .isEqualTo("  pg WAL     not read: no pg_current_wal_insert_lsn\n");
     assertThat(Reports.cpuLine(result().getJsonObject("e2e").getJsonObject("gateway").getJsonObject("cpu_cores")))
       .contains("gateway 1.05 (JIT 0.30, GC 0.05), postgresql 0.46, load generator 0.43 (JIT 0.10, GC 0.02), other");
     assertThat(Reports.cpuLine(result().getJsonObject("intake").getJsonObject("intake").getJsonObject("cpu_cores")))
@@ -192,6 +200,8 @@ class ReportWriterTest {
         .put("cpu_cores", cpu.copy().put("jvm_threads", new JsonObject()
           .put("gateway", new JsonObject().put("jit_compiler", 0.3).put("gc", 0.05))
           .put("load_generator", new JsonObject().put("jit_compiler", 0.1).put("gc", 0.02))))
+        .put("postgresql_writes", new JsonObject().put("rows", 50000L).put("wal_bytes", 138_610_000L)
+          .put("wal_bytes_per_row", 2772.2))
         .put("series", series(1000, 4,
           "arrivals_per_second", new Object[] {0.0, 800.0, 5300.0, 6200.0},
           "recipients_accepted_per_second", new Object[] {17000.0, 16000.0, 0.0, 0.0},
@@ -220,6 +230,8 @@ class ReportWriterTest {
           "post_p99_ms", new Object[] {170.0, 160.0, 165.0})))
       .put("copy", new JsonObject()
         .put("rows_per_second", 85000.0).put("cpu_cores", withoutGateway(cpu))
+        .put("postgresql_writes", new JsonObject().put("rows", 1_000_000L).put("wal_bytes", 612_300_000L)
+          .put("wal_bytes_per_row", 612.3))
         .put("series", series(1000, 2,
           "rows_per_second", new Object[] {84000.0, 86000.0},
           "copy_p50_ms", new Object[] {45.0, 46.0},
