@@ -130,8 +130,8 @@ final class SinkBaseline implements AutoCloseable {
         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
         .putHeader(HttpHeaders.ACCEPT, "application/json");
       client.request(options)
-        .compose(request -> request.send(body))
-        .compose(response -> response.body().map(answer -> new Answer(response.statusCode(), answer)))
+        .compose(request -> request.send(body)
+          .compose(response -> response.body().map(answer -> new Answer(response.statusCode(), answer))))
         .onComplete(answer -> {
           record(messages.size(), answer, System.nanoTime() - started);
           send();

@@ -277,8 +277,8 @@ final class TrackCommand implements Callable<Integer> {
       String link = links.get(ThreadLocalRandom.current().nextInt(links.size()));
       long sent = System.nanoTime();
       client.request(HttpMethod.GET, link)
-        .compose(request -> request.putHeader("User-Agent", BROWSER).send())
-        .compose(response -> response.body().map(body -> response.statusCode()))
+        .compose(request -> request.putHeader("User-Agent", BROWSER).send()
+          .compose(response -> response.body().map(body -> response.statusCode())))
         .onComplete(ar -> {
           long micros = (System.nanoTime() - sent) / 1_000;
           if (ar.succeeded() && ar.result() == 302) {

@@ -117,8 +117,7 @@ final class ApnsAccount implements ProviderAccount {
       options.putHeader("apns-expiration", push.expiration());
     }
     return client.request(options)
-      .compose(request -> request.send(push.payload()))
-      .compose(ApnsAccount::read)
+      .compose(request -> request.send(push.payload()).compose(ApnsAccount::read))
       .transform(call -> {
         if (call.failed()) {
           return Future.succeededFuture(ApnsOutcomes.unanswered(call.cause()));

@@ -123,8 +123,7 @@ final class AccessTokens {
       .putHeader(HttpHeaders.CONTENT_TYPE, "application/x-www-form-urlencoded")
       .putHeader(HttpHeaders.ACCEPT, "application/json");
     return client.request(options)
-      .compose(request -> request.send(form))
-      .compose(Answer::read)
+      .compose(request -> request.send(form).compose(Answer::read))
       .transform(call -> {
         if (call.failed()) {
           return Future.failedFuture(new TokenFailure(SendResult.retryable("no answer from the token endpoint: "

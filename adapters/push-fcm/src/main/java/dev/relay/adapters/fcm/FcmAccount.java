@@ -122,7 +122,6 @@ final class FcmAccount implements ProviderAccount {
       .putHeader(HttpHeaders.CONTENT_TYPE, "application/json; charset=UTF-8")
       .putHeader(HttpHeaders.AUTHORIZATION, "Bearer " + accessToken);
     return client.request(options)
-      .compose(request -> request.send(body))
-      .compose(Answer::read);
+      .compose(request -> request.send(body).compose(Answer::read));
   }
 }

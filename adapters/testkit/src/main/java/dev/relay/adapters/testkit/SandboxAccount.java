@@ -85,8 +85,8 @@ final class SandboxAccount implements ProviderAccount {
       .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
       .putHeader(HttpHeaders.ACCEPT, "application/json");
     return client.request(options)
-      .compose(request -> request.send(body))
-      .compose(response -> response.body().map(answer -> results(response, answer, messages.size())));
+      .compose(request -> request.send(body)
+        .compose(response -> response.body().map(answer -> results(response, answer, messages.size()))));
   }
 
   @Override

@@ -174,9 +174,9 @@ class WebhookReceiverTest {
       options.putHeader("webhook-id", id);
     }
     return http.request(options)
-      .compose(request -> request.send(body))
-      .compose(response -> response.body().map(b -> new SandboxServerTest.Reply(response.statusCode(),
-        response.getHeader("Content-Type"), b)));
+      .compose(request -> request.send(body)
+        .compose(response -> response.body().map(b -> new SandboxServerTest.Reply(response.statusCode(),
+          response.getHeader("Content-Type"), b))));
   }
 
   private static String sign(String id, long timestamp, String body) {

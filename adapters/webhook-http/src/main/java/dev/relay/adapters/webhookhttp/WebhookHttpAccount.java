@@ -89,8 +89,7 @@ final class WebhookHttpAccount implements ProviderAccount {
       .putHeader("webhook-timestamp", Long.toString(timestamp))
       .putHeader("webhook-signature", config.signer().sign(webhookId, timestamp, body));
     return client.request(options)
-      .compose(request -> request.send(body))
-      .compose(WebhookHttpAccount::read)
+      .compose(request -> request.send(body).compose(WebhookHttpAccount::read))
       .transform(call -> Future.succeededFuture(call.succeeded()
         ? Outcomes.of(call.result().status(), call.result().retryAfter(), call.result().body(), webhookId, Instant.now())
         : Outcomes.unanswered(call.cause())));

@@ -71,8 +71,8 @@ class FcmFakeTest {
     return client.request(new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(fake.tokenUri())
         .putHeader("content-type", "application/x-www-form-urlencoded"))
       .compose(request -> request.send(Buffer.buffer(
-        "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=" + assertion)))
-      .compose(response -> response.body().map(body -> body.toJsonObject().put("status", response.statusCode())));
+          "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=" + assertion))
+        .compose(response -> response.body().map(body -> body.toJsonObject().put("status", response.statusCode()))));
   }
 
   @Test

@@ -42,8 +42,7 @@ class SlackFakeTest {
       .putHeader("Content-Type", "application/json")
       .putHeader("Authorization", "Bearer " + token);
     return client.request(options)
-      .compose(request -> request.send(body.toBuffer()))
-      .compose(response -> response.body().map(b -> b.toJsonObject()));
+      .compose(request -> request.send(body.toBuffer()).compose(response -> response.body().map(b -> b.toJsonObject())));
   }
 
   @Test

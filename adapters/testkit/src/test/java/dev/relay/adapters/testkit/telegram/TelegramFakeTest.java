@@ -48,8 +48,8 @@ class TelegramFakeTest {
       .setAbsoluteURI(fake.url() + "/bot" + token + "/sendMessage")
       .putHeader("Content-Type", "application/json");
     return client.request(options)
-      .compose(request -> request.send(body.toBuffer()))
-      .compose(response -> response.body().map(b -> new Answer(response.statusCode(), b.toJsonObject())));
+      .compose(request -> request.send(body.toBuffer())
+        .compose(response -> response.body().map(b -> new Answer(response.statusCode(), b.toJsonObject()))));
   }
 
   @Test

@@ -55,9 +55,9 @@ class TwilioFakeTest {
       .putHeader("Authorization", "Basic " + Base64.getEncoder()
         .encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8)));
     return client.request(options)
-      .compose(request -> request.send(Buffer.buffer(form)))
-      .compose(response -> response.body().map(body -> new Answer(response.statusCode(),
-        response.getHeader("Retry-After"), body.toJsonObject())));
+      .compose(request -> request.send(Buffer.buffer(form))
+        .compose(response -> response.body().map(body -> new Answer(response.statusCode(),
+          response.getHeader("Retry-After"), body.toJsonObject()))));
   }
 
   @Test

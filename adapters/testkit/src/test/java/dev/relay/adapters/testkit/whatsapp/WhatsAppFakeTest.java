@@ -45,8 +45,8 @@ class WhatsAppFakeTest {
       .putHeader("Content-Type", "application/json")
       .putHeader("Authorization", "Bearer " + token);
     return client.request(options)
-      .compose(request -> request.send(body.toBuffer()))
-      .compose(response -> response.body().map(b -> new Answer(response.statusCode(), b.toJsonObject())));
+      .compose(request -> request.send(body.toBuffer())
+        .compose(response -> response.body().map(b -> new Answer(response.statusCode(), b.toJsonObject()))));
   }
 
   private static JsonObject template(String to, String name) {
