@@ -88,7 +88,7 @@ public final class Database {
       }
       return Optional.of("PostgreSQL's autovacuum is off on database '" + config.string(Setting.DB_NAME) + "': the "
         + "messages and events tables will keep every dead row and stale statistics. Turn it on, or run "
-        + "VACUUM ANALYZE messages, events regularly (see the README's Schema section).");
+        + "VACUUM ANALYZE messages, events regularly (see docs/schema.md).");
     } catch (SQLException e) {
       throw new IllegalStateException("cannot read PostgreSQL's autovacuum setting: " + e.getMessage(), e);
     }
