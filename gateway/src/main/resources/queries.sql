@@ -348,8 +348,10 @@ WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.message_id = h.message_id AND e
 RETURNING type, class;
 
 -- name: tracking-reclassify
--- Clicks written as human that a later click showed to be part of a scanner's burst.
-UPDATE events SET class = 'machine', reason = $2 WHERE id = ANY($1::bigint[]) AND class = 'human';
+-- Clicks written as human that a later click showed to be part of a scanner's burst. The trigger
+-- events_remarked takes back what they counted as human (campaign_counters, engagement_firsts).
+UPDATE events SET class = 'machine', reason = $2 WHERE id = ANY($1::bigint[]) AND class = 'human'
+RETURNING type;
 
 -- name: unsubscribe-target
 SELECT tenant_id, campaign_id, addresses->>'email' AS address FROM messages WHERE id = $1;

@@ -46,6 +46,13 @@ public final class RelayMetrics {
   public static final String WEBHOOK_EVENTS = "relay.webhook.events";
   /** {@code relay_tracking_events_total{type,class}}: opens and clicks, human or machine. */
   public static final String TRACKING_EVENTS = "relay.tracking.events";
+  /**
+   * {@code relay_tracking_remarked_total{type,from,to}}: opens and clicks counted in {@link #TRACKING_EVENTS} under
+   * {@code from} and later re-marked {@code to} (a click written human, then found part of a scanner's burst). A
+   * counter cannot go down, so the events counter keeps the first class and this one the corrections: human now is
+   * {@code events{class="human"} - remarked{from="human"} + remarked{to="human"}}.
+   */
+  public static final String TRACKING_REMARKED = "relay.tracking.remarked";
   /** {@code relay_circuit_state{provider}}: 0 closed, 1 half-open, 2 open, per account. */
   public static final String CIRCUIT_STATE = "relay.circuit.state";
 
@@ -99,6 +106,7 @@ public final class RelayMetrics {
       for (String klass : List.of("human", "machine")) {
         trackingCounter(type, klass);
       }
+      remarkedCounter(type, "human", "machine");
     }
   }
 
@@ -171,6 +179,11 @@ public final class RelayMetrics {
     trackingCounter(type, klass).increment();
   }
 
+  /** Counts an open or click counted {@code from} one class by {@link #tracking} and re-marked {@code to} the other. */
+  public void remarked(String type, String from, String to) {
+    remarkedCounter(type, from, to).increment();
+  }
+
   /** Reports an account's circuit breaker as 0 closed, 1 half-open, 2 open. */
   public void circuit(String account, Supplier<CircuitBreakerState> state) {
     Gauge.builder(CIRCUIT_STATE, state, s -> s.get() == CircuitBreakerState.OPEN ? 2
@@ -216,6 +229,12 @@ public final class RelayMetrics {
   private Counter trackingCounter(String type, String klass) {
     return Counter.builder(TRACKING_EVENTS).tags("type", type, "class", klass)
       .description("Opens and clicks recorded by the tracking endpoints, human or machine")
+      .register(registry);
+  }
+
+  private Counter remarkedCounter(String type, String from, String to) {
+    return Counter.builder(TRACKING_REMARKED).tags("type", type, "from", from, "to", to)
+      .description("Opens and clicks re-marked from one class to the other after they were counted")
       .register(registry);
   }
 

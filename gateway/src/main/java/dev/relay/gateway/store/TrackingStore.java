@@ -107,9 +107,14 @@ public final class TrackingStore {
       });
   }
 
-  public Future<Integer> reclassify(SqlClient client, Long[] eventIds, String reason) {
+  /** Re-marks human events machine for {@code reason}; the type of each event re-marked. */
+  public Future<List<String>> reclassify(SqlClient client, Long[] eventIds, String reason) {
     return client.preparedQuery(Queries.sql("tracking-reclassify")).execute(Tuple.of(eventIds, reason))
-      .map(rows -> rows.rowCount());
+      .map(rows -> {
+        List<String> types = new ArrayList<>();
+        rows.forEach(row -> types.add(row.getString("type")));
+        return types;
+      });
   }
 
   public Future<Optional<UnsubscribeTarget>> unsubscribeTarget(long messageId) {

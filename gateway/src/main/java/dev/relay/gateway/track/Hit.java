@@ -8,11 +8,13 @@ import io.vertx.core.json.JsonObject;
  *
  * @param id        random id, so that a replayed journal never writes the same hit twice
  * @param type      {@code opened} or {@code clicked}
- * @param link      for a click, {@code templateId:index}, the rendered URL, or {@code decoy}; null for an open
+ * @param link      for a click, which link: {@code templateId:index}, the rendered URL, or {@code decoy}; null for an open
+ * @param url       for a click, the URL the recipient was sent to (the link's destination); null for an open or the decoy
  * @param at        when it came, in epoch milliseconds
+ * @param ip        the client's address: the direct peer, or the address a trusted proxy forwarded
  */
-public record Hit(String id, String type, long messageId, String link, long at, String method, String userAgent,
-                  String ip, String klass, String reason) {
+public record Hit(String id, String type, long messageId, String link, String url, long at, String method,
+                  String userAgent, String ip, String klass, String reason) {
 
   public static final String OPENED = "opened";
   public static final String CLICKED = "clicked";
@@ -25,7 +27,7 @@ public record Hit(String id, String type, long messageId, String link, long at, 
   }
 
   public Hit withVerdict(Classifier.Verdict verdict) {
-    return new Hit(id, type, messageId, link, at, method, userAgent, ip, verdict.klass(), verdict.reason());
+    return new Hit(id, type, messageId, link, url, at, method, userAgent, ip, verdict.klass(), verdict.reason());
   }
 
   public Classifier.Verdict verdict() {
@@ -34,13 +36,13 @@ public record Hit(String id, String type, long messageId, String link, long at, 
 
   /** The journal line. */
   public JsonObject toJson() {
-    return new JsonObject().put("id", id).put("type", type).put("message", messageId).put("link", link).put("at", at)
+    return new JsonObject().put("id", id).put("type", type).put("message", messageId).put("link", link).put("url", url).put("at", at)
       .put("method", method).put("ua", userAgent).put("ip", ip).put("class", klass).put("reason", reason);
   }
 
   public static Hit fromJson(JsonObject json) {
     return new Hit(json.getString("id"), json.getString("type"), json.getLong("message"), json.getString("link"),
-      json.getLong("at"), json.getString("method"), json.getString("ua"), json.getString("ip"), json.getString("class"),
+      json.getString("url"), json.getLong("at"), json.getString("method"), json.getString("ua"), json.getString("ip"), json.getString("class"),
       json.getString("reason"));
   }
 
@@ -49,6 +51,9 @@ public record Hit(String id, String type, long messageId, String link, long at, 
     JsonObject data = new JsonObject().put("hit", id).put("method", method);
     if (link != null) {
       data.put("link", link);
+    }
+    if (url != null) {
+      data.put("url", url);
     }
     if (userAgent != null) {
       data.put("user_agent", userAgent);

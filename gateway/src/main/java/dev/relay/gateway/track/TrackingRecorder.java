@@ -148,17 +148,24 @@ public final class TrackingRecorder {
               }
             }
           }
-          Future<Integer> reclassified = reclassify.isEmpty() ? Future.succeededFuture(0)
+          Future<List<String>> remarked = reclassify.isEmpty() ? Future.succeededFuture(List.of())
             : store.reclassify(client, reclassify.toArray(Long[]::new), "link-burst");
-          return reclassified.compose(n -> events.isEmpty() ? Future.succeededFuture(List.<String[]>of())
-            : store.insert(client, events));
-        }))
-      .map(inserted -> {
-        for (String[] row : inserted) {
-          metrics.tracking(Hit.OPENED.equals(row[0]) ? "open" : "click", row[1]);
-        }
-        return null;
-      });
+          return remarked.compose(types -> (events.isEmpty() ? Future.succeededFuture(List.<String[]>of())
+            : store.insert(client, events))
+            .map(inserted -> {
+              for (String type : types) {
+                metrics.remarked(metricType(type), "human", "machine");
+              }
+              for (String[] row : inserted) {
+                metrics.tracking(metricType(row[0]), row[1]);
+              }
+              return null;
+            }));
+        }));
+  }
+
+  private static String metricType(String eventType) {
+    return Hit.OPENED.equals(eventType) ? "open" : "click";
   }
 
   /** Stops the timer, writes what it can, and closes the journal (what is not written stays in it). */
