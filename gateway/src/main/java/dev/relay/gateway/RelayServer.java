@@ -5,6 +5,7 @@ import dev.relay.adapters.testkit.SandboxServer;
 import dev.relay.gateway.api.ApiProblem;
 import dev.relay.gateway.api.ApiVerticle;
 import dev.relay.gateway.api.AuthFailureLimiter;
+import dev.relay.gateway.api.ClientAddress;
 import dev.relay.gateway.config.ConfigException;
 import dev.relay.gateway.config.RelayConfig;
 import dev.relay.gateway.config.Setting;
@@ -205,8 +206,9 @@ public final class RelayServer {
       config.integer(Setting.TRACKING_FLUSH_MS));
     SuppressionStore suppressions = new SuppressionStore(pool);
     EngagementStore engagement = new EngagementStore(pool);
+    ClientAddress clients = ClientAddress.from(config);
     TrackingRoutes trackingRoutes = new TrackingRoutes(templates.tracking().tokens(), templates, recorder,
-      trackingStore, suppressions);
+      trackingStore, suppressions, clients);
     ApiVerticle.Deps deps = new ApiVerticle.Deps(
       serverOptions(config),
       contract, document, pool, redis, tenants, batches, new CampaignStore(pool), new MessageStore(pool), intake,
@@ -216,7 +218,7 @@ public final class RelayServer {
       config.integer(Setting.HEALTH_TIMEOUT_MS),
       metrics, config.bool(Setting.METRICS_ENABLED) ? registry : null,
       new AuthFailureLimiter(config.integer(Setting.API_AUTH_FAILURE_LIMIT),
-        config.integer(Setting.API_AUTH_FAILURE_WINDOW_SECONDS)), trackingRoutes, suppressions, engagement);
+        config.integer(Setting.API_AUTH_FAILURE_WINDOW_SECONDS), clients), trackingRoutes, suppressions, engagement);
 
     RelayServer server = new RelayServer(vertx, pool, redis, accounts, sandbox, recorder);
 

@@ -33,7 +33,7 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
-    String address = ctx.request().remoteAddress() == null ? "unknown" : ctx.request().remoteAddress().hostAddress();
+    String address = failures.address(ctx.request());
     if (failures.refuses(address)) {
       ctx.fail(ApiProblem.of(429, "too-many-auth-failures", "Too many failed authentications",
           "This address presented too many invalid API keys; it may try again after the Retry-After.")

@@ -89,7 +89,8 @@ public final class ApiVerticle extends VerticleBase {
     router.post("/v1/templates/:name/test").handler(ApiVerticle::requireJson);
     router.post("/v1/suppressions").handler(ApiVerticle::requireJson);
 
-    RouterBuilder api = RouterBuilder.create(vertx, deps.contract(), RequestExtractor.withBodyHandler());
+    RouterBuilder api = RouterBuilder.create(vertx, deps.contract(),
+      StringParameters.around(RequestExtractor.withBodyHandler()));
     // Every /v1 route is authenticated above by ApiKeyAuth, before its body is validated.
     api.getRoutes().forEach(route -> route.setDoSecurity(false));
     BatchRoutes batches = new BatchRoutes(deps.intake(), deps.batches());

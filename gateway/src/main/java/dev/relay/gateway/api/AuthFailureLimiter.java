@@ -1,5 +1,7 @@
 package dev.relay.gateway.api;
 
+import io.vertx.core.http.HttpServerRequest;
+
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -20,18 +22,30 @@ public final class AuthFailureLimiter {
 
   private final int limit;
   private final long windowNanos;
+  private final ClientAddress clients;
   private final LongSupplier clock;
   private final ConcurrentHashMap<String, Window> windows = new ConcurrentHashMap<>();
 
-  /** @param limit failures per window and address; 0 turns the limiter off */
-  public AuthFailureLimiter(int limit, int windowSeconds) {
-    this(limit, windowSeconds, System::nanoTime);
+  /**
+   * @param limit   failures per window and address; 0 turns the limiter off
+   * @param clients how a request's client address is found (the direct peer, or behind trusted proxies the one they
+   *                forwarded: otherwise every client behind a load balancer would share one window)
+   */
+  public AuthFailureLimiter(int limit, int windowSeconds, ClientAddress clients) {
+    this(limit, windowSeconds, clients, System::nanoTime);
   }
 
-  AuthFailureLimiter(int limit, int windowSeconds, LongSupplier clock) {
+  AuthFailureLimiter(int limit, int windowSeconds, ClientAddress clients, LongSupplier clock) {
     this.limit = limit;
     this.windowNanos = TimeUnit.SECONDS.toNanos(windowSeconds);
+    this.clients = clients;
     this.clock = clock;
+  }
+
+  /** The address a request's failures are counted under. */
+  public String address(HttpServerRequest request) {
+    String address = clients.of(request);
+    return address == null ? "unknown" : address;
   }
 
   /** The window's length in seconds (the Retry-After of a refused request). */

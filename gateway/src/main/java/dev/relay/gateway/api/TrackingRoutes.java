@@ -15,7 +15,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -30,7 +29,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * pixel), {@code GET|HEAD /t/c/{token}} (click redirect to the URL the gateway rendered), and
  * {@code GET|POST /u/{token}} (unsubscribe page and RFC 8058 one-click unsubscribe). A token that does
  * not verify, or is of another kind, is 404 and records nothing. An open or click is answered once its
- * hit is in the local journal (fsynced), before its event is written.
+ * hit is in the local journal (fsynced), before its event is written. A click's hit keeps the URL the
+ * recipient was sent to; every hit keeps the client's address ({@link ClientAddress}: behind trusted proxies,
+ * the one they forwarded).
  */
 public final class TrackingRoutes {
 
@@ -44,9 +45,11 @@ public final class TrackingRoutes {
   private final TrackingRecorder recorder;
   private final TrackingStore store;
   private final SuppressionStore suppressions;
+  private final ClientAddress clients;
 
   public TrackingRoutes(TrackingTokens tokens, TemplateCache templates, TrackingRecorder recorder, TrackingStore store,
-                        SuppressionStore suppressions) {
+                        SuppressionStore suppressions, ClientAddress clients) {
+    this.clients = clients;
     this.tokens = tokens;
     this.templates = templates;
     this.recorder = recorder;
@@ -73,7 +76,7 @@ public final class TrackingRoutes {
       ctx.fail(404);
       return;
     }
-    record(ctx, token.get(), Hit.OPENED, null, false, () -> ctx.response()
+    record(ctx, token.get(), Hit.OPENED, null, null, false, () -> ctx.response()
       .putHeader(HttpHeaders.CONTENT_TYPE, "image/gif")
       .putHeader(HttpHeaders.CACHE_CONTROL, NO_STORE)
       .end(GIF));
@@ -87,7 +90,7 @@ public final class TrackingRoutes {
     }
     TrackingToken token = verified.get();
     if (token.isDecoy()) {
-      record(ctx, token, Hit.CLICKED, "decoy", true, () -> ctx.response()
+      record(ctx, token, Hit.CLICKED, "decoy", null, true, () -> ctx.response()
         .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8")
         .putHeader(HttpHeaders.CACHE_CONTROL, NO_STORE)
         .end());
@@ -102,7 +105,7 @@ public final class TrackingRoutes {
         ctx.fail(404);
         return;
       }
-      record(ctx, token, Hit.CLICKED, link, false, () -> ctx.response()
+      record(ctx, token, Hit.CLICKED, link, ar.result(), false, () -> ctx.response()
         .setStatusCode(302)
         .putHeader(HttpHeaders.LOCATION, ar.result())
         .putHeader(HttpHeaders.CACHE_CONTROL, NO_STORE)
@@ -111,14 +114,13 @@ public final class TrackingRoutes {
   }
 
   /** Journals the hit, then answers on the request's own context; a journal that cannot be written is a 503. */
-  private void record(RoutingContext ctx, TrackingToken token, String type, String link, boolean decoy,
+  private void record(RoutingContext ctx, TrackingToken token, String type, String link, String url, boolean decoy,
                       Runnable answer) {
     boolean head = ctx.request().method() == HttpMethod.HEAD;
     String userAgent = ctx.request().getHeader(HttpHeaders.USER_AGENT);
-    SocketAddress remote = ctx.request().remoteAddress();
-    String ip = remote == null ? null : remote.hostAddress();
+    String ip = clients.of(ctx.request());
     Classifier.Verdict verdict = recorder.classifier().request(Hit.OPENED.equals(type), head, decoy, userAgent, ip);
-    Hit hit = new Hit(hitId(), type, token.messageId(), link, System.currentTimeMillis(),
+    Hit hit = new Hit(hitId(), type, token.messageId(), link, url, System.currentTimeMillis(),
       ctx.request().method().name(), userAgent, ip, verdict.klass(), verdict.reason());
     Context context = Vertx.currentContext();
     recorder.record(hit).onComplete(ar -> context.runOnContext(v -> {

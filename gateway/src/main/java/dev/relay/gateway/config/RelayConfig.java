@@ -42,14 +42,20 @@ public final class RelayConfig {
     return of(overrides, new JsonObject());
   }
 
-  /** Like {@link #of(Map)}, with the content of a config file (for its structured sections, such as accounts). */
+  /**
+   * Like {@link #of(Map)}, with the content of a config file (for its structured sections, such as accounts).
+   * {@code RELAY_*} variables are not read; secret references ({@code ${env:NAME}}) are resolved from the process
+   * environment.
+   */
   public static RelayConfig of(Map<Setting, String> overrides, JsonObject file) {
-    return resolve(file, Map.of(), overrides);
+    return resolve(file, Map.of(), overrides, System.getenv());
   }
 
   /**
    * Reads the config file (when one is given) and the environment. A file that does not exist, a key
-   * the gateway does not know, or a value of the wrong type fails with a message that names it.
+   * the gateway does not know, a value of the wrong type, or a secret reference ({@code ${env:NAME}},
+   * {@code ${file:/path}}, see {@link Secrets}) that cannot be resolved fails with a message that names it.
+   * Resolving reads files: done on a worker thread.
    */
   public static Future<RelayConfig> load(Vertx vertx, Path configFile, Map<String, String> env) {
     Path file = configFile;
@@ -57,7 +63,7 @@ public final class RelayConfig {
       file = Path.of(env.get(CONFIG_FILE_ENV));
     }
     if (file == null) {
-      return Future.succeededFuture(resolve(new JsonObject(), env, Map.of()));
+      return vertx.executeBlocking(() -> resolve(new JsonObject(), env, Map.of(), env));
     }
     if (!Files.isRegularFile(file)) {
       return Future.failedFuture(new ConfigException("config file " + file + " does not exist"));
@@ -74,11 +80,12 @@ public final class RelayConfig {
     Path source = file;
     return retriever.getConfig()
       .recover(err -> Future.failedFuture(new ConfigException("config file " + source + " cannot be read: " + err.getMessage())))
-      .map(json -> resolve(json, env, Map.of()))
+      .compose(json -> vertx.executeBlocking(() -> resolve(json, env, Map.of(), env)))
       .eventually(retriever::close);
   }
 
-  private static RelayConfig resolve(JsonObject file, Map<String, String> env, Map<Setting, String> overrides) {
+  private static RelayConfig resolve(JsonObject file, Map<String, String> env, Map<Setting, String> overrides,
+                                     Map<String, String> referenceEnv) {
     List<String> unknown = new ArrayList<>(unknownKeys(file));
     if (!unknown.isEmpty()) {
       throw new ConfigException("config file has unknown settings: " + String.join(", ", unknown));
@@ -99,6 +106,10 @@ public final class RelayConfig {
       } else {
         value = setting.defaultValue();
         origin = "default of " + setting.key();
+      }
+      if (setting.type() == Setting.Type.SECRET) {
+        String subject = "setting " + setting.key() + (origin.equals(setting.key()) ? "" : " (" + origin + ")");
+        value = Secrets.resolve(subject, value, referenceEnv);
       }
       values.put(setting, check(setting, value, origin));
     }

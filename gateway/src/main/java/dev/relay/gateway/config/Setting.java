@@ -23,6 +23,14 @@ public enum Setting {
       "PEM file of the listener's certificate chain; with http.tls-key, the listener speaks HTTPS (and HTTP/2 by ALPN) "
         + "through OpenSSL (netty-tcnative). Empty: plain HTTP."),
   HTTP_TLS_KEY("http.tls-key", Type.STRING, "", "PEM file of the listener's private key (PKCS#8 or PKCS#1)."),
+  HTTP_TRUSTED_PROXIES("http.trusted-proxies", Type.STRING, "",
+      "Comma-separated networks (CIDR, IPv4 or IPv6) of the load balancers and reverse proxies in front of the "
+        + "gateway. Only when the direct peer is in them is http.forwarded-header read, from the right: the first "
+        + "address that is not a trusted proxy is the client (for the tracking classifier's network rules and the "
+        + "auth-failure limit). Empty: the direct peer is the client and the header is ignored."),
+  HTTP_FORWARDED_HEADER("http.forwarded-header", Type.STRING, "X-Forwarded-For",
+      "The header the trusted proxies write the client's address in: X-Forwarded-For or Forwarded (RFC 7239). Only "
+        + "this one is read; make the proxy write it (a client may send the other one with any value)."),
   API_AUTH_FAILURE_LIMIT("api.auth-failure-limit", Type.INT, "20",
       "Failed API-key checks a client address may make per api.auth-failure-window-seconds before it is answered "
         + "429 without a check; 0 turns the limit off."),
@@ -33,7 +41,7 @@ public enum Setting {
   DB_PORT("db.port", Type.INT, "5432", "PostgreSQL port."),
   DB_NAME("db.name", Type.STRING, "relay", "PostgreSQL database; created at start-up when missing and the role may."),
   DB_USER("db.user", Type.STRING, "postgres", "PostgreSQL role."),
-  DB_PASSWORD("db.password", Type.SECRET, "", "PostgreSQL password (empty for trust authentication)."),
+  DB_PASSWORD("db.password", Type.SECRET, "", "PostgreSQL password (empty for trust authentication). A secret: may be ${env:NAME} or ${file:/path}."),
   DB_POOL_SIZE("db.pool-size", Type.INT, "8", "Connections in the reactive pool of each gateway process."),
   DB_CONNECT_TIMEOUT_MS("db.connect-timeout-ms", Type.INT, "3000",
       "How long a new PostgreSQL connection may take before the request is answered 503."),
@@ -42,7 +50,7 @@ public enum Setting {
 
   REDIS_URI("redis.uri", Type.SECRET, "redis://localhost:6379",
       "Redis connection string (may hold a password); with redis.cluster, one or more nodes of the cluster, "
-        + "comma-separated, to learn its slots from."),
+        + "comma-separated, to learn its slots from. A secret: may be ${env:NAME} or ${file:/path}."),
   REDIS_CLUSTER("redis.cluster", Type.BOOL, "false",
       "Redis is a Redis Cluster: each limit's and cap's script call goes to the node of its keys' hash tag."),
 
@@ -100,7 +108,7 @@ public enum Setting {
   TRACKING_KEYS("tracking.keys", Type.SECRET, "",
       "Keys that sign tracking links, comma-separated kid:base64secret (secrets of 16 bytes or more); the first signs, "
         + "all verify, so a new key goes first and an old one stays until its links expire. Empty: a development key "
-        + "anyone can derive, with a warning."),
+        + "anyone can derive, with a warning. A secret: may be ${env:NAME} or ${file:/path}."),
   TRACKING_JOURNAL_DIR("tracking.journal-dir", Type.STRING, "relay-tracking-journal",
       "Directory of this process's tracking journal: every open and click is appended and fsynced there before its "
         + "answer, and replayed into PostgreSQL at start-up after a crash. One process per directory (it is locked)."),
@@ -174,7 +182,10 @@ public enum Setting {
 
   HEALTH_TIMEOUT_MS("health.timeout-ms", Type.INT, "2000", "How long each readiness check may take.");
 
-  /** How a setting's text is read. */
+  /**
+   * How a setting's text is read. A {@code SECRET} is masked in logs, and its value may be a reference resolved at
+   * start-up ({@code ${env:NAME}}, {@code ${file:/path}}; see {@link Secrets}).
+   */
   public enum Type { STRING, SECRET, INT, BOOL }
 
   private final String key;

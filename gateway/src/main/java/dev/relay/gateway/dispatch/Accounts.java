@@ -6,6 +6,7 @@ import dev.relay.adapters.spi.Channel;
 import dev.relay.adapters.spi.ProviderAccount;
 import dev.relay.gateway.config.ConfigException;
 import dev.relay.gateway.config.RelayConfig;
+import dev.relay.gateway.config.Secrets;
 import dev.relay.gateway.config.Setting;
 import dev.relay.gateway.throttle.Limit;
 import io.vertx.core.Future;

@@ -1,10 +1,9 @@
 package dev.relay.gateway.track;
 
+import dev.relay.gateway.config.Networks;
 import dev.relay.gateway.config.RelayConfig;
 import dev.relay.gateway.config.Setting;
 
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -50,7 +49,7 @@ public final class Classifier {
   public record Click(long messageId, String link, long at, Verdict verdict) {
   }
 
-  private final List<Cidr> proxyNetworks;
+  private final Networks proxyNetworks;
   private final List<String> proxyAgents;
   private final List<String> scannerAgents;
   private final long scannerWindowMs;
@@ -58,7 +57,7 @@ public final class Classifier {
 
   public Classifier(List<String> proxyCidrs, List<String> proxyAgents, List<String> scannerAgents,
                     long scannerWindowMs, long burstMs) {
-    this.proxyNetworks = proxyCidrs.stream().map(Cidr::parse).toList();
+    this.proxyNetworks = Networks.parse(Setting.TRACKING_PROXY_CIDRS.key(), proxyCidrs);
     this.proxyAgents = lower(proxyAgents);
     this.scannerAgents = lower(scannerAgents);
     this.scannerWindowMs = scannerWindowMs;
@@ -79,7 +78,7 @@ public final class Classifier {
     if (decoy) {
       return Verdict.machine("decoy-link");
     }
-    if (ip != null && inProxyNetwork(ip)) {
+    if (proxyNetworks.contains(ip)) {
       return Verdict.machine("apple-mpp");
     }
     if (userAgent == null || userAgent.isBlank()) {
@@ -137,19 +136,6 @@ public final class Classifier {
     return burstMs;
   }
 
-  private boolean inProxyNetwork(String ip) {
-    byte[] address = Cidr.literal(ip);
-    if (address == null) {
-      return false;
-    }
-    for (Cidr cidr : proxyNetworks) {
-      if (cidr.contains(address)) {
-        return true;
-      }
-    }
-    return false;
-  }
-
   private static boolean contains(String ua, List<String> fragments) {
     for (String fragment : fragments) {
       if (ua.contains(fragment)) {
@@ -163,96 +149,7 @@ public final class Classifier {
     return values.stream().map(v -> v.toLowerCase(Locale.ROOT)).toList();
   }
 
-  static List<String> list(String setting) {
-    List<String> out = new ArrayList<>();
-    for (String part : setting.split(",")) {
-      if (!part.isBlank()) {
-        out.add(part.trim());
-      }
-    }
-    return out;
-  }
-
-  /** An IPv4 or IPv6 network. */
-  record Cidr(byte[] network, int bits) {
-
-    static Cidr parse(String text) {
-      int slash = text.indexOf('/');
-      byte[] address = literal(slash < 0 ? text : text.substring(0, slash));
-      if (address == null) {
-        throw new IllegalArgumentException("tracking.proxy-cidrs: '" + text + "' is not an IP network");
-      }
-      int bits;
-      try {
-        bits = slash < 0 ? address.length * 8 : Integer.parseInt(text.substring(slash + 1));
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("tracking.proxy-cidrs: '" + text + "' has no prefix length");
-      }
-      if (bits < 0 || bits > address.length * 8) {
-        throw new IllegalArgumentException("tracking.proxy-cidrs: '" + text + "' has a prefix longer than the address");
-      }
-      return new Cidr(address, bits);
-    }
-
-    boolean contains(byte[] address) {
-      if (address.length != network.length) {
-        return false;
-      }
-      int full = bits / 8;
-      for (int i = 0; i < full; i++) {
-        if (address[i] != network[i]) {
-          return false;
-        }
-      }
-      int rest = bits % 8;
-      if (rest == 0) {
-        return true;
-      }
-      int mask = (0xff << (8 - rest)) & 0xff;
-      return (address[full] & mask) == (network[full] & mask);
-    }
-
-    /** The bytes of an IP literal; null for anything else (never a DNS lookup). */
-    static byte[] literal(String text) {
-      String t = text.trim();
-      if (t.startsWith("[") && t.endsWith("]")) {
-        t = t.substring(1, t.length() - 1);
-      }
-      boolean v4 = t.matches("\\d{1,3}(\\.\\d{1,3}){3}");
-      boolean v6 = !v4 && t.indexOf(':') >= 0 && t.matches("[0-9A-Fa-f:.]+");
-      if (!v4 && !v6) {
-        return null;
-      }
-      if (v4) {
-        String[] octets = t.split("\\.");
-        byte[] bytes = new byte[4];
-        for (int i = 0; i < 4; i++) {
-          int value = Integer.parseInt(octets[i]);
-          if (value > 255) {
-            return null;
-          }
-          bytes[i] = (byte) value;
-        }
-        return bytes;
-      }
-      try {
-        byte[] bytes = InetAddress.getByName(t).getAddress();
-        if (bytes.length == 16 && isMappedV4(bytes)) {
-          return java.util.Arrays.copyOfRange(bytes, 12, 16);
-        }
-        return bytes;
-      } catch (UnknownHostException e) {
-        return null;
-      }
-    }
-
-    private static boolean isMappedV4(byte[] b) {
-      for (int i = 0; i < 10; i++) {
-        if (b[i] != 0) {
-          return false;
-        }
-      }
-      return b[10] == (byte) 0xff && b[11] == (byte) 0xff;
-    }
+  private static List<String> list(String setting) {
+    return Networks.split(setting);
   }
 }

@@ -16,7 +16,7 @@ class AuthFailureLimiterTest {
   @Test
   @DisplayName("refuses an address after the limit within the window, and forgets it when the window ends")
   void windowPerAddress() {
-    AuthFailureLimiter limiter = new AuthFailureLimiter(3, 60, now::get);
+    AuthFailureLimiter limiter = new AuthFailureLimiter(3, 60, ClientAddress.direct(), now::get);
     for (int i = 0; i < 3; i++) {
       assertThat(limiter.refuses("10.0.0.1")).isFalse();
       limiter.failed("10.0.0.1");
@@ -32,7 +32,7 @@ class AuthFailureLimiterTest {
   @Test
   @DisplayName("a limit of 0 never refuses and tracks nothing")
   void off() {
-    AuthFailureLimiter limiter = new AuthFailureLimiter(0, 60, now::get);
+    AuthFailureLimiter limiter = new AuthFailureLimiter(0, 60, ClientAddress.direct(), now::get);
     for (int i = 0; i < 100; i++) {
       limiter.failed("10.0.0.1");
     }
@@ -43,7 +43,7 @@ class AuthFailureLimiterTest {
   @Test
   @DisplayName("the table stays bounded under a flood of distinct addresses")
   void bounded() {
-    AuthFailureLimiter limiter = new AuthFailureLimiter(3, 60, now::get);
+    AuthFailureLimiter limiter = new AuthFailureLimiter(3, 60, ClientAddress.direct(), now::get);
     for (int i = 0; i < AuthFailureLimiter.MAX_ADDRESSES + 5_000; i++) {
       now.incrementAndGet();
       limiter.failed("addr-" + i);

@@ -1,6 +1,5 @@
-package dev.relay.gateway.dispatch;
+package dev.relay.gateway.config;
 
-import dev.relay.gateway.config.ConfigException;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
