@@ -250,6 +250,17 @@ class HonestEngagementTest {
     assertThat(urls).containsExactly("https://shop.example.com/refer?code=C-ad-1");
   }
 
+  @Test
+  @DisplayName("recipient and campaign ids that look like numbers are ids: 404 not found, not a 400 for a number")
+  void numericLookingIdsStayStrings() {
+    for (String path : List.of("/v1/recipients/-5/engagement", "/v1/recipients/+905551234567/engagement",
+      "/v1/campaigns/2024.1/stats", "/v1/campaigns/-1/stats")) {
+      HttpResponse<Buffer> response = await(gateway.get(path, key).send());
+      assertThat(response.statusCode()).as(path + ": " + response.bodyAsString()).isEqualTo(404);
+      assertThat(response.bodyAsJsonObject().getString("type")).endsWith("-not-found");
+    }
+  }
+
   private static JsonObject clicked(JsonObject engagement) {
     for (Object e : engagement.getJsonArray("history")) {
       if ("clicked".equals(((JsonObject) e).getString("type"))) {

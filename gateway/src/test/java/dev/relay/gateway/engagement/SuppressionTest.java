@@ -138,4 +138,58 @@ class SuppressionTest {
     assertThat(await(gateway.get("/v1/suppressions", other).method(HttpMethod.DELETE)
       .addQueryParam("channel", "email").addQueryParam("address", "x@example.com").send()).statusCode()).isEqualTo(404);
   }
+
+  @Test
+  @DisplayName("every channel's kind of address is added, listed and lifted through /v1/suppressions, numbers included "
+    + "(DELETE ?channel=sms&address=%2B905551234567 is 200, not a 400 for a number)")
+  void everyAddressKind() throws Exception {
+    String tenant = gateway.apiKey("kinds");
+    List<String[]> kinds = List.of(
+      new String[] {"email", "ayse.yilmaz+news@example.com"},
+      new String[] {"sms", "+905551234567"},
+      new String[] {"push", "dQw4w9WgXcQ:APA91bHun4MxP5egoKMwt2KZFBaFUH-1RYqx_example-FCM-token"},
+      new String[] {"push", "740f4707bebcf74f9b7c25d48e3358945f6aa01da5ddb387462c7eaf61bb78ad"},
+      new String[] {"chat", "U024BE7LH"},
+      new String[] {"chat", "-1001234567890"},
+      new String[] {"chat", "123456789"},
+      new String[] {"chat", "+905551234568"},
+      new String[] {"webhook", "crm/customer 42"},
+      new String[] {"webhook", "3.14"},
+      new String[] {"webhook", "true"});
+    for (String[] kind : kinds) {
+      HttpResponse<Buffer> added = await(gateway.post("/v1/suppressions", tenant)
+        .sendJsonObject(new JsonObject().put("channel", kind[0]).put("address", kind[1])));
+      assertThat(added.statusCode()).as("POST %s %s: %s", kind[0], kind[1], added.bodyAsString()).isEqualTo(201);
+    }
+    for (String channel : List.of("email", "sms", "push", "chat", "webhook")) {
+      HttpResponse<Buffer> listed = await(gateway.get("/v1/suppressions?channel=" + channel, tenant).send());
+      assertThat(listed.statusCode()).isEqualTo(200);
+      List<String> addresses = new ArrayList<>();
+      listed.bodyAsJsonObject().getJsonArray("suppressions").forEach(e -> addresses.add(((JsonObject) e).getString("address")));
+      assertThat(addresses).as(channel).containsExactlyInAnyOrderElementsOf(
+        kinds.stream().filter(k -> k[0].equals(channel)).map(k -> k[1]).toList());
+    }
+
+    // The README's own example, byte for byte.
+    HttpResponse<Buffer> readme = await(gateway.get("/v1/suppressions?channel=sms&address=%2B905551234567", tenant)
+      .method(HttpMethod.DELETE).send());
+    assertThat(readme.statusCode()).as(readme.bodyAsString()).isEqualTo(200);
+    assertThat(readme.bodyAsJsonObject().getString("address")).isEqualTo("+905551234567");
+    assertThat(readme.bodyAsJsonObject().getString("reason")).isEqualTo("manual");
+    for (String[] kind : kinds.subList(2, kinds.size())) {
+      String query = "channel=" + kind[0] + "&address=" + java.net.URLEncoder.encode(kind[1], java.nio.charset.StandardCharsets.UTF_8);
+      HttpResponse<Buffer> lifted = await(gateway.get("/v1/suppressions?" + query, tenant).method(HttpMethod.DELETE).send());
+      assertThat(lifted.statusCode()).as("DELETE %s: %s", query, lifted.bodyAsString()).isEqualTo(200);
+      assertThat(lifted.bodyAsJsonObject().getString("address")).isEqualTo(kind[1]);
+    }
+    HttpResponse<Buffer> email = await(gateway.get("/v1/suppressions", tenant).method(HttpMethod.DELETE)
+      .addQueryParam("channel", "email").addQueryParam("address", kinds.get(0)[1]).send());
+    assertThat(email.statusCode()).isEqualTo(200);
+    assertThat(gateway.database().count("SELECT count(*) FROM suppressions s JOIN tenants t ON t.id = s.tenant_id"
+      + " WHERE t.name = 'kinds'")).as("every one lifted").isZero();
+    assertThat(await(gateway.get("/v1/suppressions?channel=chat&address=-1001234567890", tenant)
+      .method(HttpMethod.DELETE).send()).statusCode()).as("lifted already").isEqualTo(404);
+    assertThat(await(gateway.get("/v1/suppressions?channel=sms&address=", tenant)
+      .method(HttpMethod.DELETE).send()).statusCode()).as("an empty address is still bad input").isEqualTo(400);
+  }
 }
