@@ -83,4 +83,50 @@ class RelayConfigTest {
           + (setting.defaultValue().isEmpty() ? "(empty)" : "`" + setting.defaultValue() + "`") + " |");
     }
   }
+
+  @Test
+  @DisplayName("every secret setting takes ${env:NAME} and ${file:/path}, from the config file and from RELAY_* variables")
+  void secretReferences(@TempDir Path dir) throws Exception {
+    Path password = dir.resolve("db-password");
+    Files.writeString(password, "s3cret-from-file\n");
+    Path redis = dir.resolve("redis-uri");
+    Files.writeString(redis, "redis://:pw@redis.internal:6379");
+    String keys = "k1:" + java.util.Base64.getEncoder().encodeToString(new byte[32]);
+    Path file = dir.resolve("relay.yaml");
+    Files.writeString(file, "tracking:\n  keys: \"${env:RELAY_KEYS}\"\ndb:\n  password: \"${file:" + password + "}\"\n");
+
+    RelayConfig config = await(RelayConfig.load(vertx, file, Map.of("RELAY_KEYS", keys,
+      "RELAY_REDIS_URI", "${file:" + redis + "}")));
+
+    assertThat(config.string(Setting.TRACKING_KEYS)).isEqualTo(keys);
+    assertThat(dev.relay.gateway.track.TrackingTokens.fromSetting(config.string(Setting.TRACKING_KEYS))
+      .verify(dev.relay.gateway.track.TrackingTokens.fromSetting(keys).open(42))).as("the keys sign and verify")
+      .get().extracting(dev.relay.gateway.track.TrackingToken::messageId).isEqualTo(42L);
+    assertThat(config.string(Setting.DB_PASSWORD)).isEqualTo("s3cret-from-file");
+    assertThat(config.string(Setting.REDIS_URI)).isEqualTo("redis://:pw@redis.internal:6379");
+    assertThat(config.describe().encode()).doesNotContain("s3cret").doesNotContain(":pw@");
+    assertThat(config.string(Setting.DB_HOST)).as("only secrets are references").isEqualTo("localhost");
+  }
+
+  @Test
+  @DisplayName("a secret naming an unset variable, an unreadable file or an unknown kind fails start-up naming the setting")
+  void secretReferenceErrors(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("relay.yaml");
+    Files.writeString(file, "tracking:\n  keys: \"${env:RELAY_KEYS}\"\n");
+    assertThatThrownBy(() -> await(RelayConfig.load(vertx, file, Map.of())))
+      .hasRootCauseInstanceOf(ConfigException.class)
+      .hasRootCauseMessage("setting tracking.keys (config file key tracking.keys) names environment variable RELAY_KEYS, "
+        + "which is not set");
+
+    Path missing = dir.resolve("no-such-secret");
+    assertThatThrownBy(() -> await(RelayConfig.load(vertx, null, Map.of("RELAY_DB_PASSWORD", "${file:" + missing + "}"))))
+      .hasRootCauseInstanceOf(ConfigException.class)
+      .hasMessageContaining("setting db.password (environment variable RELAY_DB_PASSWORD) names file " + missing)
+      .hasMessageContaining("cannot be read");
+
+    assertThatThrownBy(() -> await(RelayConfig.load(vertx, null, Map.of("RELAY_REDIS_URI", "${vault:relay/redis}"))))
+      .hasMessageContaining("setting redis.uri").hasMessageContaining("unknown kind");
+    assertThatThrownBy(() -> RelayConfig.of(Map.of(Setting.DB_PASSWORD, "${env:RELAY_TEST_SURELY_UNSET_VARIABLE}")))
+      .hasMessage("setting db.password names environment variable RELAY_TEST_SURELY_UNSET_VARIABLE, which is not set");
+  }
 }
