@@ -74,11 +74,11 @@ class RelayConfigTest {
   }
 
   @Test
-  @DisplayName("the README's configuration reference lists every setting with its variable and default")
+  @DisplayName("the configuration reference (docs/configuration.md) lists every setting with its variable and default")
   void readmeListsEverySetting() throws Exception {
-    String readme = Files.readString(Path.of("..", "README.md"));
+    String readme = Files.readString(Path.of("..", "docs", "configuration.md"));
     for (Setting setting : Setting.values()) {
-      assertThat(readme).as("README entry for " + setting.key())
+      assertThat(readme).as("docs/configuration.md entry for " + setting.key())
         .contains("| `" + setting.key() + "` | `" + setting.envName() + "` | "
           + (setting.defaultValue().isEmpty() ? "(empty)" : "`" + setting.defaultValue() + "`") + " |");
     }
