@@ -5,6 +5,7 @@ import dev.relay.gateway.config.ConfigException;
 import dev.relay.gateway.config.Networks;
 import dev.relay.gateway.config.Setting;
 import dev.relay.gateway.testing.Batches;
+import dev.relay.gateway.testing.Eventually;
 import dev.relay.gateway.testing.TestGateway;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -16,7 +17,6 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -122,11 +122,8 @@ class TrustedProxiesTest {
           ((JsonObject) r).getJsonObject("variables").put("subject", "Hi").put("html", "<p>Hi</p>").put("text", "Hi");
         }
         assertThat(gateway.postBatch(key, null, batch).statusCode()).isEqualTo(202);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (gateway.sandbox().receipts().stream().filter(r -> r.recipientId().startsWith("px-")).count() < 3) {
-          assertThat(System.nanoTime()).isLessThan(deadline);
-          Thread.sleep(50);
-        }
+        Eventually.until("the three emails at the sandbox",
+          () -> gateway.sandbox().receipts().stream().filter(r -> r.recipientId().startsWith("px-")).count() == 3);
         Map<String, String> pixels = new java.util.HashMap<>();
         for (SandboxServer.Receipt receipt : gateway.sandbox().receipts()) {
           Matcher m = PIXEL.matcher(receipt.content().getString("html"));
@@ -136,10 +133,8 @@ class TrustedProxiesTest {
         open(gateway, pixels.get("px-0"), "17.58.1.2");
         open(gateway, pixels.get("px-1"), "17.1.1.1, 203.0.113.9");
         open(gateway, pixels.get("px-2"), null);
-        while (gateway.database().count("SELECT count(*) FROM events WHERE type = 'opened'") < 3) {
-          assertThat(System.nanoTime()).isLessThan(deadline);
-          Thread.sleep(50);
-        }
+        Eventually.until("the three opens written",
+          () -> gateway.database().count("SELECT count(*) FROM events WHERE type = 'opened'") == 3);
         assertThat(opened(gateway, "px-0")).isEqualTo("machine apple-mpp 17.58.1.2");
         assertThat(opened(gateway, "px-1")).isEqualTo("human null 203.0.113.9");
         assertThat(opened(gateway, "px-2")).isEqualTo("human null 127.0.0.1");

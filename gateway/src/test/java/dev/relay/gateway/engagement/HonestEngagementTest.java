@@ -3,6 +3,7 @@ package dev.relay.gateway.engagement;
 import dev.relay.adapters.testkit.SandboxServer;
 import dev.relay.gateway.config.Setting;
 import dev.relay.gateway.testing.Batches;
+import dev.relay.gateway.testing.Eventually;
 import dev.relay.gateway.testing.TestGateway;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
@@ -18,7 +19,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -74,7 +74,7 @@ class HonestEngagementTest {
     }
     HttpResponse<Buffer> accepted = gateway.postBatch(key, null, batch);
     assertThat(accepted.statusCode()).as(accepted.bodyAsString()).isEqualTo(202);
-    eventually("all sent", () -> gateway.database().count("SELECT count(*) FROM messages WHERE recipient_id LIKE '"
+    Eventually.until("all sent", () -> gateway.database().count("SELECT count(*) FROM messages WHERE recipient_id LIKE '"
       + prefix + "-%' AND state = 'sent'") == count);
     Map<String, Map<String, String>> links = new HashMap<>();
     for (SandboxServer.Receipt receipt : gateway.sandbox().receipts()) {
@@ -116,14 +116,6 @@ class HonestEngagementTest {
     return gateway.database().count("SELECT count(*) FROM events e JOIN messages m ON m.id = e.message_id WHERE " + where);
   }
 
-  private static void eventually(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as(what).isLessThan(deadline);
-      Thread.sleep(50);
-    }
-  }
-
   private static double metric(String exposition, String name, String... labels) {
     double total = 0;
     for (String line : exposition.lines().toList()) {
@@ -141,7 +133,7 @@ class HonestEngagementTest {
     Map<String, String> links = send("burst", "bu", 1).get("bu-0");
     long firstAt = System.nanoTime();
     click(links.get("shop"), SHOP);
-    eventually("the first click written as human",
+    Eventually.until("the first click written as human",
       () -> events("m.recipient_id = 'bu-0' AND e.type = 'clicked' AND e.class = 'human'") == 1);
     JsonObject before = getJson("/v1/campaigns/burst/stats").getJsonObject("total");
     assertThat(before.getJsonObject("clicked").getLong("unique_human")).as("counted while it looked human").isEqualTo(1);
@@ -151,7 +143,7 @@ class HonestEngagementTest {
       Thread.sleep(waitMs);
     }
     click(links.get("review"), REVIEW);
-    eventually("both clicks machine, link-burst",
+    Eventually.until("both clicks machine, link-burst",
       () -> events("m.recipient_id = 'bu-0' AND e.type = 'clicked' AND e.class = 'machine' AND e.reason = 'link-burst'") == 2);
 
     JsonObject total = getJson("/v1/campaigns/burst/stats").getJsonObject("total");
@@ -185,7 +177,7 @@ class HonestEngagementTest {
     follow(links.get("mx-0").get("pixel"));
     click(links.get("mx-0").get("shop"), SHOP);
     click(links.get("mx-1").get("shop"), SHOP);
-    eventually("mx-1's first click written",
+    Eventually.until("mx-1's first click written",
       () -> events("m.recipient_id = 'mx-1' AND e.type = 'clicked'") == 1);
     click(links.get("mx-1").get("refer"), "https://shop.example.com/refer?code=C-mx-1");
     click(links.get("mx-2").get("shop"), SHOP);
@@ -194,8 +186,8 @@ class HonestEngagementTest {
       .send()).statusCode()).isEqualTo(200);
     click(links.get("mx-3").get("review"), REVIEW);
     String campaign = "m.recipient_id LIKE 'mx-%' AND ";
-    eventually("every hit written", () -> events(campaign + "e.type IN ('opened', 'clicked')") == 8);
-    eventually("mx-1's burst re-marked",
+    Eventually.until("every hit written", () -> events(campaign + "e.type IN ('opened', 'clicked')") == 8);
+    Eventually.until("mx-1's burst re-marked",
       () -> events(campaign + "e.reason = 'link-burst'") == 2);
 
     JsonObject total = getJson("/v1/campaigns/mixed/stats").getJsonObject("total");
@@ -222,7 +214,7 @@ class HonestEngagementTest {
     click(links.get("ad-0").get("review"), REVIEW);
     click(links.get("ad-1").get("refer"), "https://shop.example.com/refer?code=C-ad-1");
     click(links.get("ad-2").get("shop"), SHOP);
-    eventually("the clicks written", () -> events("m.recipient_id LIKE 'ad-%' AND e.type = 'clicked'") == 3);
+    Eventually.until("the clicks written", () -> events("m.recipient_id LIKE 'ad-%' AND e.type = 'clicked'") == 3);
 
     JsonObject reviewer = getJson("/v1/recipients/ad-0/engagement");
     assertThat(reviewer.getString("stage")).isEqualTo("advocate");
