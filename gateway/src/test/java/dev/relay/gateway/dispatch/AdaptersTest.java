@@ -64,18 +64,27 @@ class AdaptersTest {
   }
 
   @Test
-  @DisplayName("every YAML example in the README loads, its accounts name adapters that exist, its template compiles")
+  @DisplayName("every YAML example in docs/ loads, its accounts name adapters that exist, its template compiles")
   void readmeExamples(@TempDir Path dir) throws Exception {
-    String readme = Files.readString(Path.of("..", "README.md"));
+    StringBuilder docs = new StringBuilder();
+    try (var files = Files.list(Path.of("..", "docs"))) {
+      for (Path doc : files.filter(f -> f.toString().endsWith(".md")).sorted().toList()) {
+        docs.append(Files.readString(doc)).append('\n');
+      }
+    }
+    // The secret-reference example names an environment variable and a file: both are given here.
+    Path secret = dir.resolve("db-password");
+    Files.writeString(secret, "s3cret\n");
+    Map<String, String> env = Map.of("RELAY_KEYS", "k1:" + "A".repeat(24));
     Map<String, Adapter> adapters = Adapters.discover(getClass().getClassLoader());
     int examples = 0;
     int accounts = 0;
     int templates = 0;
-    for (String block : readme.split("```yaml\n")) {
+    for (String block : docs.toString().split("```yaml\n")) {
       if (examples++ == 0) {
         continue;
       }
-      String yaml = block.substring(0, block.indexOf("```"));
+      String yaml = block.substring(0, block.indexOf("```")).replace("/run/secrets/relay-db-password", secret.toString());
       if (yaml.contains("\nlocales:")) {
         // A template example (see Templates), not a config file: it must be a valid template.
         TemplateCompiler.check(TemplateDefinition.parse(ShippedTemplates.parseYaml(yaml)));
@@ -84,15 +93,15 @@ class AdaptersTest {
       }
       Path file = dir.resolve("example-" + examples + ".yaml");
       Files.writeString(file, yaml);
-      RelayConfig config = await(RelayConfig.load(vertx, file, Map.of()));
+      RelayConfig config = await(RelayConfig.load(vertx, file, env));
       for (Object account : config.accounts()) {
         assertThat(adapters).containsKey(((io.vertx.core.json.JsonObject) account).getString("adapter"));
         accounts++;
       }
     }
-    assertThat(examples - 1).as("YAML examples in the README").isGreaterThanOrEqualTo(3);
+    assertThat(examples - 1).as("YAML examples in docs/").isGreaterThanOrEqualTo(4);
     assertThat(accounts).isGreaterThanOrEqualTo(7);
-    assertThat(templates).as("template examples in the README").isEqualTo(1);
+    assertThat(templates).as("template examples in docs/").isEqualTo(1);
   }
 
   @Test

@@ -70,7 +70,7 @@ class RateLimitIT {
       // The measured minute starts 2 s after the first arrival. At a cold start, calls whose cells were
       // reserved while the JVMs opened their first connections arrive together in the first second: a
       // rate-limited lane keeps at most a burst's worth in provider calls, so that clump is at most one
-      // burst per process above the limit (printed below as seconds 0 and 1; see the README).
+      // burst per process above the limit (printed below as seconds 0 and 1; see docs/throttling.md).
       // The limit is checked in the minute's one-second windows (seconds 0..59 of the measured minute).
       // The busiest sliding window is printed too: the provider stamps arrivals, which also carry the
       // jitter of two processes' calls on a loaded 2-core machine, so it may exceed by a message or two.
