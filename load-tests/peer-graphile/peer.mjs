@@ -307,7 +307,8 @@ async function enqueue(opts) {
         payload: { campaign: body.campaign, template: body.template, priority: body.priority, recipient },
       }));
       try {
-        jobs += (await utils.addJobs(specs)).length;
+        const added = await utils.addJobs(specs);
+        jobs += added.length;
       } catch (error) {
         errors.push(String(error));
       }

@@ -70,6 +70,28 @@ final class BenchDatabase {
     }
   }
 
+  /** Creates an empty database. */
+  void create(String database) throws SQLException {
+    try (Connection c = connect("postgres"); Statement st = c.createStatement()) {
+      st.execute("CREATE DATABASE " + quote(database));
+    }
+  }
+
+  /** A libpq connection URI of {@code database} (for a client that is not JDBC: the Node peer). */
+  String connectionUri(String database) {
+    String shownHost = host.contains(":") ? "[" + host + "]" : host;
+    return "postgres://" + java.net.URLEncoder.encode(user, java.nio.charset.StandardCharsets.UTF_8) + "@" + shownHost
+      + ":" + port + "/" + database;
+  }
+
+  /** The one number a query answers, such as a count. */
+  long queryLong(String database, String sql) throws SQLException {
+    try (Connection c = connect(database); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
   /** Drops the database, closing any session still connected to it. */
   void drop(String database) throws SQLException {
     try (Connection c = connect("postgres"); Statement st = c.createStatement()) {
