@@ -53,6 +53,8 @@ final class PeerBench {
   private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(60);
   private static final long SETTLE_POLL_MS = 50;
   private static final int CONTENT_SAMPLE = 2000;
+  /** How far the two sides' mean message size may differ before the comparison is said not to be like for like. */
+  static final double CONTENT_TOLERANCE = 0.01;
 
   /** What Relay's side shares with the other end-to-end runs of a report: database, environment, key, recipients. */
   record RelaySide(BenchSession session, Map<String, String> env, String apiKey, Recipients recipients,
@@ -129,6 +131,10 @@ final class PeerBench {
         problems.addAll(phaseProblems(phase));
       }
       JsonObject json = report(phases, peerSettings, peerDb.database(), keepDb);
+      JsonObject size = json.getJsonObject("content_bytes_per_message");
+      if (!size.getBoolean("same_size")) {
+        problems.add("the two sides sent messages of different sizes: " + size.encode());
+      }
       json.put("peer_log", peerLog.toString()).put("gateway_log", relay.gatewayLog().toString());
       return new Outcome(json, problems);
     }
@@ -421,10 +427,35 @@ final class PeerBench {
     return new JsonObject()
       .put("warm", warm)
       .put("cold", cold)
+      .put("content_bytes_per_message", contentSizes(phases))
       .put("goals", goals)
       .put("goals_met", goals.stream().allMatch(g -> ((JsonObject) g).getBoolean("met")))
       .put("duplicates", duplicates)
       .put("lost", lost);
+  }
+
+  /**
+   * The mean size of a message's content (as JSON) each side sent, over all its runs, and whether they are within
+   * {@value #CONTENT_TOLERANCE} of each other: the check that both rendered a message of the same size.
+   */
+  static JsonObject contentSizes(List<JsonObject> phases) {
+    Double relay = meanContent(phases, "relay");
+    Double peer = meanContent(phases, "peer");
+    boolean same = relay != null && peer != null && Math.abs(relay - peer) <= CONTENT_TOLERANCE * relay;
+    return new JsonObject().put("relay", relay).put("peer", peer).put("same_size", same);
+  }
+
+  private static Double meanContent(List<JsonObject> phases, String side) {
+    double sum = 0;
+    int n = 0;
+    for (JsonObject p : phases) {
+      Double bytes = p.getDouble("content_bytes_per_message");
+      if (side.equals(p.getString("side")) && bytes != null) {
+        sum += bytes;
+        n++;
+      }
+    }
+    return n == 0 ? null : Reports.round(sum / n, 1);
   }
 
   private static JsonObject kind(List<JsonObject> phases, String kind) {

@@ -44,8 +44,11 @@ final class PeerReport {
       s.append(String.format(Locale.ROOT, "  %-4s %s: %s (goal %s)%n", goal.getBoolean("met") ? "met" : "NOT",
         goal.getString("what"), figure == null ? "not measured" : figure, goal.getString("goal")));
     }
-    s.append(String.format(Locale.ROOT, "  exactly once: %d duplicates, %d lost over all runs of both sides%n",
-      peer.getLong("duplicates"), peer.getLong("lost")));
+    JsonObject size = peer.getJsonObject("content_bytes_per_message");
+    s.append(String.format(Locale.ROOT, "  exactly once: %d duplicates, %d lost over all runs of both sides; content "
+        + "per message: Relay %s B, peer %s B (%s)%n", peer.getLong("duplicates"), peer.getLong("lost"),
+      num(size.getDouble("relay"), 1), num(size.getDouble("peer"), 1), size.getBoolean("same_size") ? "same size"
+        : "NOT the same size"));
     return s.toString();
   }
 

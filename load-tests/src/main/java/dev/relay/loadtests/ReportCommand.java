@@ -29,19 +29,20 @@ import java.util.function.Supplier;
 /**
  * {@code relay-bench report}: the project's performance report in one run. It measures, each against its
  * baseline taken in the same run: delivery end to end against a bare HTTP client to the same sink (as
- * {@code e2e}); one gateway against two on the same database, end to end; the most recipients per second
+ * {@code e2e}); one gateway against two on the same database, end to end; Relay end to end against
+ * graphile-worker doing the same durable work (as {@code peer}); the most recipients per second
  * intake accepts against a COPY of the same rows (as {@code intake}); and intake's latency under an open
  * load of 80% of that maximum. It writes a JSON result and a self-contained HTML page with plots of
  * throughput and latency over time ({@link ReportWriter}).
  *
- * <p>Two databases: one for the end-to-end runs (e2e, then the scale-out runs, each after the other on the
- * same tables), one for intake (whose COPY baseline empties {@code messages}, so no dispatcher may ever see
- * it). Both are dropped at the end unless {@code --keep-db}.
+ * <p>Three databases: one for the end-to-end runs (e2e, then the scale-out runs, then Relay's side of the peer
+ * comparison, each after the other on the same tables), the peer's own, one for intake (whose COPY baseline empties {@code messages}, so no dispatcher may ever see
+ * it). All are dropped at the end unless {@code --keep-db}.
  */
 @Command(name = "report", mixinStandardHelpOptions = true, sortOptions = false,
   description = {
     "Runs the performance report in one go: end to end against a bare HTTP client, one gateway against two on "
-      + "one database, the intake maximum against COPY, and intake latency at 80%% of that maximum; writes a JSON "
+      + "one database, Relay against graphile-worker doing the same work, the intake maximum against COPY, and intake latency at 80%% of that maximum; writes a JSON "
       + "result and an HTML report with plots. Run it from the repository root."})
 final class ReportCommand implements Callable<Integer> {
 
@@ -140,13 +141,16 @@ final class ReportCommand implements Callable<Integer> {
   boolean scaleShareCores;
 
   /** The parts of the report that {@code --parts} can name. */
-  enum ReportPart { e2e, scale_out, intake }
+  enum ReportPart { e2e, scale_out, peer, intake }
 
   @Option(names = "--parts", split = ",", paramLabel = "PART",
-    defaultValue = "e2e,scale_out,intake",
+    defaultValue = "e2e,scale_out,peer,intake",
     description = "The parts to run, comma-separated, of: ${COMPLETION-CANDIDATES} (intake includes the latency "
       + "phase at 80%%); the others are reported as not run (default: ${DEFAULT-VALUE}).")
   Set<ReportPart> parts;
+
+  @Mixin
+  PeerOptions peer;
 
   @Mixin
   GatewayOptions gateway;
@@ -214,6 +218,7 @@ final class ReportCommand implements Callable<Integer> {
           }
           return measureScaleOut(vertx, sink, setup[0]);
         });
+        measure(result, failures, "peer", () -> measurePeer(vertx, sink, session, setup[0]));
       } finally {
         sink.close().await();
       }
@@ -269,6 +274,10 @@ final class ReportCommand implements Callable<Integer> {
     if (scaleWarmupMessages < 0 || scaleWarmupMessages > MAX_MESSAGES / 2 || scaleWarmupMessages % batchSize != 0) {
       throw new ParameterException(spec.commandLine(),
         "--scale-warmup-messages must be 0 or a multiple of --batch-size up to " + MAX_MESSAGES / 2);
+    }
+    String peerProblem = peer.problem(batchSize);
+    if (peerProblem != null) {
+      throw new ParameterException(spec.commandLine(), peerProblem);
     }
     if (scaleRounds < 1 || scaleRounds > 10) {
       throw new ParameterException(spec.commandLine(), "--scale-rounds must be 1 to 10");
@@ -349,6 +358,30 @@ final class ReportCommand implements Callable<Integer> {
         json.getJsonObject("baseline").getDouble("messages_per_second"), json.getDouble("ratio"));
       return new Part(json, problems);
     }
+  }
+
+  /**
+   * Relay end to end against graphile-worker doing the same work ({@link PeerBench}), on the end-to-end database
+   * (set up here when the other end-to-end parts did not run) with a fresh gateway.
+   */
+  private Part measurePeer(Vertx vertx, SandboxServer sink, BenchSession session, EndToEnd setup) throws Exception {
+    E2eBench.Settings base = new E2eBench.Settings(peer.messages, batchSize, clients, sendBatch, baselineConcurrency,
+      timeoutSeconds, 0);
+    PeerBench.Outcome outcome;
+    if (setup == null) {
+      outcome = PeerCommand.measure(vertx, sink, session, gateway, peer, batchSize, clients, sendBatch, timeoutSeconds,
+        out, keepDb, progress);
+    } else {
+      Path log = freshLog(session, "-peer-gateway.log");
+      outcome = new PeerBench(base, peer, gateway, progress).run(vertx, sink, new PeerBench.RelaySide(session,
+        setup.env(), setup.apiKey(), setup.recipients(), setup.nextBatch(), log), out, keepDb);
+    }
+    JsonObject warm = outcome.json().getJsonObject("warm");
+    progress.say("peer: Relay %.1f messages/s, graphile-worker %.1f messages/s, throughput ratio %s, CPU ratio %s",
+      warm.getJsonObject("relay").getDouble("messages_per_second"),
+      warm.getJsonObject("peer").getDouble("messages_per_second"),
+      warm.getJsonObject("ratios").getValue("throughput"), warm.getJsonObject("ratios").getValue("cpu_per_message"));
+    return new Part(outcome.json(), outcome.problems());
   }
 
   /**
@@ -746,6 +779,9 @@ final class ReportCommand implements Callable<Integer> {
         .put("scale_messages", scaleMessages)
         .put("scale_warmup_messages", scaleWarmupMessages)
         .put("scale_share_cores", scaleShareCores)
+        .put("peer_messages", peer.messages)
+        .put("peer_warmup_messages", peer.warmupMessages)
+        .put("peer_rounds", peer.rounds)
         .put("parts", new JsonArray(parts.stream().map(Enum::name).sorted().toList())))
       .put("databases", databases)
       .put("databases_kept", keepDb);

@@ -93,6 +93,13 @@ final class ReportWriter {
     goals.add(goal("scale_out_ratio", "Scale-out: messages/s of two instances ÷ one",
       scale == null ? null : scale.getDouble("ratio"), ">= " + ReportCommand.SCALE_GOAL_RATIO,
       scale != null && scale.getBoolean("goal_met", false)));
+    JsonObject peer = part(result, "peer");
+    if (peer != null) {
+      goals.addAll(peer.getJsonArray("goals"));
+    } else {
+      goals.addAll(PeerBench.goals(new JsonObject()
+        .put("relay", new JsonObject()).put("peer", new JsonObject()).put("ratios", new JsonObject())));
+    }
     Long duplicates = sum(result, "duplicates");
     goals.add(goal("no_duplicates", "Messages the sink received twice (every end-to-end run)",
       duplicates, "0", duplicates != null && duplicates == 0));
@@ -198,7 +205,8 @@ final class ReportWriter {
   private static Long sum(JsonObject result, String key) {
     JsonObject e2e = part(result, "e2e");
     JsonObject scale = part(result, "scale_out");
-    if (e2e == null && scale == null) {
+    JsonObject peer = part(result, "peer");
+    if (e2e == null && scale == null && peer == null) {
       return null;
     }
     long total = 0;
@@ -208,6 +216,9 @@ final class ReportWriter {
     }
     if (scale != null) {
       total += scale.getLong(key);
+    }
+    if (peer != null) {
+      total += peer.getLong(key);
     }
     return total;
   }
@@ -245,6 +256,9 @@ final class ReportWriter {
     }
     summaryTable(h, r);
     ceilingSection(h, r);
+    if (r.containsKey("peer")) {
+      PeerReport.html(h, r.getJsonObject("peer"));
+    }
     cpuTable(h, r);
     machineTable(h, r);
     h.append("<h2>Over time</h2>\n<p>Each plot's x axis is the seconds since its phase started. Throughput is counted ")
@@ -319,6 +333,25 @@ final class ReportWriter {
         scale.getBoolean("goal_met"));
     } else {
       errorRow(h, "Scale-out", r.getJsonObject("scale_out"));
+    }
+    JsonObject peer = part(r, "peer");
+    if (peer != null) {
+      JsonObject warm = peer.getJsonObject("warm");
+      JsonObject relay = warm.getJsonObject("relay");
+      JsonObject other = warm.getJsonObject("peer");
+      JsonObject ratios = warm.getJsonObject("ratios");
+      row(h, "Against graphile-worker doing the same work (warm, " + relay.getInteger("runs") + " alternating rounds)",
+        num(relay.getDouble("messages_per_second"), 1) + " messages/s, " + num(relay.getDouble("cpu_ms_per_message"), 4)
+          + " ms CPU and " + num(relay.getDouble("wal_bytes_per_message"), 1) + " B WAL per message",
+        "graphile-worker: " + num(other.getDouble("messages_per_second"), 1) + " messages/s, "
+          + num(other.getDouble("cpu_ms_per_message"), 4) + " ms CPU and "
+          + num(other.getDouble("wal_bytes_per_message"), 1) + " B WAL per message",
+        "throughput " + num(ratios.getDouble("throughput"), 4) + ", CPU " + num(ratios.getDouble("cpu_per_message"), 4)
+          + ", WAL " + num(ratios.getDouble("wal_per_message"), 4),
+        ">= " + PeerBench.GOAL_THROUGHPUT_RATIO + ", <= " + PeerBench.GOAL_CPU_RATIO + ", Relay WAL <= "
+          + Math.round(PeerBench.GOAL_WAL_BYTES) + " B", peer.getBoolean("goals_met"));
+    } else if (r.containsKey("peer")) {
+      errorRow(h, "Against graphile-worker", r.getJsonObject("peer"));
     }
     h.append("</table>\n");
     h.append("<table id=\"goals\">\n<tr><th>Goal</th><th>Figure</th><th>Wanted</th><th>Met</th></tr>\n");
@@ -401,7 +434,7 @@ final class ReportWriter {
       }
       h.append(". Their figures are lower than the machine alone would give.</p>\n");
     }
-    h.append("<table id=\"cpu\">\n<tr><th>Phase</th><th>Gateway</th>")
+    h.append("<table id=\"cpu\">\n<tr><th>Phase</th><th>Gateway (or the peer's processes)</th>")
       .append("<th>PostgreSQL</th><th>Load generator</th><th>Other</th><th>Machine busy</th></tr>\n");
     phaseCpu(r).forEach((phase, cpu) -> cpuRow(h, phase, cpu));
     h.append("</table>\n");
@@ -414,6 +447,15 @@ final class ReportWriter {
     if (e2e != null) {
       phases.put("End to end: gateway", e2e.getJsonObject("gateway").getJsonObject("cpu_cores"));
       phases.put("End to end: bare client", e2e.getJsonObject("baseline").getJsonObject("cpu_cores"));
+    }
+    JsonObject peer = part(r, "peer");
+    if (peer != null) {
+      for (Object o : peer.getJsonArray("phases")) {
+        JsonObject run = (JsonObject) o;
+        if (!"warmup".equals(run.getString("phase"))) {
+          phases.put("Against graphile-worker: " + PeerReport.runLabel(run), run.getJsonObject("cpu_cores"));
+        }
+      }
     }
     JsonObject intake = part(r, "intake");
     if (intake != null) {
@@ -453,7 +495,8 @@ final class ReportWriter {
       return;
     }
     JsonObject jvm = cpu.getJsonObject("jvm_threads", new JsonObject());
-    for (String key : List.of("gateway", "postgresql", "load_generator", "other")) {
+    for (String name : List.of("gateway", "postgresql", "load_generator", "other")) {
+      String key = "gateway".equals(name) && cpu.containsKey("own_processes") ? "own_processes" : name;
       h.append("<td class=\"n\">").append(cpu.containsKey(key) ? num(cpu.getDouble(key), 2) : "-")
         .append(cpu.containsKey(key) ? esc(Reports.jvmWork(jvm.getJsonObject(key))) : "").append("</td>");
     }
@@ -751,6 +794,10 @@ final class ReportWriter {
         s.append(String.format(Locale.ROOT, "    PostgreSQL's WAL per message: through the gateway %.1f bytes, "
           + "COPY row %.1f bytes%n", wal.getDouble("gateway_run"), wal.getDouble("copy_row")));
       }
+    }
+    JsonObject peer = part(r, "peer");
+    if (peer != null) {
+      s.append("  ").append(PeerReport.summary(peer).replace("\n", "\n  ").stripTrailing()).append('\n');
     }
     for (Object o : r.getJsonArray("noisy_phases", new JsonArray())) {
       JsonObject n = (JsonObject) o;

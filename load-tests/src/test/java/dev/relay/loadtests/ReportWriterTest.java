@@ -38,7 +38,7 @@ class ReportWriterTest {
 
     assertThat(written.getJsonArray("noisy_phases")).isEmpty();
     JsonArray goals = written.getJsonArray("goals");
-    assertThat(goals).hasSize(6);
+    assertThat(goals).hasSize(9);
     assertThat(goal(goals, "e2e_ratio").getDouble("figure")).isEqualTo(0.2099);
     assertThat(goal(goals, "e2e_ratio").getBoolean("met")).isFalse();
     assertThat(goal(goals, "intake_ratio").getBoolean("met")).isTrue();
@@ -49,6 +49,43 @@ class ReportWriterTest {
     assertThat(goal(goals, "no_duplicates").getLong("figure")).isZero();
     assertThat(goal(goals, "no_duplicates").getBoolean("met")).isTrue();
     assertThat(goal(goals, "no_lost_messages").getBoolean("met")).isTrue();
+    assertThat(goal(goals, "peer_throughput_ratio").getDouble("figure")).isEqualTo(1.5);
+    assertThat(goal(goals, "peer_throughput_ratio").getBoolean("met")).isTrue();
+    assertThat(goal(goals, "peer_cpu_ratio").getBoolean("met")).isFalse();
+    assertThat(goal(goals, "relay_wal_per_message").getDouble("figure")).isEqualTo(1200.0);
+  }
+
+  @Test
+  @DisplayName("The comparison with graphile-worker shows both sides warm and cold, the ratios and the goals")
+  void peerComparisonIsShown() throws Exception {
+    JsonObject r = result();
+    JsonArray phases = r.getJsonObject("peer").getJsonArray("phases");
+    phases.getJsonObject(3).put("duplicates", 2L);
+    r.getJsonObject("peer").mergeIn(PeerBench.summarize(phases.stream().map(JsonObject.class::cast).toList()));
+    JsonObject written = write(r);
+    String html = Files.readString(dir.resolve("report.html"), StandardCharsets.UTF_8);
+
+    assertThat(html).contains("<table id=\"peer-comparison\">", "<table id=\"peer-goals\">", "<table id=\"peer-runs\">",
+      "graphile-worker 0.18.0 on Node v20.20.2", "2 worker processes, concurrentJobs 200",
+      "<tr><th>warm: messages/s</th><td class=\"n\">2500.0</td><td class=\"n\">1666.7</td><td class=\"n\">1.5000</td>",
+      "<tr><th>warm: CPU ms per message</th><td class=\"n\">0.5600</td><td class=\"n\">0.6000</td>",
+      "<tr><th>cold: messages/s</th><td class=\"n\">2500.0</td><td class=\"n\">2000.0</td><td class=\"n\">1.2500</td>",
+      "Against graphile-worker: graphile-worker, round 1", "throughput 1.5000, CPU 0.9333, WAL 0.8000");
+    assertThat(html).doesNotContain("Against graphile-worker: Relay, warm-up");
+    // The peer's runs count in the exactly-once goals with the other end-to-end runs.
+    assertThat(goal(written.getJsonArray("goals"), "no_duplicates").getLong("figure")).isEqualTo(2L);
+    String summary = ReportWriter.summary(written);
+    assertThat(summary).contains("Relay against graphile-worker 0.18.0 (Node v20.20.2): 2 worker processes",
+      "warm  Relay 2500.0 messages/s, 0.5600 ms CPU/message, 1200.0 B WAL/message | peer 1666.7 messages/s",
+      "Relay/peer: throughput 1.5000, CPU 0.9333, WAL 0.8000 (1 run each)",
+      "NOT  Relay CPU ms per message ÷ graphile-worker's", "content per message: Relay 1440.0 B, peer 1440.0 B (same size)");
+
+    JsonObject failed = result();
+    failed.put("peer", new JsonObject().put("error", "IllegalStateException: cannot run node"));
+    JsonObject written2 = write(failed);
+    assertThat(Files.readString(dir.resolve("report.html"), StandardCharsets.UTF_8))
+      .contains("Not measured: IllegalStateException: cannot run node");
+    assertThat(goal(written2.getJsonArray("goals"), "peer_throughput_ratio").getValue("figure")).isNull();
   }
 
   @Test
@@ -278,8 +315,25 @@ class ReportWriterTest {
       .put("intake", intake)
       .put("intake_latency", latency)
       .put("scale_out", scale)
+      .put("peer", peer())
       .put("failures", new JsonArray())
       .put("completed", true);
+  }
+
+  /** The peer part as PeerBench writes it, from one cold run and one round of each side. */
+  static JsonObject peer() {
+    JsonArray phases = new JsonArray()
+      .add(PeerBenchTest.run("relay", "cold", 0, 4.0, 1.6, 3000L))
+      .add(PeerBenchTest.run("peer", "cold", 0, 5.0, 1.6, 1500L))
+      .add(PeerBenchTest.run("relay", "warmup", 0, 4.0, 1.4, 1200L))
+      .add(PeerBenchTest.run("relay", "round", 1, 4.0, 1.4, 1200L))
+      .add(PeerBenchTest.run("peer", "round", 1, 6.0, 1.0, 1500L));
+    return PeerBench.summarize(phases.stream().map(JsonObject.class::cast).toList())
+      .put("peer", new JsonObject().put("name", "graphile-worker").put("version", "0.18.0").put("node", "v20.20.2")
+        .put("configuration", new GraphilePeer.Settings(2, 200, 500, 10, 0, 2, 50, 4).toJson()))
+      .put("parameters", new JsonObject().put("messages", 10000).put("warmup_messages", 10000).put("rounds", 1)
+        .put("batch_size", 1000).put("clients", 4).put("send_batch", 50))
+      .put("phases", phases);
   }
 
   private static JsonObject withoutGateway(JsonObject cpu) {
