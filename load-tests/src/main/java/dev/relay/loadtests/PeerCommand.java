@@ -84,7 +84,7 @@ final class PeerCommand implements Callable<Integer> {
             .put("failures", new JsonArray(outcome.problems().stream().map(p -> (Object) p).toList()));
           Files.writeString(out, result.encodePrettily() + "\n", StandardCharsets.UTF_8);
           System.out.print(Reports.header("Relay against graphile-worker", result));
-          System.out.print(PeerReport.summary(result));
+          System.out.print(PeerReport.summary(result, true));
           outcome.problems().forEach(p -> System.out.println("FAILED: " + p));
           System.out.println("Result written to " + out);
           return outcome.problems().isEmpty() ? 0 : 1;

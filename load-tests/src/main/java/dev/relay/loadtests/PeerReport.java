@@ -14,8 +14,11 @@ final class PeerReport {
   private PeerReport() {
   }
 
-  /** The summary lines of a measured comparison (the {@code peer} part of a result). */
-  static String summary(JsonObject peer) {
+  /**
+   * The summary lines of a measured comparison (the {@code peer} part of a result); with its goals, unless the
+   * caller lists them with others.
+   */
+  static String summary(JsonObject peer, boolean withGoals) {
     StringBuilder s = new StringBuilder();
     JsonObject p = peer.getJsonObject("peer");
     JsonObject conf = p.getJsonObject("configuration");
@@ -38,7 +41,7 @@ final class PeerReport {
         num(x.getDouble("throughput"), 4), num(x.getDouble("cpu_per_message"), 4), num(x.getDouble("wal_per_message"), 4),
         r.getInteger("runs"), r.getInteger("runs") == 1 ? "" : "s"));
     }
-    for (Object o : peer.getJsonArray("goals")) {
+    for (Object o : withGoals ? peer.getJsonArray("goals") : new JsonArray()) {
       JsonObject goal = (JsonObject) o;
       Object figure = goal.getValue("figure");
       s.append(String.format(Locale.ROOT, "  %-4s %s: %s (goal %s)%n", goal.getBoolean("met") ? "met" : "NOT",
@@ -75,7 +78,7 @@ final class PeerReport {
       .append(conf.getInteger("concurrent_jobs")).append(", localQueue.size ").append(conf.getInteger("local_queue_size"))
       .append(", maxPoolSize ").append(conf.getInteger("max_pool_size")).append(", completeJobBatchDelay ")
       .append(conf.getInteger("complete_job_batch_delay_ms")).append(" ms. Warm: ").append(params.getInteger("rounds"))
-      .append(" alternating rounds of ").append(params.getInteger("messages")).append(" messages per side after ")
+      .append(params.getInteger("rounds") == 1 ? " round of " : " alternating rounds of ").append(params.getInteger("messages")).append(" messages per side after ")
       .append(params.getInteger("warmup_messages")).append(" unmeasured; cold: each side's first ")
       .append(params.getInteger("messages")).append(" messages after start. CPU is the side's own processes and ")
       .append("PostgreSQL's; WAL is all PostgreSQL wrote until every outcome was recorded.</p>\n");

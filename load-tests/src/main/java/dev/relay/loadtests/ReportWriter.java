@@ -340,7 +340,8 @@ final class ReportWriter {
       JsonObject relay = warm.getJsonObject("relay");
       JsonObject other = warm.getJsonObject("peer");
       JsonObject ratios = warm.getJsonObject("ratios");
-      row(h, "Against graphile-worker doing the same work (warm, " + relay.getInteger("runs") + " alternating rounds)",
+      row(h, "Against graphile-worker doing the same work (warm, " + relay.getInteger("runs")
+          + (relay.getInteger("runs") == 1 ? " round)" : " alternating rounds)"),
         num(relay.getDouble("messages_per_second"), 1) + " messages/s, " + num(relay.getDouble("cpu_ms_per_message"), 4)
           + " ms CPU and " + num(relay.getDouble("wal_bytes_per_message"), 1) + " B WAL per message",
         "graphile-worker: " + num(other.getDouble("messages_per_second"), 1) + " messages/s, "
@@ -797,7 +798,7 @@ final class ReportWriter {
     }
     JsonObject peer = part(r, "peer");
     if (peer != null) {
-      s.append("  ").append(PeerReport.summary(peer).replace("\n", "\n  ").stripTrailing()).append('\n');
+      s.append("  ").append(PeerReport.summary(peer, false).replace("\n", "\n  ").stripTrailing()).append('\n');
     }
     for (Object o : r.getJsonArray("noisy_phases", new JsonArray())) {
       JsonObject n = (JsonObject) o;

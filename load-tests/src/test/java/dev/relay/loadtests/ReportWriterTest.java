@@ -79,6 +79,11 @@ class ReportWriterTest {
       "warm  Relay 2500.0 messages/s, 0.5600 ms CPU/message, 1200.0 B WAL/message | peer 1666.7 messages/s",
       "Relay/peer: throughput 1.5000, CPU 0.9333, WAL 0.8000 (1 run each)",
       "NOT  Relay CPU ms per message ÷ graphile-worker's", "content per message: Relay 1440.0 B, peer 1440.0 B (same size)");
+    // The report lists the peer's goals with the others, once; relay-bench peer prints them under its figures.
+    assertThat(count(summary, "Relay CPU ms per message ÷")).isEqualTo(1);
+    assertThat(PeerReport.summary(written.getJsonObject("peer"), true))
+      .contains("met  Relay messages/s ÷ graphile-worker messages/s (warm): 1.5 (goal >= 1.5)",
+        "met  Relay WAL bytes per delivered message (warm): 1200.0 (goal <= 1200)");
 
     JsonObject failed = result();
     failed.put("peer", new JsonObject().put("error", "IllegalStateException: cannot run node"));
