@@ -41,6 +41,26 @@ final class GraphilePeer implements AutoCloseable {
         .put("send_batch", sendBatch)
         .put("enqueue_clients", clients);
     }
+
+    /** What is wrong with this configuration, or null. */
+    String problem() {
+      if (workers < 1 || workers > 64 || concurrency < 1 || concurrency > 10_000 || poolSize < 2 || poolSize > 200) {
+        return "worker processes must be 1 to 64, concurrency 1 to 10000, pool size 2 to 200";
+      }
+      if (localQueue != -1 && (localQueue < 2 || localQueue > 100_000)) {
+        return "the local queue must be -1 or 2 to 100000";
+      }
+      if (completeDelayMs < -1 || completeDelayMs > 10_000 || lingerMs < 0 || lingerMs > 10_000) {
+        return "the complete delay must be -1 to 10000 ms, the linger 0 to 10000 ms";
+      }
+      return null;
+    }
+
+    /** This configuration as the options of {@code relay-bench peer} and {@code report}. */
+    String options() {
+      return "--peer-workers " + workers + " --peer-concurrency " + concurrency + " --peer-local-queue " + localQueue
+        + " --peer-pool " + poolSize + " --peer-complete-delay " + completeDelayMs + " --peer-linger " + lingerMs;
+    }
   }
 
   private static final Duration INSTALL_TIMEOUT = Duration.ofMinutes(5);

@@ -140,6 +140,82 @@ final class PeerBench {
     }
   }
 
+  /**
+   * The tuning pass: the peer alone, in each configuration of {@code grid} in turn (fresh worker processes, the
+   * warm-up, then {@code --peer-rounds} measured runs), every configuration on the same recipients; the one with the
+   * most messages per second over its runs is {@code best}. What a user tuning graphile-worker for a machine does.
+   */
+  Outcome tune(Vertx vertx, SandboxServer sink, BenchSession session, Path out, boolean keepDb,
+               List<GraphilePeer.Settings> grid) throws Exception {
+    Path peerLog = session.sibling("-peer.log");
+    Files.deleteIfExists(peerLog);
+    GraphilePeer.install(options.dir, options.npm, peerLog, progress);
+    List<String> problems = new ArrayList<>();
+    JsonArray configurations = new JsonArray();
+    BenchDatabase pg = session.pg();
+    try (BenchSession peerDb = BenchSession.open(out, pg, keepDb, "_peer")) {
+      pg.create(peerDb.database());
+      String connection = pg.connectionUri(peerDb.database());
+      Path template = session.sibling("-peer-template.json");
+      Files.writeString(template, welcomeDefinition().encode(), StandardCharsets.UTF_8);
+      Path bodies = session.sibling("-peer-batches.ndjson");
+      Recipients recipients = new Recipients(base.batchSize());
+      int batchSize = base.batchSize();
+      try {
+        for (GraphilePeer.Settings settings : grid) {
+          RelaySide none = new RelaySide(session, Map.of(), null, recipients, new AtomicLong(), null);
+          Sides sides = new Sides(vertx, sink, none, null, peerDb, connection, bodies);
+          List<JsonObject> phases = new ArrayList<>();
+          progress.say("peer tuning: %s", settings.toJson().encode());
+          try (GraphilePeer peer = GraphilePeer.start(options.dir, options.node, settings, connection, sink.url(),
+            template, E2eCommand.TRACKING_KEYS, E2eCommand.PUBLIC_BASE_URL, peerLog)) {
+            sides.peer = peer;
+            if (options.warmupMessages > 0) {
+              phases.add(sides.peerRun("warmup", 0, options.warmupMessages,
+                none.nextBatch().getAndAdd(options.warmupMessages / batchSize)));
+            }
+            for (int round = 1; round <= options.rounds; round++) {
+              phases.add(sides.peerRun("round", round, options.messages,
+                none.nextBatch().getAndAdd(options.messages / batchSize)));
+            }
+          }
+          phases.forEach(p -> problems.addAll(phaseProblems(p)));
+          configurations.add(new JsonObject()
+            .put("configuration", settings.toJson())
+            .put("options", settings.options())
+            .put("warm", aggregate(phases.stream().filter(p -> p.getString("phase").equals("round")).toList()))
+            .put("phases", new JsonArray(new ArrayList<>(phases))));
+        }
+      } finally {
+        Files.deleteIfExists(bodies);
+      }
+      JsonObject best = best(configurations);
+      progress.say("peer tuning: the fastest configuration: %s", best == null ? "none" : best.getString("options"));
+      return new Outcome(new JsonObject()
+        .put("peer", new JsonObject().put("name", PEER_NAME).put("version", peerVersion(options.dir))
+          .put("node", nodeVersion(options.node)))
+        .put("parameters", new JsonObject().put("messages", options.messages)
+          .put("warmup_messages", options.warmupMessages).put("rounds", options.rounds).put("batch_size", batchSize)
+          .put("clients", base.clients()).put("send_batch", base.sendBatch()))
+        .put("best", best)
+        .put("configurations", configurations)
+        .put("peer_log", peerLog.toString()), problems);
+    }
+  }
+
+  /** The configuration with the most messages per second over its measured runs; null when there is none. */
+  static JsonObject best(JsonArray configurations) {
+    JsonObject best = null;
+    for (Object o : configurations) {
+      JsonObject c = (JsonObject) o;
+      if (best == null || c.getJsonObject("warm").getDouble("messages_per_second")
+        > best.getJsonObject("warm").getDouble("messages_per_second")) {
+        best = c;
+      }
+    }
+    return best == null ? null : best.copy().put("phases", new JsonArray());
+  }
+
   /** The shipped {@code welcome} template's definition, as the gateway stores it: what the peer renders. */
   static JsonObject welcomeDefinition() {
     return ShippedTemplates.load(PeerBench.class.getClassLoader()).stream()

@@ -14,6 +14,8 @@ import picocli.CommandLine.Spec;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
@@ -53,6 +55,28 @@ final class PeerCommand implements Callable<Integer> {
   @Mixin
   PeerOptions peer;
 
+  @Option(names = "--tune",
+    description = "Instead of the comparison, run the peer alone in every combination of the --tune-* values (an option "
+      + "not given keeps its --peer-* value): fresh workers, the warm-up, --peer-rounds runs each; prints the fastest "
+      + "configuration as options for the comparison.")
+  boolean tune;
+
+  @Option(names = "--tune-workers", split = ",", paramLabel = "N,...", description = "Worker processes to try.")
+  List<Integer> tuneWorkers = new ArrayList<>();
+
+  @Option(names = "--tune-concurrency", split = ",", paramLabel = "N,...", description = "concurrentJobs to try.")
+  List<Integer> tuneConcurrency = new ArrayList<>();
+
+  @Option(names = "--tune-local-queue", split = ",", paramLabel = "N,...", description = "localQueue sizes to try.")
+  List<Integer> tuneLocalQueue = new ArrayList<>();
+
+  @Option(names = "--tune-pool", split = ",", paramLabel = "N,...", description = "maxPoolSize values to try.")
+  List<Integer> tunePool = new ArrayList<>();
+
+  @Option(names = "--tune-complete-delay", split = ",", paramLabel = "MS,...",
+    description = "completeJobBatchDelay values to try.")
+  List<Integer> tuneCompleteDelay = new ArrayList<>();
+
   @Mixin
   GatewayOptions gateway;
 
@@ -74,6 +98,9 @@ final class PeerCommand implements Callable<Integer> {
         SandboxServer sink = SandboxServer.start(vertx, "127.0.0.1", 0).await();
         try {
           progress.say("sink (the sandbox provider) listening at %s", sink.url());
+          if (tune) {
+            return tune(vertx, sink, session);
+          }
           PeerBench.Outcome outcome = measure(vertx, sink, session, gateway, peer, batchSize, clients, sendBatch,
             timeoutSeconds, out, keepDb, progress);
           JsonObject result = new JsonObject()
@@ -118,6 +145,36 @@ final class PeerCommand implements Callable<Integer> {
     return new PeerBench(base, peer, gateway, progress).run(vertx, sink, relay, out, keepDb);
   }
 
+  /** The tuning pass: the peer alone in every configuration of the grid. */
+  private int tune(Vertx vertx, SandboxServer sink, BenchSession session) throws Exception {
+    List<GraphilePeer.Settings> grid = peer.grid(tuneWorkers, tuneConcurrency, tuneLocalQueue, tunePool,
+      tuneCompleteDelay, sendBatch, clients);
+    E2eBench.Settings base = new E2eBench.Settings(peer.messages, batchSize, clients, sendBatch, 4, timeoutSeconds, 0);
+    PeerBench.Outcome outcome = new PeerBench(base, peer, gateway, progress).tune(vertx, sink, session, out, keepDb, grid);
+    JsonObject result = new JsonObject()
+      .put("benchmark", "peer-tuning")
+      .put("started_at", session.startedAt().toString())
+      .put("machine", session.machine())
+      .mergeIn(outcome.json())
+      .put("failures", new JsonArray(outcome.problems().stream().map(p -> (Object) p).toList()));
+    Files.writeString(out, result.encodePrettily() + "\n", StandardCharsets.UTF_8);
+    System.out.print(Reports.header("graphile-worker tuning", result));
+    for (Object o : result.getJsonArray("configurations")) {
+      JsonObject c = (JsonObject) o;
+      JsonObject warm = c.getJsonObject("warm");
+      System.out.printf(java.util.Locale.ROOT, "  %-100s %9.1f messages/s, %s ms CPU/message, %s B WAL/message%n",
+        c.getString("options"), warm.getDouble("messages_per_second"), warm.getValue("cpu_ms_per_message"),
+        warm.getValue("wal_bytes_per_message"));
+    }
+    JsonObject best = result.getJsonObject("best");
+    if (best != null) {
+      System.out.println("Fastest: " + best.getString("options"));
+    }
+    outcome.problems().forEach(p -> System.out.println("FAILED: " + p));
+    System.out.println("Result written to " + out);
+    return outcome.problems().isEmpty() ? 0 : 1;
+  }
+
   private void validate() {
     if (batchSize < 1 || batchSize > 10_000) {
       throw new ParameterException(spec.commandLine(), "--batch-size must be 1 to 10000 (the gateway's default limit)");
@@ -134,6 +191,19 @@ final class PeerCommand implements Callable<Integer> {
     String problem = peer.problem(batchSize);
     if (problem != null) {
       throw new ParameterException(spec.commandLine(), problem);
+    }
+    if (tune) {
+      try {
+        for (GraphilePeer.Settings s : peer.grid(tuneWorkers, tuneConcurrency, tuneLocalQueue, tunePool,
+          tuneCompleteDelay, sendBatch, clients)) {
+          String bad = s.problem();
+          if (bad != null) {
+            throw new ParameterException(spec.commandLine(), "--tune-*: " + bad);
+          }
+        }
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), e.getMessage());
+      }
     }
     if (!out.getFileName().toString().endsWith(".json")) {
       throw new ParameterException(spec.commandLine(), "--out must name a .json file");

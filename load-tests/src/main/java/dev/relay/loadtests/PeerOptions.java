@@ -3,6 +3,8 @@ package dev.relay.loadtests;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The options of the comparison with graphile-worker (a picocli mixin of {@code peer} and {@code report}): how
@@ -65,6 +67,38 @@ final class PeerOptions {
   @Option(names = "--npm", defaultValue = "npm", description = "The npm command (default: ${DEFAULT-VALUE}).")
   String npm;
 
+  /**
+   * Every combination of the values given for tuning (an empty list: this option's one value), in order, the
+   * workers varying slowest; refused above {@value #MAX_GRID} combinations.
+   */
+  List<GraphilePeer.Settings> grid(List<Integer> workerValues, List<Integer> concurrencyValues,
+                                   List<Integer> localQueueValues, List<Integer> poolValues,
+                                   List<Integer> completeDelayValues, int sendBatch, int clients) {
+    List<GraphilePeer.Settings> grid = new ArrayList<>();
+    for (int w : or(workerValues, workers)) {
+      for (int c : or(concurrencyValues, concurrency)) {
+        for (int q : or(localQueueValues, localQueue)) {
+          for (int p : or(poolValues, poolSize)) {
+            for (int d : or(completeDelayValues, completeDelayMs)) {
+              grid.add(new GraphilePeer.Settings(w, c, q, p, d, lingerMs, sendBatch, clients));
+            }
+          }
+        }
+      }
+    }
+    if (grid.size() > MAX_GRID) {
+      throw new IllegalArgumentException("the tuning grid has " + grid.size() + " configurations; at most " + MAX_GRID);
+    }
+    return grid;
+  }
+
+  /** The most configurations one tuning run tries. */
+  static final int MAX_GRID = 64;
+
+  private static List<Integer> or(List<Integer> values, int single) {
+    return values == null || values.isEmpty() ? List.of(single) : values;
+  }
+
   /** The peer's configuration, with the request size and enqueuing clients of Relay's side. */
   GraphilePeer.Settings settings(int sendBatch, int clients) {
     return new GraphilePeer.Settings(workers, concurrency, localQueue, poolSize, completeDelayMs, lingerMs, sendBatch,
@@ -82,15 +116,7 @@ final class PeerOptions {
     if (rounds < 1 || rounds > 20) {
       return "--peer-rounds must be 1 to 20";
     }
-    if (workers < 1 || workers > 64 || concurrency < 1 || concurrency > 10_000 || poolSize < 2 || poolSize > 200) {
-      return "--peer-workers must be 1 to 64, --peer-concurrency 1 to 10000, --peer-pool 2 to 200";
-    }
-    if (localQueue != -1 && (localQueue < 2 || localQueue > 100_000)) {
-      return "--peer-local-queue must be -1 or 2 to 100000";
-    }
-    if (completeDelayMs < -1 || completeDelayMs > 10_000 || lingerMs < 0 || lingerMs > 10_000) {
-      return "--peer-complete-delay must be -1 to 10000, --peer-linger 0 to 10000";
-    }
-    return null;
+    String problem = settings(1, 1).problem();
+    return problem == null ? null : "--peer-*: " + problem;
   }
 }

@@ -162,6 +162,49 @@ class PeerBenchTest {
       .contains("{{first_name}}", "{{unsubscribe_url}}");
   }
 
+  @Test
+  @DisplayName("The tuning grid is every combination of the values given, the others at their --peer-* value")
+  void tuningGrid() {
+    PeerOptions options = new PeerOptions();
+    options.workers = 2;
+    options.concurrency = 200;
+    options.localQueue = 500;
+    options.poolSize = 10;
+    options.completeDelayMs = 0;
+    options.lingerMs = 2;
+
+    List<GraphilePeer.Settings> grid = options.grid(List.of(1, 2), List.of(100, 200, 400), List.of(), List.of(),
+      List.of(0, 10), 50, 4);
+
+    assertThat(grid).hasSize(12);
+    assertThat(grid.get(0)).isEqualTo(new GraphilePeer.Settings(1, 100, 500, 10, 0, 2, 50, 4));
+    assertThat(grid.get(11)).isEqualTo(new GraphilePeer.Settings(2, 400, 500, 10, 10, 2, 50, 4));
+    assertThat(grid.get(11).options()).isEqualTo("--peer-workers 2 --peer-concurrency 400 --peer-local-queue 500 "
+      + "--peer-pool 10 --peer-complete-delay 10 --peer-linger 2");
+    assertThat(options.grid(List.of(), List.of(), List.of(), List.of(), List.of(), 50, 4))
+      .containsExactly(options.settings(50, 4));
+    assertThatThrownBy(() -> options.grid(List.of(1, 2, 3, 4), List.of(1, 2, 3, 4), List.of(1, 2, 3, 4),
+      List.of(2, 3), List.of(), 50, 4)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("128");
+
+    assertThat(new GraphilePeer.Settings(2, 200, 500, 10, 0, 2, 50, 4).problem()).isNull();
+    assertThat(new GraphilePeer.Settings(2, 200, 1, 10, 0, 2, 50, 4).problem()).contains("local queue");
+    assertThat(new GraphilePeer.Settings(2, 200, 500, 1, 0, 2, 50, 4).problem()).contains("pool size 2 to 200");
+  }
+
+  @Test
+  @DisplayName("The fastest configuration of a tuning run is the one with the most messages per second")
+  void fastestConfiguration() {
+    JsonArray configurations = new JsonArray()
+      .add(new JsonObject().put("options", "a").put("warm", new JsonObject().put("messages_per_second", 5000.0))
+        .put("phases", new JsonArray().add(new JsonObject())))
+      .add(new JsonObject().put("options", "b").put("warm", new JsonObject().put("messages_per_second", 6400.0))
+        .put("phases", new JsonArray().add(new JsonObject())));
+
+    assertThat(PeerBench.best(configurations).getString("options")).isEqualTo("b");
+    assertThat(PeerBench.best(configurations).getJsonArray("phases")).isEmpty();
+    assertThat(PeerBench.best(new JsonArray())).isNull();
+  }
+
   /** A run of 10,000 messages in {@code seconds}, with {@code cores} of own and PostgreSQL CPU, WAL per message. */
   static JsonObject run(String side, String phase, int round, double seconds, double cores, long walPerMessage) {
     return PeerBench.phase(side, phase, round, 10_000, 10_000, seconds, true, null, 0,
