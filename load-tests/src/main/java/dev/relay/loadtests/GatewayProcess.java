@@ -158,16 +158,21 @@ final class GatewayProcess implements AutoCloseable {
    * for it, and kills it when it does not stop in time. Returns its exit code.
    */
   int stop() {
+    terminate(process, STOP_GRACE);
+    return process.isAlive() ? -1 : process.exitValue();
+  }
+
+  /** SIGTERM, then SIGKILL when the process has not exited within {@code grace}; waits for it either way. */
+  static void terminate(Process process, Duration grace) {
     process.destroy();
     try {
-      if (!process.waitFor(STOP_GRACE.toSeconds(), TimeUnit.SECONDS)) {
-        process.destroyForcibly().waitFor(STOP_GRACE.toSeconds(), TimeUnit.SECONDS);
+      if (!process.waitFor(grace.toSeconds(), TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor(grace.toSeconds(), TimeUnit.SECONDS);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       process.destroyForcibly();
     }
-    return process.isAlive() ? -1 : process.exitValue();
   }
 
   /** The shutdown hook: a short grace period (a JFR recording is dumped on exit), then SIGKILL. */

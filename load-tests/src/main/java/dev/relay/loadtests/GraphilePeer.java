@@ -332,15 +332,7 @@ final class GraphilePeer implements AutoCloseable {
       } catch (IOException e) {
         // Its standard input is gone already.
       }
-      process.destroy();
-      try {
-        if (!process.waitFor(STOP_GRACE.toSeconds(), TimeUnit.SECONDS)) {
-          process.destroyForcibly().waitFor(STOP_GRACE.toSeconds(), TimeUnit.SECONDS);
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        process.destroyForcibly();
-      }
+      GatewayProcess.terminate(process, STOP_GRACE);
     }
   }
 }

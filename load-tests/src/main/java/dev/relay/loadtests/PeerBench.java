@@ -477,16 +477,12 @@ final class PeerBench {
     Double cpu = r.getDouble("cpu_per_message");
     Double wal = warm.getJsonObject("relay").getDouble("wal_bytes_per_message");
     return new JsonArray()
-      .add(goal("peer_throughput_ratio", "Relay messages/s ÷ " + PEER_NAME + " messages/s (warm)", throughput,
+      .add(ReportWriter.goal("peer_throughput_ratio", "Relay messages/s ÷ " + PEER_NAME + " messages/s (warm)", throughput,
         ">= " + GOAL_THROUGHPUT_RATIO, throughput != null && throughput >= GOAL_THROUGHPUT_RATIO))
-      .add(goal("peer_cpu_ratio", "Relay CPU ms per message ÷ " + PEER_NAME + "'s (own processes + PostgreSQL, warm)",
+      .add(ReportWriter.goal("peer_cpu_ratio", "Relay CPU ms per message ÷ " + PEER_NAME + "'s (own processes + PostgreSQL, warm)",
         cpu, "<= " + GOAL_CPU_RATIO, cpu != null && cpu <= GOAL_CPU_RATIO))
-      .add(goal("relay_wal_per_message", "Relay WAL bytes per delivered message (warm)", wal,
+      .add(ReportWriter.goal("relay_wal_per_message", "Relay WAL bytes per delivered message (warm)", wal,
         "<= " + Math.round(GOAL_WAL_BYTES), wal != null && wal <= GOAL_WAL_BYTES));
-  }
-
-  private static JsonObject goal(String id, String what, Object figure, String goal, boolean met) {
-    return new JsonObject().put("id", id).put("what", what).put("figure", figure).put("goal", goal).put("met", met);
   }
 
   /** The comparison's JSON from all runs: the warm and the cold figures of both sides, their ratios, the goals. */

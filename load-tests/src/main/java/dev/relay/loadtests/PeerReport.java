@@ -42,10 +42,7 @@ final class PeerReport {
         r.getInteger("runs"), r.getInteger("runs") == 1 ? "" : "s"));
     }
     for (Object o : withGoals ? peer.getJsonArray("goals") : new JsonArray()) {
-      JsonObject goal = (JsonObject) o;
-      Object figure = goal.getValue("figure");
-      s.append(String.format(Locale.ROOT, "  %-4s %s: %s (goal %s)%n", goal.getBoolean("met") ? "met" : "NOT",
-        goal.getString("what"), figure == null ? "not measured" : figure, goal.getString("goal")));
+      s.append(Reports.goalLine((JsonObject) o));
     }
     JsonObject size = peer.getJsonObject("content_bytes_per_message");
     s.append(String.format(Locale.ROOT, "  exactly once: %d duplicates, %d lost over all runs of both sides; content "
@@ -96,16 +93,9 @@ final class PeerReport {
       comparisonRow(h, kind + ": WAL bytes per message", num(r.getDouble("wal_bytes_per_message"), 1),
         num(g.getDouble("wal_bytes_per_message"), 1), num(x.getDouble("wal_per_message"), 4));
     }
-    h.append("</table>\n<table id=\"peer-goals\">\n<tr><th>Goal</th><th>Figure</th><th>Wanted</th><th>Met</th></tr>\n");
-    for (Object o : peer.getJsonArray("goals")) {
-      JsonObject goal = (JsonObject) o;
-      Object figure = goal.getValue("figure");
-      h.append("<tr><td>").append(ReportWriter.esc(goal.getString("what"))).append("</td><td class=\"n\">")
-        .append(figure == null ? "not measured" : ReportWriter.esc(String.valueOf(figure))).append("</td><td>")
-        .append(ReportWriter.esc(goal.getString("goal"))).append("</td>")
-        .append(goal.getBoolean("met") ? "<td class=\"met\">yes</td>" : "<td class=\"not\">no</td>").append("</tr>\n");
-    }
-    h.append("</table>\n<table id=\"peer-runs\">\n<tr><th>Run</th><th>Messages/s</th><th>CPU ms/message</th>")
+    h.append("</table>\n");
+    ReportWriter.goalsTable(h, "peer-goals", peer.getJsonArray("goals"));
+    h.append("<table id=\"peer-runs\">\n<tr><th>Run</th><th>Messages/s</th><th>CPU ms/message</th>")
       .append("<th>Own processes, PostgreSQL, other (cores)</th><th>WAL B/message</th><th>Messages per request</th>")
       .append("<th>Content bytes</th><th>Duplicates</th></tr>\n");
     for (Object o : peer.getJsonArray("phases", new JsonArray())) {

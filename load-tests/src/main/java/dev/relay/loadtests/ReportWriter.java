@@ -191,7 +191,8 @@ final class ReportWriter {
     return Reports.round(cores * 1e6 / perSecond, 1);
   }
 
-  private static JsonObject goal(String id, String what, Object figure, String goal, boolean met) {
+  /** One goal of the result: its id, what it is judged on, the figure, what is wanted, whether it is met. */
+  static JsonObject goal(String id, String what, Object figure, String goal, boolean met) {
     return new JsonObject().put("id", id).put("what", what).put("figure", figure).put("goal", goal).put("met", met);
   }
 
@@ -355,8 +356,13 @@ final class ReportWriter {
       errorRow(h, "Against graphile-worker", r.getJsonObject("peer"));
     }
     h.append("</table>\n");
-    h.append("<table id=\"goals\">\n<tr><th>Goal</th><th>Figure</th><th>Wanted</th><th>Met</th></tr>\n");
-    for (Object o : r.getJsonArray("goals", new JsonArray())) {
+    goalsTable(h, "goals", r.getJsonArray("goals", new JsonArray()));
+  }
+
+  /** A table of goals, each with its figure ("not measured" when null), what is wanted and whether it is met. */
+  static void goalsTable(StringBuilder h, String id, JsonArray goals) {
+    h.append("<table id=\"").append(id).append("\">\n<tr><th>Goal</th><th>Figure</th><th>Wanted</th><th>Met</th></tr>\n");
+    for (Object o : goals) {
       JsonObject g = (JsonObject) o;
       Object figure = g.getValue("figure");
       h.append("<tr><td>").append(esc(g.getString("what"))).append("</td><td class=\"n\">")
@@ -770,10 +776,7 @@ final class ReportWriter {
     StringBuilder s = new StringBuilder();
     s.append(Reports.header("Relay performance report", r));
     for (Object o : r.getJsonArray("goals")) {
-      JsonObject g = (JsonObject) o;
-      Object figure = g.getValue("figure");
-      s.append(String.format(Locale.ROOT, "  %-4s %s: %s (goal %s)%n", g.getBoolean("met") ? "met" : "NOT",
-        g.getString("what"), figure == null ? "not measured" : figure, g.getString("goal")));
+      s.append(Reports.goalLine((JsonObject) o));
     }
     JsonObject c = r.getJsonObject("e2e_ceiling");
     if (c != null) {

@@ -33,6 +33,13 @@ final class Reports {
       m.getString("java"), m.getJsonObject("postgresql").getString("version"));
   }
 
+  /** A goal of a result ({@code ReportWriter.goal}) as one summary line: met or NOT, what, figure, goal. */
+  static String goalLine(JsonObject goal) {
+    Object figure = goal.getValue("figure");
+    return String.format(Locale.ROOT, "  %-4s %s: %s (goal %s)%n", goal.getBoolean("met") ? "met" : "NOT",
+      goal.getString("what"), figure == null ? "not measured" : figure, goal.getString("goal"));
+  }
+
   /** A {@link CpuUsage#between} split as one summary line; empty when there is none. */
   static String cpuLine(JsonObject cpu) {
     if (cpu == null || cpu.isEmpty()) {
