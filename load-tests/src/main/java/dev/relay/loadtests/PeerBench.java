@@ -53,6 +53,8 @@ final class PeerBench {
   private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(60);
   private static final long SETTLE_POLL_MS = 50;
   private static final int CONTENT_SAMPLE = 2000;
+  /** How long both sides are watched with nothing to do, for the floor their idle polling puts under the figures. */
+  private static final long IDLE_MS = 3000;
   /** How far the two sides' mean message size may differ before the comparison is said not to be like for like. */
   static final double CONTENT_TOLERANCE = 0.01;
 
@@ -89,6 +91,7 @@ final class PeerBench {
     GraphilePeer.install(options.dir, options.npm, peerLog, progress);
     List<JsonObject> phases = new ArrayList<>();
     List<String> problems = new ArrayList<>();
+    JsonObject idle = null;
     BenchDatabase pg = relay.session().pg();
     try (BenchSession peerDb = BenchSession.open(out, pg, keepDb, "_peer")) {
       pg.create(peerDb.database());
@@ -112,6 +115,7 @@ final class PeerBench {
             phases.add(sides.relay("warmup", 0, options.warmupMessages));
             phases.add(sides.peerRun("warmup", 0, options.warmupMessages, first));
           }
+          idle = sides.idle(child, peer);
           for (int round = 1; round <= options.rounds; round++) {
             long first = relay.nextBatch().get();
             if (round % 2 == 1) {
@@ -135,7 +139,7 @@ final class PeerBench {
       if (!size.getBoolean("same_size")) {
         problems.add("the two sides sent messages of different sizes: " + size.encode());
       }
-      json.put("peer_log", peerLog.toString()).put("gateway_log", relay.gatewayLog().toString());
+      json.put("idle", idle).put("peer_log", peerLog.toString()).put("gateway_log", relay.gatewayLog().toString());
       return new Outcome(json, problems);
     }
   }
@@ -338,6 +342,36 @@ final class PeerBench {
         say(json);
         return json;
       }
+    }
+
+    /**
+     * Both sides up with nothing to do for a few seconds: the cores of the gateway, of the peer's workers and of
+     * PostgreSQL, and the WAL written per second. Each side's idle polling runs during the other's runs, so this is
+     * the floor under every run's PostgreSQL CPU and WAL that is not the run's own work.
+     */
+    JsonObject idle(GatewayProcess gatewayProcess, GraphilePeer workers) {
+      CpuUsage relayCpu = new CpuUsage(gatewayProcess.pid());
+      CpuUsage peerCpu = new CpuUsage(workers.workerPids());
+      BenchDatabase.WalPosition walFrom = walPosition(peerDb.pg());
+      CpuUsage.Snapshot relayFrom = relayCpu.snapshot();
+      CpuUsage.Snapshot peerFrom = peerCpu.snapshot();
+      vertx.timer(IDLE_MS).await();
+      CpuUsage.Snapshot relayTo = relayCpu.snapshot();
+      CpuUsage.Snapshot peerTo = peerCpu.snapshot();
+      BenchDatabase.WalPosition walTo = walPosition(peerDb.pg());
+      int cores = Runtime.getRuntime().availableProcessors();
+      JsonObject relaySplit = CpuUsage.between(relayFrom, relayTo, cores);
+      JsonObject peerSplit = CpuUsage.between(peerFrom, peerTo, cores);
+      JsonObject json = new JsonObject()
+        .put("seconds", IDLE_MS / 1000.0)
+        .put("gateway_cores", relaySplit.getValue("gateway"))
+        .put("peer_cores", peerSplit.getValue("gateway"))
+        .put("postgresql_cores", relaySplit.getValue("postgresql"))
+        .put("other_cores", relaySplit.getValue("other"))
+        .put("wal_bytes_per_second", walFrom == null || walTo == null ? null
+          : Reports.round((walTo.bytes() - walFrom.bytes()) * 1000.0 / IDLE_MS, 1));
+      progress.say("peer comparison: both sides idle for %d s: %s", IDLE_MS / 1000, json.encode());
+      return json;
     }
 
     /** Polls until {@code count} is 0 (every outcome recorded) or the timeout passes; returns the last count. */

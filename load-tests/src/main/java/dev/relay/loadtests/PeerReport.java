@@ -44,6 +44,12 @@ final class PeerReport {
     for (Object o : withGoals ? peer.getJsonArray("goals") : new JsonArray()) {
       s.append(Reports.goalLine((JsonObject) o));
     }
+    JsonObject idle = peer.getJsonObject("idle");
+    if (idle != null) {
+      s.append(String.format(Locale.ROOT, "  idle floor (both sides up, nothing to do): gateway %s, peer %s, PostgreSQL "
+          + "%s cores, %s B WAL/s%n", idle.getValue("gateway_cores"), idle.getValue("peer_cores"),
+        idle.getValue("postgresql_cores"), idle.getValue("wal_bytes_per_second")));
+    }
     JsonObject size = peer.getJsonObject("content_bytes_per_message");
     s.append(String.format(Locale.ROOT, "  exactly once: %d duplicates, %d lost over all runs of both sides; content "
         + "per message: Relay %s B, peer %s B (%s)%n", peer.getLong("duplicates"), peer.getLong("lost"),
@@ -94,6 +100,16 @@ final class PeerReport {
         num(g.getDouble("wal_bytes_per_message"), 1), num(x.getDouble("wal_per_message"), 4));
     }
     h.append("</table>\n");
+    JsonObject idle = peer.getJsonObject("idle");
+    if (idle != null) {
+      h.append("<p>With both sides up and nothing to do (").append(idle.getValue("seconds")).append(" s), their idle ")
+        .append("polling took: the gateway ").append(ReportWriter.esc(String.valueOf(idle.getValue("gateway_cores"))))
+        .append(", the peer ").append(ReportWriter.esc(String.valueOf(idle.getValue("peer_cores"))))
+        .append(", PostgreSQL ").append(ReportWriter.esc(String.valueOf(idle.getValue("postgresql_cores"))))
+        .append(" cores, and ").append(ReportWriter.esc(String.valueOf(idle.getValue("wal_bytes_per_second"))))
+        .append(" bytes of WAL per second: the floor under each run's PostgreSQL and WAL figures that is the other ")
+        .append("side's, not the run's.</p>\n");
+    }
     ReportWriter.goalsTable(h, "peer-goals", peer.getJsonArray("goals"));
     h.append("<table id=\"peer-runs\">\n<tr><th>Run</th><th>Messages/s</th><th>CPU ms/message</th>")
       .append("<th>Own processes, PostgreSQL, other (cores)</th><th>WAL B/message</th><th>Messages per request</th>")

@@ -70,7 +70,8 @@ class ReportWriterTest {
       "<tr><th>warm: messages/s</th><td class=\"n\">2500.0</td><td class=\"n\">1666.7</td><td class=\"n\">1.5000</td>",
       "<tr><th>warm: CPU ms per message</th><td class=\"n\">0.5600</td><td class=\"n\">0.6000</td>",
       "<tr><th>cold: messages/s</th><td class=\"n\">2500.0</td><td class=\"n\">2000.0</td><td class=\"n\">1.2500</td>",
-      "Against graphile-worker: graphile-worker, round 1", "throughput 1.5000, CPU 0.9333, WAL 0.8000");
+      "Against graphile-worker: graphile-worker, round 1", "throughput 1.5000, CPU 0.9333, WAL 0.8000",
+      "their idle polling took: the gateway 0.02, the peer 0.01, PostgreSQL 0.01 cores, and 120.0 bytes of WAL");
     assertThat(html).doesNotContain("Against graphile-worker: Relay, warm-up");
     // The peer's runs count in the exactly-once goals with the other end-to-end runs.
     assertThat(goal(written.getJsonArray("goals"), "no_duplicates").getLong("figure")).isEqualTo(2L);
@@ -78,7 +79,8 @@ class ReportWriterTest {
     assertThat(summary).contains("Relay against graphile-worker 0.18.0 (Node v20.20.2): 2 worker processes",
       "warm  Relay 2500.0 messages/s, 0.5600 ms CPU/message, 1200.0 B WAL/message | peer 1666.7 messages/s",
       "Relay/peer: throughput 1.5000, CPU 0.9333, WAL 0.8000 (1 run each)",
-      "NOT  Relay CPU ms per message ÷ graphile-worker's", "content per message: Relay 1440.0 B, peer 1440.0 B (same size)");
+      "NOT  Relay CPU ms per message ÷ graphile-worker's", "content per message: Relay 1440.0 B, peer 1440.0 B (same size)",
+      "idle floor (both sides up, nothing to do): gateway 0.02, peer 0.01, PostgreSQL 0.01 cores, 120.0 B WAL/s");
     // The report lists the peer's goals with the others, once; relay-bench peer prints them under its figures.
     assertThat(count(summary, "Relay CPU ms per message ÷")).isEqualTo(1);
     assertThat(PeerReport.summary(written.getJsonObject("peer"), true))
@@ -338,6 +340,8 @@ class ReportWriterTest {
         .put("configuration", new GraphilePeer.Settings(2, 200, 500, 10, 0, 2, 50, 4).toJson()))
       .put("parameters", new JsonObject().put("messages", 10000).put("warmup_messages", 10000).put("rounds", 1)
         .put("batch_size", 1000).put("clients", 4).put("send_batch", 50))
+      .put("idle", new JsonObject().put("seconds", 3.0).put("gateway_cores", 0.02).put("peer_cores", 0.01)
+        .put("postgresql_cores", 0.01).put("other_cores", 0.0).put("wal_bytes_per_second", 120.0))
       .put("phases", phases);
   }
 
