@@ -7,6 +7,7 @@ import dev.relay.gateway.cli.ServeCommand;
 import dev.relay.gateway.cli.Task;
 import dev.relay.gateway.config.RelayConfig;
 import dev.relay.gateway.metrics.Metrics;
+import dev.relay.gateway.startup.Postgres;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,7 +66,9 @@ public final class Main {
   private static void run(Path configFile, Task task) {
     Vertx vertx = Metrics.vertx();
     RelayConfig.load(vertx, configFile, System.getenv())
-      .compose(config -> task.run(vertx, config))
+      .compose(config -> Postgres.open(vertx, config, task.runsGateway()))
+      .compose(postgres -> task.run(vertx, postgres.config())
+        .eventually(() -> postgres.close(vertx)))
       .onComplete(result -> {
         int code;
         if (result.succeeded()) {
