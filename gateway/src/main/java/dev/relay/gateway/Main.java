@@ -7,7 +7,9 @@ import dev.relay.gateway.cli.ServeCommand;
 import dev.relay.gateway.cli.Task;
 import dev.relay.gateway.config.RelayConfig;
 import dev.relay.gateway.metrics.Metrics;
+import dev.relay.gateway.config.ConfigException;
 import dev.relay.gateway.startup.Postgres;
+import dev.relay.gateway.startup.StartupRefused;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,7 +76,11 @@ public final class Main {
         if (result.succeeded()) {
           code = result.result();
         } else {
-          LOG.error("relay: {}", result.cause().getMessage(), result.cause());
+          if (result.cause() instanceof StartupRefused || result.cause() instanceof ConfigException) {
+            LOG.error("relay: {}", result.cause().getMessage());
+          } else {
+            LOG.error("relay: {}", result.cause().getMessage(), result.cause());
+          }
           System.err.println("relay: " + result.cause().getMessage());
           code = 1;
         }

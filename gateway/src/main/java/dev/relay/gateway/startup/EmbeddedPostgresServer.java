@@ -92,7 +92,7 @@ final class EmbeddedPostgresServer {
    * Locks the data directory and starts PostgreSQL on it (initdb first when it is empty), on a free port
    * of the loopback interface.
    *
-   * @throws IllegalStateException when another process holds the directory, naming it
+   * @throws StartupRefused when another process holds the directory, naming it
    */
   static EmbeddedPostgresServer start(Path dir) {
     try {
@@ -110,7 +110,7 @@ final class EmbeddedPostgresServer {
       if (lock == null) {
         channel.close();
         Owner owner = readOwner(lockPath);
-        throw new IllegalStateException("the embedded PostgreSQL data directory " + dir + " is in use by another "
+        throw new StartupRefused("the embedded PostgreSQL data directory " + dir + " is in use by another "
           + "Relay process (pid " + (owner.pid() < 0 ? "unknown" : owner.pid()) + ", lock file " + lockPath
           + "): one process per data directory; stop that one first, or run several instances on a shared "
           + "PostgreSQL and Redis");

@@ -63,7 +63,7 @@ public final class StartupWait {
       String reason = ((NotYet<T>) answer).reason();
       long leftMs = (deadline - System.nanoTime()) / 1_000_000L;
       if (leftMs <= 0) {
-        return Future.failedFuture(new IllegalStateException(what + " did not become ready within "
+        return Future.failedFuture(new StartupRefused(what + " did not become ready within "
           + maxWaitMs / 1000 + " s (" + setting + "): " + reason));
       }
       long wait = Math.min(delayMs, leftMs);
