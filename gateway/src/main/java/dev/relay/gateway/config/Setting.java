@@ -5,7 +5,7 @@ import java.util.Locale;
 /**
  * Every setting of the gateway, with its default. A setting is read from the environment variable
  * {@link #envName()} first, then from the config file at its dotted {@link #key()}, then from the
- * default. The README's configuration reference lists exactly these, and a test keeps it so.
+ * default. docs/configuration.md lists exactly these, and a test keeps it so.
  */
 public enum Setting {
 
