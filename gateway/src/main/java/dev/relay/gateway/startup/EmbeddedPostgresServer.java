@@ -116,6 +116,7 @@ final class EmbeddedPostgresServer {
           + "PostgreSQL and Redis");
       }
       try {
+        stopOrphan(absolute);
         int port = freePort();
         write(channel, "pid=" + ProcessHandle.current().pid() + " port=" + port + "\n");
         Path log = absolute.resolveSibling(absolute.getFileName() + ".log");
@@ -144,6 +145,36 @@ final class EmbeddedPostgresServer {
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start the embedded PostgreSQL on " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A gateway killed outright (kill -9, a crash) leaves its PostgreSQL running on the directory, with no
+   * one holding the lock: that postmaster is told to shut down (SIGTERM, a smart shutdown: its clients
+   * died with the gateway) before this process starts its own. Committed data is kept; recovery, if any
+   * is needed, runs at the next start.
+   */
+  private static void stopOrphan(Path dir) throws IOException {
+    Path pidFile = dir.resolve("postmaster.pid");
+    if (!Files.exists(pidFile)) {
+      return;
+    }
+    String first = Files.readAllLines(pidFile, StandardCharsets.UTF_8).stream().findFirst().orElse("").strip();
+    if (!first.matches("\\d+")) {
+      return;
+    }
+    Optional<ProcessHandle> orphan = ProcessHandle.of(Long.parseLong(first));
+    if (orphan.isEmpty() || !orphan.get().info().command().map(c -> c.endsWith("/postgres")).orElse(false)) {
+      return;
+    }
+    LOG.warn("an embedded PostgreSQL (pid {}) is still running on {} without its gateway (killed?): stopping it",
+      first, dir);
+    orphan.get().destroy();
+    try {
+      orphan.get().onExit().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new StartupRefused("the embedded PostgreSQL (pid " + first + ") left running on " + dir
+        + " did not stop within 30 s: stop it, then start again");
     }
   }
 

@@ -124,14 +124,24 @@ class EmbeddedDefaultIT {
 
   @Test
   @DisplayName("a second gateway on the same embedded data directory is refused with one line naming the first "
-    + "one's pid, and exits non-zero; the first one goes on serving")
+    + "one's pid, and exits non-zero; the first one goes on serving; killed outright, its PostgreSQL is stopped "
+    + "by the next gateway, which serves the data")
   void secondInstanceRefused() throws Exception {
+    String key = GatewayProcess.run(env, "api-key", "create", "--tenant", "acme").stdout().trim();
     try (GatewayProcess first = GatewayProcess.serve(env)) {
       GatewayProcess.Result second = GatewayProcess.run(env, "serve");
       assertThat(second.exitCode()).isNotZero();
       assertThat(second.stderr()).contains("relay: the embedded PostgreSQL data directory " + dataDir
         + " is in use by another Relay process (pid " + first.pid() + ",");
+      assertThat(second.stderr()).as("one line, no stack trace").doesNotContain("\tat ");
       assertThat(first.get("/health/ready", null).statusCode()).isEqualTo(200);
+      first.kill();
+    }
+    assertThat(Files.exists(dataDir.resolve("postmaster.pid"))).as("the killed gateway's PostgreSQL runs on").isTrue();
+    try (GatewayProcess next = GatewayProcess.serve(env)) {
+      assertThat(next.log()).contains("without its gateway (killed?): stopping it");
+      HttpResponse<String> posted = next.post("/v1/batches", key, null, Batches.batch("after-kill", "k", 1).encode());
+      assertThat(posted.statusCode()).as(posted.body()).isEqualTo(202);
     }
   }
 
