@@ -39,19 +39,19 @@ public final class Limits {
 
   /** Finds where the limits live; the Redis client it answers with is the gateway's. */
   public static Future<Limits> open(Vertx vertx, RelayConfig config, Clock clock) {
-    Postgres.Mode mode;
+    Mode mode;
     try {
-      mode = Postgres.Mode.of(config, Setting.REDIS_IN_PROCESS);
+      mode = Mode.of(config, Setting.REDIS_IN_PROCESS);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
     boolean cluster = config.bool(Setting.REDIS_CLUSTER);
     String where = cluster ? "the Redis Cluster of redis.uri" : address(config.string(Setting.REDIS_URI));
-    if (mode == Postgres.Mode.ALWAYS) {
+    if (mode == Mode.ALWAYS) {
       LOG.info("Redis: not used, limits and caps kept in process (redis.in-process=always)");
       return Future.succeededFuture(inProcess(clock));
     }
-    Optional<String> insisted = mode == Postgres.Mode.NEVER ? Optional.of("redis.in-process=never")
+    Optional<String> insisted = mode == Mode.NEVER ? Optional.of("redis.in-process=never")
       : config.given(Setting.REDIS_IN_PROCESS) ? Optional.empty()
       : cluster ? Optional.of("redis.cluster is on")
       : config.given(Setting.REDIS_URI) ? Optional.of("redis.uri is given, so Redis is insisted on")

@@ -1,6 +1,5 @@
 package dev.relay.gateway.startup;
 
-import dev.relay.gateway.config.ConfigException;
 import dev.relay.gateway.config.RelayConfig;
 import dev.relay.gateway.config.Setting;
 import dev.relay.gateway.store.Database;
@@ -28,22 +27,6 @@ public final class Postgres {
   private static final Set<String> LOCAL_HOSTS = Set.of("localhost", "127.0.0.1", "::1", "[::1]");
   private static final Setting[] CONNECTION = {Setting.DB_HOST, Setting.DB_PORT, Setting.DB_NAME, Setting.DB_USER,
     Setting.DB_PASSWORD};
-
-  /** How {@code db.embedded} and {@code redis.in-process} are given. */
-  enum Mode {
-    AUTO, NEVER, ALWAYS;
-
-    static Mode of(RelayConfig config, Setting setting) {
-      String value = config.string(setting).trim().toLowerCase(Locale.ROOT);
-      return switch (value) {
-        case "auto" -> AUTO;
-        case "never" -> NEVER;
-        case "always" -> ALWAYS;
-        default -> throw new ConfigException(setting.key() + ": '" + config.string(setting)
-          + "' is none of auto, never, always");
-      };
-    }
-  }
 
   private final RelayConfig config;
   private final EmbeddedPostgresServer embedded;
