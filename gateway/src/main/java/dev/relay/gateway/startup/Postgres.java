@@ -1,5 +1,6 @@
 package dev.relay.gateway.startup;
 
+import dev.relay.gateway.config.ConfigException;
 import dev.relay.gateway.config.RelayConfig;
 import dev.relay.gateway.config.Setting;
 import dev.relay.gateway.store.Database;
