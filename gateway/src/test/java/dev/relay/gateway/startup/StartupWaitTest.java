@@ -93,6 +93,32 @@ class StartupWaitTest {
   }
 
   @Test
+  @DisplayName("with db.embedded=auto, a local PostgreSQL that answers 'starting up' is waited for, not replaced by "
+    + "an embedded one")
+  void autoWaitsForStartingUp() throws Exception {
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("relay-embedded-").resolve("postgres");
+    try (StartingPostgres postgres = StartingPostgres.refusing(vertx)) {
+      await(postgres.listenStartingUp());
+      Map<Setting, String> settings = new EnumMap<>(Setting.class);
+      settings.put(Setting.DB_EMBEDDED, "auto");
+      settings.put(Setting.DB_EMBEDDED_DIR, dir.toString());
+      settings.put(Setting.DB_PORT, Integer.toString(postgres.port()));
+      Future<Postgres> opened = Postgres.open(vertx, config(settings), true);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (postgres.startingUpAnswers() < 2 && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertThat(postgres.startingUpAnswers()).as("asked again while starting up").isGreaterThanOrEqualTo(2);
+      assertThat(opened.isComplete()).isFalse();
+      postgres.forward();
+      Postgres found = await(opened);
+      assertThat(found.embedded()).isFalse();
+      assertThat(found.config().integer(Setting.DB_PORT)).isEqualTo(postgres.port());
+      assertThat(java.nio.file.Files.exists(dir)).as("no embedded data directory made").isFalse();
+    }
+  }
+
+  @Test
   @DisplayName("a configured PostgreSQL that never answers: start-up gives up after db.startup-wait-seconds, naming "
     + "the address, the setting and the reason")
   void givesUp() throws Exception {
