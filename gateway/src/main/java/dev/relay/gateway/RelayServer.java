@@ -69,8 +69,8 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * One running gateway: the schema brought up to date, the pool and the Redis client, the API
- * verticles, and the periodic housekeeping. Started by {@code relay serve} and by tests.
+ * One running gateway: the schema brought up to date, the pool, the limits (in Redis or in this
+ * process), the API verticles, and the periodic housekeeping. Started by {@code relay serve} and by tests.
  */
 public final class RelayServer {
 

@@ -194,7 +194,7 @@ public final class RelayConfig {
   public RelayConfig with(Setting setting, String value) {
     Map<Setting, String> copy = new EnumMap<>(values);
     copy.put(setting, check(setting, value, setting.key()));
-    Set<Setting> givenCopy = EnumSet.copyOf(given.isEmpty() ? EnumSet.of(setting) : given);
+    Set<Setting> givenCopy = EnumSet.copyOf(given);
     givenCopy.add(setting);
     return new RelayConfig(copy, givenCopy, file);
   }
