@@ -1,6 +1,7 @@
 package dev.relay.gateway.startup;
 
 import dev.relay.gateway.testing.Batches;
+import dev.relay.gateway.testing.Eventually;
 import dev.relay.gateway.testing.GatewayProcess;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -24,8 +25,6 @@ import java.sql.Statement;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -88,7 +87,7 @@ class EmbeddedDefaultIT {
       HttpResponse<String> posted = gateway.post("/v1/batches", key, null, Batches.batch("embedded", "e", 3).encode());
       assertThat(posted.statusCode()).as(posted.body()).isEqualTo(202);
       batchId = new JsonObject(posted.body()).getString("batch_id");
-      eventually("the three messages are sent", () -> states(gateway, key, batchId).getInteger("sent", 0) == 3);
+      Eventually.until("the three messages are sent", () -> states(gateway, key, batchId).getInteger("sent", 0) == 3);
       JsonObject sandbox = new JsonObject(HTTP.send(HttpRequest.newBuilder(
         URI.create("http://127.0.0.1:" + sandboxPort + "/v1/messages")).build(),
         HttpResponse.BodyHandlers.ofString()).body());
@@ -99,7 +98,7 @@ class EmbeddedDefaultIT {
         .put("recipients", new JsonArray().add(Batches.recipient("e-0"))).encode());
       assertThat(again.statusCode()).isEqualTo(202);
       String againId = new JsonObject(again.body()).getString("batch_id");
-      eventually("the second message to e-0 is capped", () -> states(gateway, key, againId).getInteger("capped", 0) == 1);
+      Eventually.until("the second message to e-0 is capped", () -> states(gateway, key, againId).getInteger("capped", 0) == 1);
 
       // A short command-line task uses the running gateway's embedded PostgreSQL.
       GatewayProcess.Result second = GatewayProcess.run(env, "api-key", "create", "--tenant", "beta");
@@ -165,16 +164,6 @@ class EmbeddedDefaultIT {
       return new JsonObject(response.body()).getJsonObject("states");
     } catch (Exception e) {
       throw new IllegalStateException(e);
-    }
-  }
-
-  private static void eventually(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within 30 s: " + what);
-      }
-      Thread.sleep(100);
     }
   }
 

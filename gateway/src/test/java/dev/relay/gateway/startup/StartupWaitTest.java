@@ -2,6 +2,7 @@ package dev.relay.gateway.startup;
 
 import dev.relay.gateway.config.RelayConfig;
 import dev.relay.gateway.config.Setting;
+import dev.relay.gateway.testing.Eventually;
 import dev.relay.gateway.testing.PrivateRedis;
 import dev.relay.gateway.testing.TestDatabase;
 import dev.relay.gateway.testing.TestGateway;
@@ -69,11 +70,7 @@ class StartupWaitTest {
       Thread.sleep(1000);
       assertThat(opened.isComplete()).as("still waiting while refused").isFalse();
       await(postgres.listenStartingUp());
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (postgres.startingUpAnswers() == 0 && System.nanoTime() < deadline) {
-        Thread.sleep(50);
-      }
-      assertThat(postgres.startingUpAnswers()).as("it asked while PostgreSQL was starting up").isPositive();
+      Eventually.until("it asks while PostgreSQL is starting up", () -> postgres.startingUpAnswers() > 0);
       assertThat(opened.isComplete()).as("still waiting while starting up").isFalse();
       postgres.forward();
       Postgres found = await(opened);
@@ -104,11 +101,7 @@ class StartupWaitTest {
       settings.put(Setting.DB_EMBEDDED_DIR, dir.toString());
       settings.put(Setting.DB_PORT, Integer.toString(postgres.port()));
       Future<Postgres> opened = Postgres.open(vertx, config(settings), true);
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (postgres.startingUpAnswers() < 2 && System.nanoTime() < deadline) {
-        Thread.sleep(50);
-      }
-      assertThat(postgres.startingUpAnswers()).as("asked again while starting up").isGreaterThanOrEqualTo(2);
+      Eventually.until("it asks again while PostgreSQL is starting up", () -> postgres.startingUpAnswers() >= 2);
       assertThat(opened.isComplete()).isFalse();
       postgres.forward();
       Postgres found = await(opened);
