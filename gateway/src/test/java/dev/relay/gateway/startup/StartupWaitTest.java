@@ -112,6 +112,15 @@ class StartupWaitTest {
   }
 
   @Test
+  @DisplayName("db.embedded and redis.in-process take auto, never or always; anything else stops start-up naming it")
+  void badModes() {
+    assertThatThrownBy(() -> await(Postgres.open(vertx, config(Map.of(Setting.DB_EMBEDDED, "sometimes")), true)))
+      .hasMessageContaining("db.embedded: 'sometimes' is none of auto, never, always");
+    assertThatThrownBy(() -> await(Limits.open(vertx, config(Map.of(Setting.REDIS_IN_PROCESS, "yes")), Clock.systemUTC())))
+      .hasMessageContaining("redis.in-process: 'yes' is none of auto, never, always");
+  }
+
+  @Test
   @DisplayName("a configured PostgreSQL that never answers: start-up gives up after db.startup-wait-seconds, naming "
     + "the address, the setting and the reason")
   void givesUp() throws Exception {
