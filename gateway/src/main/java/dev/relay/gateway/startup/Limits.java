@@ -39,12 +39,10 @@ public final class Limits {
 
   /** Finds where the limits live; the Redis client it answers with is the gateway's. */
   public static Future<Limits> open(Vertx vertx, RelayConfig config, Clock clock) {
-    Mode mode;
-    try {
-      mode = Mode.of(config, Setting.REDIS_IN_PROCESS);
-    } catch (RuntimeException e) {
-      return Future.failedFuture(e);
-    }
+    return Mode.of(config, Setting.REDIS_IN_PROCESS).compose(mode -> open(vertx, config, clock, mode));
+  }
+
+  private static Future<Limits> open(Vertx vertx, RelayConfig config, Clock clock, Mode mode) {
     boolean cluster = config.bool(Setting.REDIS_CLUSTER);
     String where = cluster ? "the Redis Cluster of redis.uri" : address(config.string(Setting.REDIS_URI));
     if (mode == Mode.ALWAYS) {

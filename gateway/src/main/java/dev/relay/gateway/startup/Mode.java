@@ -3,6 +3,7 @@ package dev.relay.gateway.startup;
 import dev.relay.gateway.config.ConfigException;
 import dev.relay.gateway.config.RelayConfig;
 import dev.relay.gateway.config.Setting;
+import io.vertx.core.Future;
 
 import java.util.Locale;
 
@@ -10,14 +11,14 @@ import java.util.Locale;
 enum Mode {
   AUTO, NEVER, ALWAYS;
 
-  static Mode of(RelayConfig config, Setting setting) {
-    String value = config.string(setting).trim().toLowerCase(Locale.ROOT);
-    return switch (value) {
-      case "auto" -> AUTO;
-      case "never" -> NEVER;
-      case "always" -> ALWAYS;
-      default -> throw new ConfigException(setting.key() + ": '" + config.string(setting)
-        + "' is none of auto, never, always");
+  /** The setting's mode; a failed future naming the setting when it is none of them. */
+  static Future<Mode> of(RelayConfig config, Setting setting) {
+    return switch (config.string(setting).trim().toLowerCase(Locale.ROOT)) {
+      case "auto" -> Future.succeededFuture(AUTO);
+      case "never" -> Future.succeededFuture(NEVER);
+      case "always" -> Future.succeededFuture(ALWAYS);
+      default -> Future.failedFuture(new ConfigException(setting.key() + ": '" + config.string(setting)
+        + "' is none of auto, never, always"));
     };
   }
 }

@@ -1,6 +1,5 @@
 package dev.relay.gateway.startup;
 
-import dev.relay.gateway.config.ConfigException;
 import dev.relay.gateway.config.RelayConfig;
 import dev.relay.gateway.config.Setting;
 import dev.relay.gateway.store.Database;
@@ -44,12 +43,10 @@ public final class Postgres {
    *                  task may instead use the embedded PostgreSQL of a gateway running on the same directory
    */
   public static Future<Postgres> open(Vertx vertx, RelayConfig config, boolean exclusive) {
-    Mode mode;
-    try {
-      mode = Mode.of(config, Setting.DB_EMBEDDED);
-    } catch (ConfigException e) {
-      return Future.failedFuture(e);
-    }
+    return Mode.of(config, Setting.DB_EMBEDDED).compose(mode -> open(vertx, config, exclusive, mode));
+  }
+
+  private static Future<Postgres> open(Vertx vertx, RelayConfig config, boolean exclusive, Mode mode) {
     Path dir = Path.of(config.string(Setting.DB_EMBEDDED_DIR));
     String where = Database.address(config);
     if (mode == Mode.ALWAYS) {
