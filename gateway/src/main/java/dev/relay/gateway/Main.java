@@ -7,6 +7,9 @@ import dev.relay.gateway.cli.ServeCommand;
 import dev.relay.gateway.cli.Task;
 import dev.relay.gateway.config.RelayConfig;
 import dev.relay.gateway.metrics.Metrics;
+import dev.relay.gateway.config.ConfigException;
+import dev.relay.gateway.startup.Postgres;
+import dev.relay.gateway.startup.StartupRefused;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,13 +68,19 @@ public final class Main {
   private static void run(Path configFile, Task task) {
     Vertx vertx = Metrics.vertx();
     RelayConfig.load(vertx, configFile, System.getenv())
-      .compose(config -> task.run(vertx, config))
+      .compose(config -> Postgres.open(vertx, config, task.runsGateway()))
+      .compose(postgres -> task.run(vertx, postgres.config())
+        .eventually(() -> postgres.close(vertx)))
       .onComplete(result -> {
         int code;
         if (result.succeeded()) {
           code = result.result();
         } else {
-          LOG.error("relay: {}", result.cause().getMessage(), result.cause());
+          if (result.cause() instanceof StartupRefused || result.cause() instanceof ConfigException) {
+            LOG.error("relay: {}", result.cause().getMessage());
+          } else {
+            LOG.error("relay: {}", result.cause().getMessage(), result.cause());
+          }
           System.err.println("relay: " + result.cause().getMessage());
           code = 1;
         }

@@ -35,6 +35,7 @@ import dev.relay.gateway.render.TemplateDefinition;
 import dev.relay.gateway.render.Tracking;
 import dev.relay.gateway.track.TrackingTokens;
 import dev.relay.gateway.store.WebhookStore;
+import dev.relay.gateway.startup.Limits;
 import dev.relay.gateway.throttle.CapRule;
 import dev.relay.gateway.throttle.Limit;
 import dev.relay.gateway.throttle.QuietHours;
@@ -60,8 +61,6 @@ import io.vertx.core.json.JsonObject;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.RedisClientType;
-import io.vertx.redis.client.RedisOptions;
 import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,8 +69,8 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * One running gateway: the schema brought up to date, the pool and the Redis client, the API
- * verticles, and the periodic housekeeping. Started by {@code relay serve} and by tests.
+ * One running gateway: the schema brought up to date, the pool, the limits (in Redis or in this
+ * process), the API verticles, and the periodic housekeeping. Started by {@code relay serve} and by tests.
  */
 public final class RelayServer {
 
@@ -81,7 +80,7 @@ public final class RelayServer {
 
   private final Vertx vertx;
   private final Pool pool;
-  private final Redis redis;
+  private final Limits limits;
   private final List<ApiVerticle> apis = new CopyOnWriteArrayList<>();
   private final List<Long> timers = new CopyOnWriteArrayList<>();
   private final List<PacedRefresh> refreshes = new CopyOnWriteArrayList<>();
@@ -92,23 +91,31 @@ public final class RelayServer {
   private String dispatchDeployment;
   private Future<Void> stopped;
 
-  private RelayServer(Vertx vertx, Pool pool, Redis redis, Accounts accounts, SandboxServer sandbox,
+  private RelayServer(Vertx vertx, Pool pool, Limits limits, Accounts accounts, SandboxServer sandbox,
                       TrackingRecorder recorder) {
     this.recorder = recorder;
     this.vertx = vertx;
     this.pool = pool;
-    this.redis = redis;
+    this.limits = limits;
     this.accounts = accounts;
     this.sandbox = sandbox;
   }
 
-  /** Migrates the schema when configured to, then starts serving. */
+  /**
+   * Migrates the schema when configured to, finds where the limits live (Redis, or this process), then
+   * starts serving. The configuration's PostgreSQL is the one to use ({@link dev.relay.gateway.startup.Postgres}).
+   */
   public static Future<RelayServer> start(Vertx vertx, RelayConfig config) {
     Future<Void> schema = config.bool(Setting.DB_MIGRATE_ON_START)
       ? Database.ensureSchema(vertx, config)
       : Future.succeededFuture();
     return schema
-      .compose(v -> vertx.fileSystem().readFile(CONTRACT))
+      .compose(v -> Limits.open(vertx, config, java.time.Clock.systemUTC()))
+      .compose(limits -> start(vertx, config, limits).onFailure(err -> limits.close()));
+  }
+
+  private static Future<RelayServer> start(Vertx vertx, RelayConfig config, Limits limits) {
+    return vertx.fileSystem().readFile(CONTRACT)
       .compose(document -> OpenAPIContract.from(vertx, forValidation(document.toJsonObject()))
         .compose(contract -> providers(vertx, config)
           .compose(providers -> TrackingJournal.open(vertx, Path.of(config.string(Setting.TRACKING_JOURNAL_DIR)))
@@ -119,7 +126,7 @@ public final class RelayServer {
               }
             })
             .compose(journal -> deploy(vertx, config, contract, document, providers.accounts(), providers.sandbox(),
-              journal)))));
+              journal, limits)))));
   }
 
   private record Providers(Accounts accounts, SandboxServer sandbox) {
@@ -178,7 +185,8 @@ public final class RelayServer {
   }
 
   private static Future<RelayServer> deploy(Vertx vertx, RelayConfig config, OpenAPIContract contract, Buffer document,
-                                            Accounts accounts, SandboxServer sandbox, TrackingJournal journal) {
+                                            Accounts accounts, SandboxServer sandbox, TrackingJournal journal,
+                                            Limits limits) {
     Pool pool = Database.pool(vertx, config);
     PrometheusMeterRegistry registry = Metrics.registry(vertx);
     RelayMetrics metrics = new RelayMetrics(registry);
@@ -188,7 +196,7 @@ public final class RelayServer {
         java.util.Arrays.stream(dev.relay.adapters.spi.WebhookEvent.Type.values())
           .map(t -> t.name().toLowerCase(java.util.Locale.ROOT)).toList()));
     });
-    Redis redis = Redis.createClient(vertx, redisOptions(config));
+    Redis redis = limits.redis();
     TenantStore tenants = new TenantStore(pool);
     BatchStore batches = new BatchStore(pool);
     TemplateStore templateStore = new TemplateStore(pool);
@@ -220,7 +228,7 @@ public final class RelayServer {
       new AuthFailureLimiter(config.integer(Setting.API_AUTH_FAILURE_LIMIT),
         config.integer(Setting.API_AUTH_FAILURE_WINDOW_SECONDS), clients), trackingRoutes, suppressions, engagement);
 
-    RelayServer server = new RelayServer(vertx, pool, redis, accounts, sandbox, recorder);
+    RelayServer server = new RelayServer(vertx, pool, limits, accounts, sandbox, recorder);
 
     int instances = config.integer(Setting.HTTP_INSTANCES) == 0
       ? Runtime.getRuntime().availableProcessors()
@@ -252,8 +260,7 @@ public final class RelayServer {
     Future<Void> shipped = shipTemplates(vertx, templateStore);
     Future<Void> dispatch = shipped.compose(v -> dispatching
       ? vertx.deployVerticle(new Dispatcher(new DispatchStore(pool, instanceName()), templates, accounts,
-          dispatchOptions, handoff, Throttle.create(redis, config.bool(Setting.REDIS_CLUSTER), throttleOptions(config),
-            java.time.Clock.systemUTC()),
+          dispatchOptions, handoff, Throttle.create(limits.store(), throttleOptions(config), java.time.Clock.systemUTC()),
           metrics, suppressions))
         .onSuccess(id -> server.dispatchDeployment = id)
         .mapEmpty()
@@ -336,25 +343,6 @@ public final class RelayServer {
     return new Tracking(base, TrackingTokens.fromSetting(config.string(Setting.TRACKING_KEYS)));
   }
 
-  /**
-   * One Redis at {@code redis.uri}, or with {@code redis.cluster} a Redis Cluster found from the nodes it
-   * lists. A cluster connection takes a pooled connection to every node, so the pool must hold at least
-   * as many as the cluster has nodes (64 here), and requests wait for one rather than fail.
-   */
-  static RedisOptions redisOptions(RelayConfig config) {
-    RedisOptions options = new RedisOptions().setMaxPoolSize(4).setMaxWaitingHandlers(1024);
-    if (!config.bool(Setting.REDIS_CLUSTER)) {
-      return options.setConnectionString(config.string(Setting.REDIS_URI));
-    }
-    options.setType(RedisClientType.CLUSTER).setMaxPoolSize(64).setMaxPoolWaiting(1024);
-    for (String node : config.string(Setting.REDIS_URI).split(",")) {
-      if (!node.isBlank()) {
-        options.addConnectionString(node.strip());
-      }
-    }
-    return options;
-  }
-
   /** The throttle's settings; a setting it cannot read stops start-up with a message that names it. */
   static Throttle.Options throttleOptions(RelayConfig config) {
     String prefix = config.string(Setting.THROTTLE_KEY_PREFIX).isBlank()
@@ -408,7 +396,7 @@ public final class RelayServer {
       .eventually(accounts::close)
       .eventually(() -> sandbox == null ? Future.succeededFuture() : sandbox.close())
       .eventually(pool::close)
-      .eventually(redis::close)
+      .eventually(limits::close)
       .mapEmpty();
   }
 }

@@ -25,15 +25,18 @@ final class Readiness {
 
   private final HealthChecks checks;
 
+  /** @param redis the gateway's Redis, or null when its limits are kept in process (then there is no Redis to check) */
   Readiness(Vertx vertx, Pool pool, Redis redis, long timeoutMs) {
-    RedisAPI redisApi = RedisAPI.api(redis);
     this.checks = HealthChecks.create(vertx)
       .register(POSTGRESQL, timeoutMs, promise -> pool.query("SELECT 1").execute()
         .<Status>map(rows -> Status.OK())
-        .onComplete(promise))
-      .register(REDIS, timeoutMs, promise -> redisApi.ping(List.of())
+        .onComplete(promise));
+    if (redis != null) {
+      RedisAPI redisApi = RedisAPI.api(redis);
+      checks.register(REDIS, timeoutMs, promise -> redisApi.ping(List.of())
         .<Status>map(reply -> Status.OK())
         .onComplete(promise));
+    }
   }
 
   void live(RoutingContext ctx) {

@@ -64,6 +64,11 @@ public final class DemoCommand implements Task {
   }
 
   @Override
+  public boolean runsGateway() {
+    return url == null;
+  }
+
+  @Override
   public Future<Integer> run(Vertx vertx, RelayConfig config) {
     if (recipients < 1 || recipients > 10_000) {
       err.println("--recipients must be 1 to 10000");

@@ -17,6 +17,11 @@ public final class ServeCommand implements Task {
   private static final long STOP_GRACE_SECONDS = 30;
 
   @Override
+  public boolean runsGateway() {
+    return true;
+  }
+
+  @Override
   public Future<Integer> run(Vertx vertx, RelayConfig config) {
     Promise<Integer> stopped = Promise.promise();
     return RelayServer.start(vertx, config).compose(server -> {

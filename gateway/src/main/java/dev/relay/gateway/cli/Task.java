@@ -12,4 +12,12 @@ public interface Task {
    * future that completes only when serving ends.
    */
   Future<Integer> run(Vertx vertx, RelayConfig config);
+
+  /**
+   * Whether the command runs a gateway in this process, which then needs an embedded PostgreSQL of its
+   * own; a short task may use the one a running gateway started on the same data directory.
+   */
+  default boolean runsGateway() {
+    return false;
+  }
 }

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -30,10 +31,12 @@ public final class RelayConfig {
   private static final Set<String> STRUCTURED_SECTIONS = Set.of("accounts");
 
   private final Map<Setting, String> values;
+  private final Set<Setting> given;
   private final JsonObject file;
 
-  private RelayConfig(Map<Setting, String> values, JsonObject file) {
+  private RelayConfig(Map<Setting, String> values, Set<Setting> given, JsonObject file) {
     this.values = values;
+    this.given = given;
     this.file = file;
   }
 
@@ -91,6 +94,7 @@ public final class RelayConfig {
       throw new ConfigException("config file has unknown settings: " + String.join(", ", unknown));
     }
     Map<Setting, String> values = new EnumMap<>(Setting.class);
+    Set<Setting> given = EnumSet.noneOf(Setting.class);
     for (Setting setting : Setting.values()) {
       String value;
       String origin;
@@ -111,9 +115,12 @@ public final class RelayConfig {
         String subject = "setting " + setting.key() + (origin.equals(setting.key()) ? "" : " (" + origin + ")");
         value = Secrets.resolve(subject, value, referenceEnv);
       }
+      if (!origin.startsWith("default")) {
+        given.add(setting);
+      }
       values.put(setting, check(setting, value, origin));
     }
-    return new RelayConfig(values, file);
+    return new RelayConfig(values, given, file);
   }
 
   private static String check(Setting setting, String value, String origin) {
@@ -173,6 +180,23 @@ public final class RelayConfig {
         unknown.add(key);
       }
     }
+  }
+
+  /** Whether the setting was given (environment, config file or override) rather than left at its default. */
+  public boolean given(Setting setting) {
+    return given.contains(setting);
+  }
+
+  /**
+   * This configuration with a setting replaced, for the process's own use (the embedded PostgreSQL's
+   * address, for example); the value counts as given.
+   */
+  public RelayConfig with(Setting setting, String value) {
+    Map<Setting, String> copy = new EnumMap<>(values);
+    copy.put(setting, check(setting, value, setting.key()));
+    Set<Setting> givenCopy = EnumSet.copyOf(given);
+    givenCopy.add(setting);
+    return new RelayConfig(copy, givenCopy, file);
   }
 
   public String string(Setting setting) {

@@ -5,7 +5,7 @@ import java.util.Locale;
 /**
  * Every setting of the gateway, with its default. A setting is read from the environment variable
  * {@link #envName()} first, then from the config file at its dotted {@link #key()}, then from the
- * default. The README's configuration reference lists exactly these, and a test keeps it so.
+ * default. docs/configuration.md lists exactly these, and a test keeps it so.
  */
 public enum Setting {
 
@@ -47,12 +47,33 @@ public enum Setting {
       "How long a new PostgreSQL connection may take before the request is answered 503."),
   DB_CREATE_DATABASE("db.create-database", Type.BOOL, "true", "Create the database at start-up when it is missing."),
   DB_MIGRATE_ON_START("db.migrate-on-start", Type.BOOL, "true", "Apply schema migrations when `serve` starts."),
+  DB_EMBEDDED("db.embedded", Type.STRING, "auto",
+      "`auto`: run on an embedded PostgreSQL (in db.embedded-dir) when nothing answers at db.host:db.port (connection "
+        + "refused) and that address is not insisted on: left at its localhost:5432 default with no db.host, db.port, "
+        + "db.name, db.user or db.password given, or db.embedded=auto given explicitly. `never`: always the configured "
+        + "PostgreSQL, waited for up to db.startup-wait-seconds. `always`: always the embedded one. One process per "
+        + "embedded data directory; several instances need a shared PostgreSQL."),
+  DB_EMBEDDED_DIR("db.embedded-dir", Type.STRING, "relay-data/postgres",
+      "Data directory of the embedded PostgreSQL, kept across restarts (created by initdb when empty); it is locked by "
+        + "the process that runs it through the file beside it, `<dir>.lock`, which names that process and its port."),
+  DB_STARTUP_WAIT_SECONDS("db.startup-wait-seconds", Type.INT, "60",
+      "At start-up, how long to wait for a PostgreSQL that refuses connections or is still starting up (retried with "
+        + "exponential backoff, each wait logged with its reason) before giving up with an error; 0: one try."),
 
   REDIS_URI("redis.uri", Type.SECRET, "redis://localhost:6379",
       "Redis connection string (may hold a password); with redis.cluster, one or more nodes of the cluster, "
         + "comma-separated, to learn its slots from. A secret: may be ${env:NAME} or ${file:/path}."),
   REDIS_CLUSTER("redis.cluster", Type.BOOL, "false",
       "Redis is a Redis Cluster: each limit's and cap's script call goes to the node of its keys' hash tag."),
+  REDIS_IN_PROCESS("redis.in-process", Type.STRING, "auto",
+      "Where rate limits and frequency caps are kept. `auto`: in this process when nothing answers at redis.uri "
+        + "(connection refused) and it is not insisted on: left at its default with redis.cluster off, or "
+        + "redis.in-process=auto given explicitly; else in Redis. `never`: always Redis, waited for up to "
+        + "redis.startup-wait-seconds. `always`: always in process. In-process limits hold for this process only: "
+        + "several instances need a shared Redis."),
+  REDIS_STARTUP_WAIT_SECONDS("redis.startup-wait-seconds", Type.INT, "60",
+      "At start-up, how long to wait for a Redis that is used (not in process) and refuses connections or is still "
+        + "loading, before giving up with an error; 0: do not check at start-up (sends that need Redis wait for it)."),
 
   INTAKE_MAX_BODY_BYTES("intake.max-body-bytes", Type.INT, "16777216",
       "Largest request body accepted; larger ones are answered 413."),

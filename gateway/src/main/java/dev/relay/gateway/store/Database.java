@@ -36,6 +36,54 @@ public final class Database {
   private Database() {
   }
 
+  /** How a PostgreSQL answered a connection attempt. */
+  public enum Reach {
+    /** It accepted the connection. */
+    READY,
+    /** Nothing listens at the address (connection refused). */
+    REFUSED,
+    /** It is not ready yet: starting up, shutting down, in recovery, or not reachable in time. */
+    NOT_YET
+  }
+
+  /** A connection attempt's answer and, unless ready, why. */
+  public record Probe(Reach reach, String reason) {
+  }
+
+  /**
+   * Tries one connection to the configured PostgreSQL (its {@code postgres} database). Fails only when
+   * waiting cannot help, such as a password PostgreSQL refuses.
+   */
+  public static Probe probe(RelayConfig config) {
+    try (Connection ignored = jdbc(config, "postgres")) {
+      return new Probe(Reach.READY, "answers");
+    } catch (SQLException e) {
+      String state = e.getSQLState() == null ? "" : e.getSQLState();
+      if (state.equals("57P03")) {
+        // cannot_connect_now: "the database system is starting up" (or shutting down, or in recovery)
+        return new Probe(Reach.NOT_YET, e.getMessage());
+      }
+      for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+        if (cause instanceof java.net.ConnectException) {
+          return new Probe(Reach.REFUSED, "connection refused");
+        }
+      }
+      if (state.startsWith("08")) {
+        return new Probe(Reach.NOT_YET, e.getMessage());
+      }
+      if (state.equals("3D000")) {
+        return new Probe(Reach.READY, "answers (no database postgres)");
+      }
+      throw new IllegalStateException("PostgreSQL at " + address(config) + " refused role '"
+        + config.string(Setting.DB_USER) + "': " + e.getMessage(), e);
+    }
+  }
+
+  /** The configured PostgreSQL's host and port, for messages. */
+  public static String address(RelayConfig config) {
+    return config.string(Setting.DB_HOST) + ":" + config.integer(Setting.DB_PORT);
+  }
+
   /** Creates the configured database when it does not exist; a role that may not create it fails with a clear message. */
   public static void ensureExists(RelayConfig config) {
     String name = config.string(Setting.DB_NAME);

@@ -9,8 +9,10 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The rate limit of one provider account, shared by every instance through Redis: a lane reserves
- * cells for the messages it is about to send (many per round trip), sends as many as it was granted
+ * The rate limit of one provider account, shared by every instance through Redis (or kept in process, see
+ * {@link LimitStore}): a lane reserves
+ * cells for the messages it
+ * is about to send (many per round trip), sends as many as it was granted
  * and waits or defers the rest. A provider that throttles the account ({@link #throttled}) halves its
  * effective rate for every instance; it climbs back by {@code recovery} each second while the
  * provider accepts again. Used from the dispatcher's event loop.
@@ -30,11 +32,11 @@ public final class AccountLimiter {
   }
 
   private final String account;
-  private final RateBuckets buckets;
+  private final LimitStore buckets;
   private final RateBuckets.Bucket bucket;
   private volatile double effectiveRate;
 
-  AccountLimiter(String account, RateBuckets buckets, RateBuckets.Bucket bucket) {
+  AccountLimiter(String account, LimitStore buckets, RateBuckets.Bucket bucket) {
     this.account = account;
     this.buckets = buckets;
     this.bucket = bucket;

@@ -1,10 +1,6 @@
 package dev.relay.gateway.throttle;
 
 import io.vertx.core.Future;
-import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.Request;
-import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Response;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,11 +14,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * What stands between a claimed message and its provider call, shared by every instance through
- * Redis: quiet hours in the recipient's time zone, frequency caps per recipient across channels (both
+ * Redis (or kept in this process, see {@link LimitStore}): quiet hours in the recipient's time zone, frequency caps per recipient across channels (both
  * for marketing messages only), rate limits per tenant and per campaign ({@link #admit}), and per
  * provider account ({@link #limiter}, used by the account's lane). It fails closed: when Redis cannot
  * be reached, messages that need it wait ({@code redis_unavailable}) and nothing goes out above a
@@ -72,27 +67,21 @@ public final class Throttle {
   /** Buckets of a tenant's recipients: the hash tags their caps sets are spread over. */
   static final int CAP_BUCKETS = 64;
 
-  private final Redis redis;
+  private final LimitStore store;
   private final Options options;
   private final Clock clock;
-  private final RateBuckets buckets;
-  private final LuaScript caps;
-  private final boolean cluster;
   private final Map<Long, String> counted = new HashMap<>();
   private boolean redisFailing;
 
-  private Throttle(Redis redis, boolean cluster, Options options, Clock clock) {
-    this.redis = redis;
+  private Throttle(LimitStore store, Options options, Clock clock) {
+    this.store = store;
     this.options = options;
     this.clock = clock;
-    this.cluster = cluster;
-    this.buckets = new RateBuckets(LuaScript.load("throttle/gcra.lua", redis, cluster, options.redisTimeoutMs()));
-    this.caps = LuaScript.load("throttle/caps.lua", redis, cluster, options.redisTimeoutMs());
   }
 
-  /** @param cluster whether {@code redis} is a Redis Cluster client ({@code redis.cluster}) */
-  public static Throttle create(Redis redis, boolean cluster, Options options, Clock clock) {
-    return new Throttle(redis, cluster, options, clock);
+  /** A throttle keeping its limits in {@code store} (Redis, or this process for a single instance). */
+  public static Throttle create(LimitStore store, Options options, Clock clock) {
+    return new Throttle(store, options, clock);
   }
 
   /** Whether {@link #admit} has anything to check; when not, messages go straight to their lanes. */
@@ -111,7 +100,7 @@ public final class Throttle {
     double rate = limit.rate();
     RateBuckets.Bucket bucket = new RateBuckets.Bucket(options.keyPrefix() + ":rate:{a:" + account + "}", limit,
       Math.max(rate * options.floorPercent() / 100, Math.min(rate, 0.1)), rate * options.recoveryPercent() / 100);
-    return new AccountLimiter(account, buckets, bucket);
+    return new AccountLimiter(account, store, bucket);
   }
 
   /**
@@ -160,8 +149,7 @@ public final class Throttle {
   }
 
   private void release(String key, long id) {
-    redis.send(Request.cmd(Command.ZREM).arg(key).arg(Long.toString(id)))
-      .timeout(options.redisTimeoutMs(), TimeUnit.MILLISECONDS)
+    store.uncount(key, Long.toString(id))
       .onFailure(err -> LOG.debug("message {} stays counted against its recipient's caps: {}", id, err.toString()));
   }
 
@@ -169,54 +157,30 @@ public final class Throttle {
     if (indexes.isEmpty()) {
       return Future.succeededFuture();
     }
-    // On a cluster, one script call per hash tag (a tenant's bucket of recipients: one slot), all calls
-    // pipelined; one Redis has no slots to respect, so one call checks every recipient.
-    Map<String, List<Integer>> groups = new LinkedHashMap<>();
-    String[] keys = new String[candidates.size()];
+    List<LimitStore.CapEntry> entries = new ArrayList<>(indexes.size());
     for (int i : indexes) {
       Candidate c = candidates.get(i);
       String tag = capTag(c);
-      keys[i] = options.keyPrefix() + ":caps:" + tag + ":" + c.recipientId();
-      groups.computeIfAbsent(cluster ? tag : "", k -> new ArrayList<>()).add(i);
+      entries.add(new LimitStore.CapEntry(options.keyPrefix() + ":caps:" + tag + ":" + c.recipientId(), tag,
+        Long.toString(c.id())));
     }
-    List<String> rules = new ArrayList<>(1 + 2 * options.caps().size());
-    rules.add(Integer.toString(options.caps().size()));
-    for (CapRule rule : options.caps()) {
-      rules.add(Long.toString(rule.window().toMillis()));
-      rules.add(Integer.toString(rule.most()));
-    }
-    List<LuaScript.Call> calls = new ArrayList<>(groups.size());
-    for (List<Integer> group : groups.values()) {
-      List<String> callKeys = new ArrayList<>(group.size());
-      List<String> args = new ArrayList<>(rules.size() + group.size());
-      args.addAll(rules);
-      for (int i : group) {
-        callKeys.add(keys[i]);
-        args.add(Long.toString(candidates.get(i).id()));
-      }
-      calls.add(new LuaScript.Call(callKeys, args));
-    }
-    return caps.runAll(calls)
-      .map(results -> {
+    return store.count(options.caps(), entries)
+      .map(verdicts -> {
         answered();
-        int call = 0;
-        for (List<Integer> group : groups.values()) {
-          Response r = results.get(call++);
-          for (int j = 0; j < group.size(); j++) {
-            int i = group.get(j);
-            Candidate c = candidates.get(i);
-            int rule = r.get(2 * j).toInteger();
-            if (rule == 0) {
-              counted.put(c.id(), keys[i]);
-              continue;
-            }
-            CapRule broken = options.caps().get(rule - 1);
-            String detail = "frequency cap " + broken.text() + ": " + broken.most() + " marketing messages to this "
-              + "recipient in the last " + broken.window().toString().substring(2).toLowerCase();
-            decisions[i] = c.deferWhenCapped()
-              ? Decision.defer("frequency_cap", r.get(2 * j + 1).toLong(), detail)
-              : new Decision(Decision.Kind.CAP, "frequency_cap", 0, detail);
+        for (int j = 0; j < indexes.size(); j++) {
+          int i = indexes.get(j);
+          Candidate c = candidates.get(i);
+          LimitStore.CapVerdict verdict = verdicts.get(j);
+          if (verdict.rule() == 0) {
+            counted.put(c.id(), entries.get(j).key());
+            continue;
           }
+          CapRule broken = options.caps().get(verdict.rule() - 1);
+          String detail = "frequency cap " + broken.text() + ": " + broken.most() + " marketing messages to this "
+            + "recipient in the last " + broken.window().toString().substring(2).toLowerCase();
+          decisions[i] = c.deferWhenCapped()
+            ? Decision.defer("frequency_cap", verdict.waitMs(), detail)
+            : new Decision(Decision.Kind.CAP, "frequency_cap", 0, detail);
         }
         return (Void) null;
       })
@@ -254,7 +218,7 @@ public final class Throttle {
         bs.add(RateBuckets.Bucket.fixed(tenantKey + ":c:" + first.campaignId(), options.campaignRate()));
         reasons.add("campaign_rate");
       }
-      all.add(buckets.reserve(bs, group.size())
+      all.add(store.reserve(bs, group.size())
         .map(grant -> {
           answered();
           double interval = bs.get(grant.binding()).limit().intervalMs();

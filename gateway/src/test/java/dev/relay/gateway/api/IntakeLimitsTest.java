@@ -28,6 +28,8 @@ class IntakeLimitsTest {
       Setting.INTAKE_MAX_QUEUE_DEPTH, "5",
       Setting.INTAKE_RETRY_AFTER_SECONDS, "7",
       Setting.REDIS_URI, "redis://127.0.0.1:1",
+      // Redis is insisted on and down from the start: not waited for, sends would wait for it.
+      Setting.REDIS_STARTUP_WAIT_SECONDS, "0",
       Setting.DISPATCH_ENABLED, "false"));
     key = gateway.apiKey("acme");
   }

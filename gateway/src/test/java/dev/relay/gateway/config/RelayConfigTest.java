@@ -74,6 +74,20 @@ class RelayConfigTest {
   }
 
   @Test
+  @DisplayName("a setting given by the environment or an override counts as given, a default does not; with() "
+    + "replaces one and counts it as given")
+  void givenSettings() {
+    RelayConfig config = RelayConfig.of(Map.of(Setting.DB_PORT, "5433"));
+    assertThat(config.given(Setting.DB_PORT)).isTrue();
+    assertThat(config.given(Setting.DB_HOST)).isFalse();
+    RelayConfig moved = config.with(Setting.DB_HOST, "127.0.0.1");
+    assertThat(moved.string(Setting.DB_HOST)).isEqualTo("127.0.0.1");
+    assertThat(moved.given(Setting.DB_HOST)).isTrue();
+    assertThat(config.string(Setting.DB_HOST)).as("the original is unchanged").isEqualTo("localhost");
+    assertThatThrownBy(() -> config.with(Setting.DB_PORT, "x")).hasMessageContaining("not a whole number");
+  }
+
+  @Test
   @DisplayName("the configuration reference (docs/configuration.md) lists every setting with its variable and default")
   void readmeListsEverySetting() throws Exception {
     String readme = Files.readString(Path.of("..", "docs", "configuration.md"));

@@ -111,8 +111,7 @@ class ScriptsOnClusterTest {
   @Test
   @DisplayName("rates: an account bucket, and a tenant's and its campaign's in one call, on the nodes of their tags")
   void ratesOnTheirNodes() {
-    LuaScript gcra = script("throttle/gcra.lua");
-    RateBuckets buckets = new RateBuckets(gcra);
+    LimitStore buckets = LimitStore.redis(redis, true, 5_000);
     Limit limit = new Limit(100, 10);
     RateBuckets.Grant account = await(buckets.reserve(
       List.of(RateBuckets.Bucket.fixed("relay:test:rate:{a:crm-hooks}", limit)), 25));
