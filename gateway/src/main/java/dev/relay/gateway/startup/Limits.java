@@ -79,7 +79,16 @@ public final class Limits {
           LOG.info("Redis: at {} ({})", where, insisted.orElse("it answered, redis.in-process=auto"));
           return shared;
         })
-        .onFailure(err -> redis.close());
+        .recover(err -> {
+          if (err instanceof StartupRefused) {
+            // Intake needs no Redis: serve, and defer sends until it answers (as when it goes away later).
+            LOG.warn("Redis: at {} ({}), but {}; serving anyway: intake accepts, sends wait until Redis answers",
+              where, insisted.orElse("redis.in-process=auto"), err.getMessage());
+            return Future.succeededFuture(shared);
+          }
+          redis.close();
+          return Future.failedFuture(err);
+        });
     });
   }
 

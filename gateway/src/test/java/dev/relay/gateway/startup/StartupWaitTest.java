@@ -138,7 +138,8 @@ class StartupWaitTest {
 
   @Test
   @DisplayName("an insisted Redis that is not up yet is waited for; with redis.in-process=auto and nothing "
-    + "answering, the limits stay in process; with redis.in-process=never, start-up gives up")
+    + "answering, the limits stay in process; with redis.in-process=never, it serves after the wait and "
+    + "reaches Redis once it is back")
   void redis() throws Exception {
     try (PrivateRedis redis = PrivateRedis.start()) {
       redis.stop();
@@ -162,8 +163,12 @@ class StartupWaitTest {
       Map<Setting, String> never = new EnumMap<>(settings);
       never.put(Setting.REDIS_IN_PROCESS, "never");
       never.put(Setting.REDIS_STARTUP_WAIT_SECONDS, "1");
-      assertThatThrownBy(() -> await(Limits.open(vertx, config(never), Clock.systemUTC())))
-        .hasMessageContaining("did not become ready within 1 s (redis.startup-wait-seconds): connection refused");
+      Limits waited = await(Limits.open(vertx, config(never), Clock.systemUTC()));
+      assertThat(waited.redis()).as("after the wait, never: serves on Redis, sends wait until it answers").isNotNull();
+      redis.startAgain();
+      assertThat(await(waited.redis().send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.PING)))
+        .toString()).as("the client reaches Redis once it is back").isEqualTo("PONG");
+      await(waited.close());
     }
   }
 }
