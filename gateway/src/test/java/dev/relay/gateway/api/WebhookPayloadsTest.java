@@ -1,5 +1,6 @@
 package dev.relay.gateway.api;
 
+import dev.relay.adapters.testkit.sendgrid.SendGridSigner;
 import dev.relay.adapters.testkit.slack.SlackFake;
 import dev.relay.adapters.testkit.twilio.TwilioFake;
 import dev.relay.adapters.testkit.whatsapp.WhatsAppFake;
@@ -21,11 +22,6 @@ import javax.crypto.spec.SecretKeySpec;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.Signature;
-import java.security.spec.ECGenParameterSpec;
-import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -46,7 +42,7 @@ class WebhookPayloadsTest {
   private static final String WHATSAPP_SECRET = "wa-app-secret";
   private static final String VERIFY_TOKEN = "meatyhamhock";
   private static final String MAILGUN_KEY = "key-mailgun-signing";
-  private static final KeyPair SENDGRID = sendGridKeys();
+  private static final SendGridSigner SENDGRID = SendGridSigner.generate();
   private static TestGateway gateway;
 
   @BeforeAll
@@ -63,7 +59,7 @@ class WebhookPayloadsTest {
         .put("verify-token", VERIFY_TOKEN).put("base-url", "http://127.0.0.1:1")))
       .add(account("sendgrid", "email-smtp", new JsonObject().put("host", "127.0.0.1").put("port", 1)
         .put("from", "news@relay.example").put("starttls", "disabled").put("webhooks", "sendgrid")
-        .put("sendgrid-public-key", Base64.getEncoder().encodeToString(SENDGRID.getPublic().getEncoded()))))
+        .put("sendgrid-public-key", SENDGRID.publicKeyBase64())))
       .add(account("mailgun", "email-smtp", new JsonObject().put("host", "127.0.0.1").put("port", 1)
         .put("from", "news@relay.example").put("starttls", "disabled").put("webhooks", "mailgun")
         .put("mailgun-signing-key", MAILGUN_KEY)));
@@ -77,16 +73,6 @@ class WebhookPayloadsTest {
 
   private static JsonObject account(String name, String adapter, JsonObject settings) {
     return new JsonObject().put("name", name).put("adapter", adapter).put("settings", settings);
-  }
-
-  private static KeyPair sendGridKeys() {
-    try {
-      KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-      generator.initialize(new ECGenParameterSpec("secp256r1"));
-      return generator.generateKeyPair();
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   private static long now() {
@@ -164,14 +150,11 @@ class WebhookPayloadsTest {
   @ValueSource(strings = {"{}", "[]", "[1]", "[{}]", "{\"event\":\"delivered\"}",
     "[{\"event\":\"delivered\",\"email\":\"a@example.com\"}]", "[{\"event\":\"open\",\"sg_event_id\":\"e1\"}]"})
   @DisplayName("email-smtp (SendGrid): a signed body that is not an array of events is 400 webhook-malformed")
-  void sendGrid(String body) throws GeneralSecurityException {
+  void sendGrid(String body) {
     String timestamp = Long.toString(now());
-    Signature ecdsa = Signature.getInstance("SHA256withECDSA");
-    ecdsa.initSign(SENDGRID.getPrivate());
-    ecdsa.update((timestamp + body).getBytes(StandardCharsets.UTF_8));
     assertMalformed(post("email-smtp", "sendgrid")
       .putHeader("X-Twilio-Email-Event-Webhook-Timestamp", timestamp)
-      .putHeader("X-Twilio-Email-Event-Webhook-Signature", Base64.getEncoder().encodeToString(ecdsa.sign())), body);
+      .putHeader("X-Twilio-Email-Event-Webhook-Signature", SENDGRID.sign(timestamp, body)), body);
   }
 
   @ParameterizedTest(name = "body [{0}]")
