@@ -78,6 +78,10 @@ public final class ApiVerticle extends VerticleBase {
     router.post("/v1/webhooks/:adapter/:account")
       .handler(BodyHandler.create(false).setBodyLimit(WEBHOOK_BODY_LIMIT))
       .handler(webhooks::receive);
+    // Meta verifies a webhook URL with a GET carrying hub.challenge before it posts anything.
+    router.get("/v1/webhooks/:adapter/:account")
+      .handler(BodyHandler.create(false).setBodyLimit(WEBHOOK_BODY_LIMIT))
+      .handler(webhooks::receive);
 
     router.post("/v1/batches").handler(this::timeIntake);
     router.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(deps.maxBodyBytes()));

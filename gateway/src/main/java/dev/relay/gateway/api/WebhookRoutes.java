@@ -2,6 +2,7 @@ package dev.relay.gateway.api;
 
 import dev.relay.adapters.spi.WebhookEvent;
 import dev.relay.adapters.spi.WebhookRejectedException;
+import dev.relay.adapters.spi.WebhookReply;
 import dev.relay.adapters.spi.WebhookRequest;
 import dev.relay.adapters.spi.WebhookVerifier;
 import dev.relay.gateway.dispatch.Accounts;
@@ -19,7 +20,10 @@ import java.util.Optional;
 /**
  * {@code POST /v1/webhooks/{adapter}/{account}}: a provider's report, authenticated by the provider's own
  * signature scheme (no API key). A call that fails verification is answered 401 and stored nowhere; a
- * verified one is stored, raw and normalized, before the 200, so that an accepted webhook is never lost.
+ * verified one that is not the provider's payload is 400 and stored nowhere; a verified one is stored, raw
+ * and normalized, before the 200, so that an accepted webhook is never lost. A provider's onboarding
+ * handshake ({@code POST} or {@code GET}: Slack's URL verification, Meta's verification request) is answered
+ * as the adapter says and stored nowhere.
  */
 final class WebhookRoutes {
 
@@ -56,6 +60,14 @@ final class WebhookRoutes {
       ctx.body().buffer() == null ? io.vertx.core.buffer.Buffer.buffer() : ctx.body().buffer());
     List<WebhookEvent> events;
     try {
+      Optional<WebhookReply> handshake = verifier.get().handshake(request);
+      if (handshake.isPresent()) {
+        // Onboarding (Slack's url_verification, Meta's hub.challenge): answered as the provider asks, not stored.
+        ctx.response().setStatusCode(handshake.get().status())
+          .putHeader(HttpHeaders.CONTENT_TYPE, handshake.get().contentType())
+          .end(handshake.get().body());
+        return;
+      }
       events = verifier.get().verify(request);
     } catch (WebhookRejectedException e) {
       LOG.warn("webhook for account {} rejected: {}", accountName, e.getMessage());

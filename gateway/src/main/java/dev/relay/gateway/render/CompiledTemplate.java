@@ -3,6 +3,7 @@ package dev.relay.gateway.render;
 import com.samskivert.mustache.MustacheException;
 import com.samskivert.mustache.Template;
 import dev.relay.adapters.spi.Channel;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.util.List;
@@ -71,8 +72,16 @@ public final class CompiledTemplate {
     }
   }
 
-  /** One compiled part: a field of the content ({@code subject}, {@code html}, a push data key...). */
-  record Part(String name, String dataKey, Template template, boolean html) {
+  /**
+   * One compiled part: a field of the content ({@code subject}, {@code html}, a push data key...), or one
+   * string of a structured part ({@code whatsapp_template}): then {@code skeleton} is the part as written and
+   * {@code path} the keys and indexes that lead to the string in it.
+   */
+  record Part(String name, String dataKey, Template template, boolean html, JsonObject skeleton, List<Object> path) {
+
+    Part(String name, String dataKey, Template template, boolean html) {
+      this(name, dataKey, template, html, null, null);
+    }
   }
 
   private final long templateId;
@@ -130,7 +139,8 @@ public final class CompiledTemplate {
         text = out.toString();
       } catch (MustacheException.Context e) {
         throw new RenderException("variable '" + e.key + "' is missing (" + channel.wireName() + " "
-          + (part.dataKey() == null ? part.name() : "data '" + part.dataKey() + "'") + ", line " + e.lineNo
+          + (part.dataKey() != null ? "data '" + part.dataKey() + "'"
+          : part.path() != null ? part.name() + " " + pointer(part.path()) : part.name()) + ", line " + e.lineNo
           + ", locale " + locale + ")");
       } catch (MustacheException e) {
         Throwable cause = e.getCause();
@@ -139,7 +149,14 @@ public final class CompiledTemplate {
         }
         throw new RenderException(channel.wireName() + " " + part.name() + ": " + e.getMessage());
       }
-      if (part.dataKey() != null) {
+      if (part.path() != null) {
+        JsonObject structured = content.getJsonObject(part.name());
+        if (structured == null) {
+          structured = part.skeleton().copy();
+          content.put(part.name(), structured);
+        }
+        place(structured, part.path(), text);
+      } else if (part.dataKey() != null) {
         if (data == null) {
           data = new JsonObject();
           content.put("data", data);
@@ -153,5 +170,28 @@ public final class CompiledTemplate {
       content.put("list_unsubscribe", context.unsubscribeUrl());
     }
     return content;
+  }
+
+  /** Puts {@code text} at {@code path} (object keys and array indexes) in {@code structured}. */
+  private static void place(JsonObject structured, List<Object> path, String text) {
+    Object container = structured;
+    for (int i = 0; i < path.size() - 1; i++) {
+      Object step = path.get(i);
+      container = step instanceof Integer index ? ((JsonArray) container).getValue(index)
+        : ((JsonObject) container).getValue((String) step);
+    }
+    Object last = path.get(path.size() - 1);
+    if (last instanceof Integer index) {
+      ((JsonArray) container).set(index, text);
+    } else {
+      ((JsonObject) container).put((String) last, text);
+    }
+  }
+
+  /** A path as a JSON pointer, such as {@code /components/0/parameters/1/text}. */
+  static String pointer(List<Object> path) {
+    StringBuilder pointer = new StringBuilder();
+    path.forEach(step -> pointer.append('/').append(step));
+    return pointer.toString();
   }
 }

@@ -42,7 +42,10 @@ public final class TemplateCompiler {
   public static void check(TemplateDefinition definition) {
     for (TemplateDefinition.Variant variant : definition.locales().values()) {
       variant.channels().forEach((channel, parts) -> parts.forEach((name, source) -> {
-        if (source instanceof Map) {
+        if (source instanceof JsonObject structured) {
+          leaves(structured).forEach((path, text) -> compileChecked(text, false,
+            TemplateDefinition.where(variant.locale(), channel, name).put("pointer", CompiledTemplate.pointer(path))));
+        } else if (source instanceof Map) {
           ((Map<?, ?>) source).forEach((key, value) -> compileChecked((String) value, channel == Channel.EMAIL
             && "html".equals(name), TemplateDefinition.where(variant.locale(), channel, name).put("key", key)));
         } else {
@@ -65,7 +68,13 @@ public final class TemplateCompiler {
     variant.channels().forEach((channel, parts) -> {
       List<CompiledTemplate.Part> compiled = new ArrayList<>();
       parts.forEach((name, source) -> {
-        if (source instanceof Map) {
+        if (source instanceof JsonObject structured) {
+          // Not click-tracked: a WhatsApp template's links are approved with the template at Meta.
+          JsonObject skeleton = structured.copy();
+          leaves(structured).forEach((path, text) -> compiled.add(new CompiledTemplate.Part(name, null,
+            compileChecked(text, false, TemplateDefinition.where(variant.locale(), channel, name)
+              .put("pointer", CompiledTemplate.pointer(path))), false, skeleton, path)));
+        } else if (source instanceof Map) {
           ((Map<?, ?>) source).forEach((key, value) -> {
             String rewritten = rewrite((String) value, links, channel, name, (String) key, false);
             compiled.add(new CompiledTemplate.Part(name, (String) key, compileChecked(rewritten, false,
@@ -89,6 +98,37 @@ public final class TemplateCompiler {
       defaults.putAll(variant.defaults());
     }
     return new CompiledTemplate(templateId, variant.locale(), channels, defaults, definition.listUnsubscribe());
+  }
+
+  /**
+   * The strings under {@code components} of a structured part, by their path; {@code name} and
+   * {@code language} are not templates.
+   */
+  static Map<List<Object>, String> leaves(JsonObject structured) {
+    Map<List<Object>, String> leaves = new java.util.LinkedHashMap<>();
+    Object components = structured.getValue("components");
+    if (components != null) {
+      collect(components, new ArrayList<>(List.of("components")), leaves);
+    }
+    return leaves;
+  }
+
+  private static void collect(Object value, List<Object> path, Map<List<Object>, String> leaves) {
+    if (value instanceof String text) {
+      leaves.put(List.copyOf(path), text);
+    } else if (value instanceof JsonObject object) {
+      for (String key : object.fieldNames()) {
+        path.add(key);
+        collect(object.getValue(key), path, leaves);
+        path.remove(path.size() - 1);
+      }
+    } else if (value instanceof io.vertx.core.json.JsonArray array) {
+      for (int i = 0; i < array.size(); i++) {
+        path.add(i);
+        collect(array.getValue(i), path, leaves);
+        path.remove(path.size() - 1);
+      }
+    }
   }
 
   static boolean isHtml(Channel channel, String part) {

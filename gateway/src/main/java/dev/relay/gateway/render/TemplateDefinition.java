@@ -27,12 +27,19 @@ public final class TemplateDefinition {
     DEFAULT
   }
 
+  /**
+   * The chat part that makes a WhatsApp template message: the Cloud API's {@code template} object
+   * ({@code name}, {@code language}, {@code components}), every string in it below {@code components} a
+   * Mustache part.
+   */
+  public static final String WHATSAPP_TEMPLATE = "whatsapp_template";
+
   /** The parts each channel has, in order; the first of each list is required (email: subject and html or text). */
   static final Map<Channel, List<String>> PARTS = Map.of(
     Channel.EMAIL, List.of("subject", "html", "text", "from", "reply_to"),
     Channel.SMS, List.of("text"),
     Channel.PUSH, List.of("title", "body", "data"),
-    Channel.CHAT, List.of("text"));
+    Channel.CHAT, List.of("text", WHATSAPP_TEMPLATE));
 
   /** The channels a template may have parts for, in the order links are numbered. */
   static final List<Channel> CHANNELS = List.of(Channel.EMAIL, Channel.SMS, Channel.PUSH, Channel.CHAT);
@@ -47,7 +54,10 @@ public final class TemplateDefinition {
   private final Map<String, Variant> locales;
   private final JsonObject json;
 
-  /** One locale's parts: channel → part name → source; push {@code data} is a map of key → source. */
+  /**
+   * One locale's parts: channel → part name → source; push {@code data} is a map of key → source, chat
+   * {@code whatsapp_template} a JSON object whose strings under {@code components} are sources.
+   */
   public record Variant(String locale, Map<Channel, Map<String, Object>> channels, Map<String, Object> defaults) {
   }
 
@@ -161,6 +171,8 @@ public final class TemplateDefinition {
           data.put(e.getKey(), checkSize(tag, channel, part, (String) e.getValue()));
         }
         parts.put(part, Collections.unmodifiableMap(data));
+      } else if (WHATSAPP_TEMPLATE.equals(part)) {
+        parts.put(part, whatsAppTemplate(tag, channel, value));
       } else if (value instanceof String) {
         parts.put(part, checkSize(tag, channel, part, (String) value));
       } else {
@@ -177,13 +189,77 @@ public final class TemplateDefinition {
       ? parts.containsKey("subject") && (parts.containsKey("html") || parts.containsKey("text"))
       : channel == Channel.PUSH
       ? parts.containsKey("title") || parts.containsKey("body") || parts.containsKey("data")
+      : channel == Channel.CHAT
+      ? parts.containsKey("text") || parts.containsKey(WHATSAPP_TEMPLATE)
       : parts.containsKey("text");
     if (!complete) {
       throw invalid("locale '" + tag + "': " + channel.wireName() + " needs " + (channel == Channel.EMAIL
-        ? "a subject and html or text" : channel == Channel.PUSH ? "a title, body or data" : "text"),
+        ? "a subject and html or text" : channel == Channel.PUSH ? "a title, body or data"
+        : channel == Channel.CHAT ? "text or a whatsapp_template" : "text"),
         where(tag, channel, null));
     }
     return Collections.unmodifiableMap(parts);
+  }
+
+  /**
+   * Checks a {@code whatsapp_template} against the Cloud API's template object: a {@code name} (the approved
+   * template's, as written: no variables), a {@code language} (a code such as {@code en_US}, or
+   * {@code {"code": …}}), and optional {@code components}, an array of objects each with a {@code type}
+   * and optional {@code parameters}, an array of objects each with a {@code type}. Strings under
+   * {@code components} are Mustache parts, rendered raw.
+   */
+  private static JsonObject whatsAppTemplate(String tag, Channel channel, Object value) {
+    JsonObject where = where(tag, channel, WHATSAPP_TEMPLATE);
+    if (!(value instanceof JsonObject template)) {
+      throw invalid("chat whatsapp_template must be an object: the Cloud API's template (name, language,"
+        + " components)", where);
+    }
+    for (String field : template.fieldNames()) {
+      if (!Set.of("name", "language", "components").contains(field)) {
+        throw invalid("whatsapp_template: unknown field '" + field + "' (name, language, components)",
+          where.copy().put("field", field));
+      }
+    }
+    if (!(template.getValue("name") instanceof String name) || !name.matches("[A-Za-z0-9_]{1,512}")) {
+      throw invalid("whatsapp_template: name must be the approved template's name (letters, digits"
+        + " and underscores)", where.copy().put("field", "name"));
+    }
+    Object language = template.getValue("language");
+    Object code = language instanceof JsonObject object ? object.getValue("code") : language;
+    if (!(code instanceof String text) || !text.matches("[a-z]{2,3}(_[A-Za-z0-9]{2,8})?")) {
+      throw invalid("whatsapp_template: language must be a WhatsApp language code such as en or en_US, or"
+        + " {\"code\": …}", where.copy().put("field", "language"));
+    }
+    Object components = template.getValue("components");
+    if (components != null) {
+      if (!(components instanceof io.vertx.core.json.JsonArray list)) {
+        throw invalid("whatsapp_template: components must be an array", where.copy().put("field", "components"));
+      }
+      for (int i = 0; i < list.size(); i++) {
+        if (!(list.getValue(i) instanceof JsonObject component) || !(component.getValue("type") instanceof String)) {
+          throw invalid("whatsapp_template: components[" + i + "] must be an object with a type",
+            where.copy().put("field", "components/" + i));
+        }
+        Object parameters = component.getValue("parameters");
+        if (parameters == null) {
+          continue;
+        }
+        if (!(parameters instanceof io.vertx.core.json.JsonArray params)) {
+          throw invalid("whatsapp_template: components[" + i + "].parameters must be an array",
+            where.copy().put("field", "components/" + i + "/parameters"));
+        }
+        for (int j = 0; j < params.size(); j++) {
+          if (!(params.getValue(j) instanceof JsonObject parameter) || !(parameter.getValue("type") instanceof String)) {
+            throw invalid("whatsapp_template: components[" + i + "].parameters[" + j + "] must be an object with"
+              + " a type", where.copy().put("field", "components/" + i + "/parameters/" + j));
+          }
+        }
+      }
+      if (list.encode().length() > MAX_PART_CHARS) {
+        throw invalid("chat whatsapp_template is longer than " + MAX_PART_CHARS + " characters", where);
+      }
+    }
+    return template.copy();
   }
 
   private static String checkSize(String tag, Channel channel, String part, String text) {

@@ -53,6 +53,10 @@ public final class TemplateLinks {
           continue;
         }
         for (Map.Entry<String, Object> part : parts.entrySet()) {
+          if (part.getValue() instanceof io.vertx.core.json.JsonObject) {
+            // A WhatsApp template's links were approved with it at Meta; they are not Relay's to rewrite.
+            continue;
+          }
           if (part.getValue() instanceof Map) {
             for (Map.Entry<?, ?> data : ((Map<?, ?>) part.getValue()).entrySet()) {
               scan(links, variant.locale(), channel, part.getKey(), (String) data.getKey(), (String) data.getValue());

@@ -94,6 +94,9 @@ final class TemplateSyntax {
     if (where.getString("key") != null) {
       text.append(" '").append(where.getString("key")).append('\'');
     }
+    if (where.getString("pointer") != null) {
+      text.append(' ').append(where.getString("pointer"));
+    }
     return text.toString();
   }
 

@@ -85,6 +85,31 @@ class TemplateApiTest {
   }
 
   @Test
+  @DisplayName("PUT takes a chat part with a whatsapp_template and preview renders it; one WhatsApp would refuse is 422")
+  void whatsAppTemplatePart() {
+    JsonObject chat = new JsonObject().put("text", "Hi {{first_name}}").put("whatsapp_template", new JsonObject()
+      .put("name", "order_shipped").put("language", "en_US").put("components", new JsonArray().add(new JsonObject()
+        .put("type", "body").put("parameters", new JsonArray().add(new JsonObject().put("type", "text")
+          .put("text", "{{first_name}}"))))));
+    HttpResponse<Buffer> created = put(acme, "shipped-wa", new JsonObject().put("locales", new JsonObject()
+      .put("en", new JsonObject().put("chat", chat))));
+    assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
+    HttpResponse<Buffer> preview = post(acme, "/v1/templates/shipped-wa/preview", new JsonObject()
+      .put("variables", new JsonObject().put("first_name", "Ada")));
+    assertThat(preview.statusCode()).as(preview.bodyAsString()).isEqualTo(200);
+    assertThat(preview.bodyAsJsonObject().getJsonObject("channels").getJsonObject("chat")
+      .getJsonObject("whatsapp_template").getJsonArray("components").getJsonObject(0).getJsonArray("parameters")
+      .getJsonObject(0).getString("text")).isEqualTo("Ada");
+
+    HttpResponse<Buffer> refused = put(acme, "shipped-wa", new JsonObject().put("locales", new JsonObject()
+      .put("en", new JsonObject().put("chat", new JsonObject().put("whatsapp_template", new JsonObject()
+        .put("name", "order_shipped"))))));
+    assertThat(refused.statusCode()).isEqualTo(422);
+    assertThat(refused.bodyAsJsonObject().getString("type")).isEqualTo("urn:relay:problem:invalid-template");
+    assertThat(refused.bodyAsJsonObject().getString("detail")).contains("language");
+  }
+
+  @Test
   @DisplayName("PUT makes versions; GET lists them; another tenant sees none of them")
   void versionsAndIsolation() {
     HttpResponse<Buffer> first = put(acme, "promo", smsTemplate("First {{name}}"));

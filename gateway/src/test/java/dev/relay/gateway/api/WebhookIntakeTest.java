@@ -92,7 +92,8 @@ class WebhookIntakeTest {
   @Test
   @DisplayName("a stale Slack call is 401 and stored nowhere; a fresh one is accepted")
   void slackTimestampWindow() {
-    String body = new JsonObject().put("type", "event_callback").put("event_id", "Ev01").encode();
+    String body = new JsonObject().put("type", "event_callback").put("event_id", "Ev01")
+      .put("event", new JsonObject().put("type", "app_mention").put("text", "hi")).encode();
     long stale = System.currentTimeMillis() / 1000 - 600;
     long before = stored();
     HttpResponse<Buffer> old = await(gateway.post("/v1/webhooks/social-slack/slack", null)

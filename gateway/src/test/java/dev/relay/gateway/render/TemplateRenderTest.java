@@ -104,9 +104,19 @@ class TemplateRenderTest {
         break;
       case SMS:
       case CHAT:
-        assertThat(content.fieldNames()).containsExactly("text");
+        assertThat(content.fieldNames()).containsExactly(channel == Channel.CHAT
+          ? new String[] {"text", "whatsapp_template"} : new String[] {"text"});
         if (!name.equals("one-time-code")) {
           assertThat(content.getString("text")).contains(BASE + "/t/c/").doesNotContain("https://shop.example.com");
+        }
+        if (channel == Channel.CHAT) {
+          JsonObject whatsApp = content.getJsonObject("whatsapp_template");
+          assertThat(whatsApp.getString("name")).isEqualTo(name.replace('-', '_'));
+          assertThat(whatsApp.getString("language")).isEqualTo(locale);
+          JsonObject body = whatsApp.getJsonArray("components").getJsonObject(0);
+          assertThat(body.getString("type")).isEqualTo("body");
+          assertThat(body.getJsonArray("parameters").getJsonObject(0).getString("text"))
+            .isEqualTo(name.equals("one-time-code") ? "493817" : "Ayşe");
         }
         break;
       case PUSH:
@@ -263,6 +273,64 @@ class TemplateRenderTest {
     CompiledTemplate compiled = TemplateCompiler.compile(1, definition, definition.variantFor(null));
     assertThatThrownBy(() -> compiled.render(Channel.SMS, 1, null, null, new JsonObject().put("name", "x"), TRACKING))
       .isInstanceOf(RenderException.class).hasMessageContaining("'name.class' is missing");
+  }
+
+  @Test
+  @DisplayName("A chat whatsapp_template renders to the Cloud API's template object: its strings filled raw from the"
+    + " recipient's variables, numbers, names and structure as written, links left alone")
+  void whatsAppTemplate() {
+    JsonObject definition = new JsonObject().put("locales", new JsonObject().put("tr", new JsonObject()
+      .put("chat", new JsonObject().put("whatsapp_template", new JsonObject("{\"name\":\"order_shipped\","
+        + "\"language\":{\"policy\":\"deterministic\",\"code\":\"tr\"},\"components\":["
+        + "{\"type\":\"header\",\"parameters\":[{\"type\":\"image\",\"image\":{\"link\":\"https://shop.example.com/{{sku}}.png\"}}]},"
+        + "{\"type\":\"body\",\"parameters\":[{\"type\":\"text\",\"text\":\"{{first_name}}\"},"
+        + "{\"type\":\"text\",\"text\":\"{{#format_money}}{{total}} TRY{{/format_money}}\"}]},"
+        + "{\"type\":\"button\",\"sub_type\":\"url\",\"index\":\"0\",\"parameters\":[{\"type\":\"text\","
+        + "\"text\":\"{{order}}\"}]}]}")))));
+    TemplateDefinition parsed = TemplateDefinition.parse(definition);
+    JsonObject content = TemplateCompiler.compile(7, parsed, parsed.variantFor("tr"))
+      .render(Channel.CHAT, 1, "tr-TR", "Europe/Istanbul", new JsonObject().put("first_name", "<b>Ayşe</b>")
+        .put("total", "1234.5").put("order", "TR-77").put("sku", "cay-6"), TRACKING);
+
+    assertThat(content.fieldNames()).containsExactly("whatsapp_template");
+    assertThat(content.getJsonObject("whatsapp_template")).isEqualTo(new JsonObject("{\"name\":\"order_shipped\","
+      + "\"language\":{\"policy\":\"deterministic\",\"code\":\"tr\"},\"components\":["
+      + "{\"type\":\"header\",\"parameters\":[{\"type\":\"image\",\"image\":{\"link\":\"https://shop.example.com/cay-6.png\"}}]},"
+      + "{\"type\":\"body\",\"parameters\":[{\"type\":\"text\",\"text\":\"<b>Ayşe</b>\"},"
+      + "{\"type\":\"text\",\"text\":\"₺1.234,50\"}]},"
+      + "{\"type\":\"button\",\"sub_type\":\"url\",\"index\":\"0\",\"parameters\":[{\"type\":\"text\","
+      + "\"text\":\"TR-77\"}]}]}"));
+    assertThat(TemplateLinks.of(parsed)).as("nothing in a WhatsApp template is click-tracked").isEmpty();
+    assertThatThrownBy(() -> TemplateCompiler.compile(7, parsed, parsed.variantFor("tr"))
+      .render(Channel.CHAT, 1, "tr", null, new JsonObject().put("total", "1").put("order", "1").put("sku", "x"),
+        TRACKING)).isInstanceOf(RenderException.class)
+      .hasMessageContaining("variable 'first_name' is missing (chat whatsapp_template /components/1/parameters/0/text");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', textBlock = """
+    {"language":"tr"}                                                       | whatsapp_template: name
+    {"name":"Order Shipped","language":"tr"}                                | whatsapp_template: name
+    {"name":"order_shipped"}                                                | whatsapp_template: language
+    {"name":"order_shipped","language":{"policy":"deterministic"}}          | whatsapp_template: language
+    {"name":"order_shipped","language":"tr","components":{"type":"body"}}   | components must be an array
+    {"name":"order_shipped","language":"tr","components":[{"parameters":[]}]} | components[0] must be an object with a type
+    {"name":"order_shipped","language":"tr","components":[{"type":"body","parameters":[{"text":"x"}]}]} | components[0].parameters[0]
+    {"name":"order_shipped","language":"tr","category":"MARKETING"}         | unknown field 'category'
+    """)
+  @DisplayName("A whatsapp_template that the Cloud API would not take is refused when the template is written,"
+    + " naming what is wrong")
+  void invalidWhatsAppTemplates(String template, String expected) {
+    JsonObject definition = new JsonObject().put("locales", new JsonObject().put("tr", new JsonObject()
+      .put("chat", new JsonObject().put("whatsapp_template", new JsonObject(template)))));
+    assertThatThrownBy(() -> TemplateDefinition.parse(definition)).isInstanceOf(TemplateException.class)
+      .hasMessageContaining(expected);
+    JsonObject syntax = new JsonObject().put("locales", new JsonObject().put("tr", new JsonObject()
+      .put("chat", new JsonObject().put("whatsapp_template", new JsonObject().put("name", "x").put("language", "tr")
+        .put("components", new JsonArray().add(new JsonObject().put("type", "body").put("parameters", new JsonArray()
+          .add(new JsonObject().put("type", "text").put("text", "{{#open}}")))))))));
+    assertThatThrownBy(() -> TemplateCompiler.check(TemplateDefinition.parse(syntax)))
+      .isInstanceOf(TemplateException.class).hasMessageContaining("chat whatsapp_template /components/0/parameters/0/text");
   }
 
   private static TemplateDefinition definition(String name) {

@@ -5,7 +5,10 @@ import dev.relay.adapters.spi.OutboundMessage;
 import dev.relay.adapters.spi.ProviderAccount;
 import dev.relay.adapters.spi.SendResult;
 import dev.relay.adapters.spi.WebhookVerifier;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.ext.mail.DKIMSignAlgorithm;
 import io.vertx.ext.mail.DKIMSignOptions;
@@ -14,7 +17,7 @@ import io.vertx.ext.mail.MailClient;
 import io.vertx.ext.mail.MailConfig;
 import io.vertx.ext.mail.StartTLSOptions;
 
-import java.nio.channels.ClosedChannelException;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -34,9 +37,11 @@ final class EmailSmtpAccount implements ProviderAccount {
   private final EmailSmtpSettings config;
   private final MailComposer composer;
   private final MailClient client;
+  private final Context mailContext;
 
   EmailSmtpAccount(Vertx vertx, AccountSettings settings, EmailSmtpSettings config) {
     this.settings = settings;
+    this.mailContext = vertx.getOrCreateContext();
     this.config = config;
     MailComposer.Tagging tagging = config.webhooks() instanceof SendGridWebhooks ? MailComposer.Tagging.SENDGRID
       : config.webhooks() instanceof MailgunWebhooks ? MailComposer.Tagging.MAILGUN : MailComposer.Tagging.NONE;
@@ -135,7 +140,9 @@ final class EmailSmtpAccount implements ProviderAccount {
    * way, so the close succeeded.
    */
   private static boolean alreadyClosed(Throwable failure) {
-    return failure instanceof ClosedChannelException
+    // Writing QUIT into a connection the server closed fails as closed, or, when the close is not yet
+    // seen, as an I/O error of the socket (broken pipe, connection reset).
+    return failure instanceof IOException
       || failure.getMessage() != null && failure.getMessage().startsWith("Connection was closed");
   }
 
@@ -149,8 +156,27 @@ final class EmailSmtpAccount implements ProviderAccount {
     if (composed.problem() != null) {
       return Future.succeededFuture(SendResult.permanent(composed.problem()));
     }
-    return client.sendMail(composed.mail()).transform(sent -> Future.succeededFuture(sent.succeeded()
-      ? SendResult.accepted(composed.messageId())
-      : SmtpOutcomes.of(sent.cause())));
+    Context caller = Vertx.currentContext();
+    if (caller == mailContext) {
+      return client.sendMail(composed.mail()).transform(sent -> Future.succeededFuture(outcome(composed, sent)));
+    }
+    // Every mail runs on the account's one context. A pooled connection serves any caller; when the
+    // caller's context is another event loop, the client hands a server's reply to it asynchronously,
+    // and a server that closes right after its reply (421 "closing transmission channel") wins that
+    // race: the mail would fail as "socket was closed unexpected" and the 421 would be lost.
+    Promise<SendResult> result = Promise.promise();
+    mailContext.runOnContext(v -> client.sendMail(composed.mail()).onComplete(sent -> {
+      SendResult outcome = outcome(composed, sent);
+      if (caller == null) {
+        result.complete(outcome);
+      } else {
+        caller.runOnContext(back -> result.complete(outcome));
+      }
+    }));
+    return result.future();
+  }
+
+  private static SendResult outcome(MailComposer.Composed composed, AsyncResult<?> sent) {
+    return sent.succeeded() ? SendResult.accepted(composed.messageId()) : SmtpOutcomes.of(sent.cause());
   }
 }

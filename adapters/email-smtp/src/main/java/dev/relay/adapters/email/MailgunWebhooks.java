@@ -45,7 +45,7 @@ final class MailgunWebhooks implements WebhookVerifier {
     JsonObject body;
     try {
       body = request.body() == null ? null : new JsonObject(request.body());
-    } catch (DecodeException e) {
+    } catch (DecodeException | ClassCastException e) {
       throw new WebhookRejectedException("the Mailgun body is not a JSON object, so it carries no signature");
     }
     JsonObject signed = body == null ? null : object(body, "signature");

@@ -84,8 +84,11 @@ final class SendGridWebhooks implements WebhookVerifier {
     JsonArray array;
     try {
       array = new JsonArray(request.body());
-    } catch (DecodeException e) {
+    } catch (DecodeException | ClassCastException e) {
       throw new IllegalArgumentException("the SendGrid body is not a JSON array of events", e);
+    }
+    if (array.isEmpty()) {
+      throw new IllegalArgumentException("the SendGrid body holds no event: SendGrid posts at least one");
     }
     List<WebhookEvent> events = new ArrayList<>(array.size());
     for (int i = 0; i < array.size(); i++) {

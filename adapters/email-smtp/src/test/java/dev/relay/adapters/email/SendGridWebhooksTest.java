@@ -6,6 +6,7 @@ import dev.relay.adapters.spi.WebhookEvent;
 import dev.relay.adapters.spi.WebhookRejectedException;
 import dev.relay.adapters.spi.WebhookRequest;
 import dev.relay.adapters.spi.WebhookVerifier;
+import dev.relay.adapters.testkit.sendgrid.SendGridSigner;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -20,9 +21,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.Signature;
-import java.security.spec.ECGenParameterSpec;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -41,13 +40,7 @@ class SendGridWebhooksTest {
   static final Instant NOW = Instant.parse("2026-03-01T12:00:00Z");
 
   static KeyPair keyPair() {
-    try {
-      KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-      generator.initialize(new ECGenParameterSpec("secp256r1"));
-      return generator.generateKeyPair();
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
-    }
+    return SendGridSigner.generate().keys();
   }
 
   /** A verifier for {@code keys} whose clock stands at {@link #NOW}. */

@@ -6,6 +6,7 @@ import dev.relay.adapters.spi.ProviderAccount;
 import dev.relay.adapters.spi.SendResult;
 import dev.relay.adapters.testkit.smtp.ScriptedSmtpServer;
 import dev.relay.adapters.testkit.smtp.ScriptedSmtpServer.Stage;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -123,6 +124,8 @@ class SmtpRepliesTest {
   @ParameterizedTest(name = "{1} at {0} is {2}")
   @CsvSource(delimiter = '|', textBlock = """
     GREETING     | 421 4.3.2 Service not available, closing channel | throttled
+    GREETING     | 554 5.3.2 No SMTP service here                   | permanent
+    EHLO         | 550 5.7.1 Client host rejected                   | permanent
     MAIL         | 421 4.7.0 Too many connections, try later        | throttled
     RCPT         | 451 4.3.0 Temporary local problem                | throttled
     MAIL         | 454 4.7.0 Temporary authentication failure       | throttled
@@ -155,6 +158,71 @@ class SmtpRepliesTest {
       assertThat(server.messages()).isEmpty();
       ctx.completeNow();
     })));
+  }
+
+  @Test
+  @DisplayName("A 421 to EHLO, after which the server closes, makes the message retryable")
+  void ehlo421(Vertx vertx, VertxTestContext ctx) {
+    // The mail client answers any EHLO refusal with HELO (RFC 5321, 3.2) into the closed connection, so
+    // it reports the closing and not the 421: the code is lost, but the decision (retry) is the 421's.
+    server.answer(Stage.EHLO, "421 4.7.0 Too busy, closing transmission channel");
+    open(vertx, new JsonObject()).send(one()).onComplete(ctx.succeeding(results -> ctx.verify(() -> {
+      assertThat(results.get(0).isTransient()).as("%s", results.get(0)).isTrue();
+      assertThat(server.messages()).isEmpty();
+      ctx.completeNow();
+    })));
+  }
+
+  @ParameterizedTest(name = "{1} at {0} on a pooled connection is {2}")
+  @CsvSource(delimiter = '|', textBlock = """
+    MAIL         | 421 4.7.0 mx.example closing transmission channel | throttled
+    RCPT         | 421 4.7.0 mx.example closing transmission channel | throttled
+    DATA         | 421 4.3.2 System shutting down, closing channel   | throttled
+    END_OF_DATA  | 421 4.7.0 Try again later, closing channel        | throttled
+    MAIL         | 452 4.3.1 Insufficient system storage             | retryable
+    RCPT         | 550 5.1.1 No such user here                       | permanent
+    """)
+  @DisplayName("A reply on the second use of a pooled connection, from another event loop, is recorded with its code,"
+    + " also when the server closes the connection right after it")
+  void pooledConnection(Stage stage, String reply, String expected, Vertx vertx, VertxTestContext ctx) {
+    ProviderAccount account = open(vertx, new JsonObject().put("max-connections", 1));
+    // The dispatcher's lanes run on several event loops, so a pooled connection serves more than one.
+    Context first = ((io.vertx.core.internal.VertxInternal) vertx).createEventLoopContext();
+    Context second = ((io.vertx.core.internal.VertxInternal) vertx).createEventLoopContext();
+    onContext(first, () -> account.send(one()))
+      .compose(firstResults -> {
+        ctx.verify(() -> assertThat(firstResults.get(0).isAccepted()).as("%s", firstResults.get(0)).isTrue());
+        server.answer(stage, reply);
+        return onContext(second, () -> {
+          Future<List<SendResult>> sent = account.send(List.of(message(43, 1, "bob@customer.example", content())));
+          // The caller's event loop is busy, as a dispatcher's is under load, when the server's reply and close arrive.
+          second.runOnContext(v -> busy(200));
+          return sent;
+        });
+      })
+      .onComplete(ctx.succeeding(results -> ctx.verify(() -> {
+        SendResult result = results.get(0);
+        assertThat(server.connectionCount()).as("the second mail went over the pooled connection").isEqualTo(1);
+        assertThat(result.reason()).isEqualTo("SMTP " + reply);
+        assertThat(result.isTransient()).as("%s", result).isEqualTo(!expected.equals("permanent"));
+        assertThat(result.isThrottled()).as("%s", result).isEqualTo(expected.equals("throttled"));
+        assertThat(server.messages()).hasSize(1);
+        ctx.completeNow();
+      })));
+  }
+
+  @SuppressWarnings("StatementWithEmptyBody")
+  private static void busy(long millis) {
+    long until = System.nanoTime() + millis * 1_000_000;
+    while (System.nanoTime() < until) {
+      // Spinning, so that the event loop cannot run anything else meanwhile.
+    }
+  }
+
+  private static <T> Future<T> onContext(Context context, java.util.function.Supplier<Future<T>> call) {
+    io.vertx.core.Promise<T> promise = io.vertx.core.Promise.promise();
+    context.runOnContext(v -> call.get().onComplete(promise));
+    return promise.future();
   }
 
   @Test

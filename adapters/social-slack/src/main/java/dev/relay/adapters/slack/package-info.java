@@ -47,10 +47,13 @@
  * <h2>Webhooks</h2>
  * Slack's Events API calls carry {@code X-Slack-Request-Timestamp} and
  * {@code X-Slack-Signature: v0=<hex HMAC-SHA256(signing-secret, "v0:" + timestamp + ":" + raw body)>};
- * a missing or wrong signature, or a timestamp more than five minutes from now, is rejected. Slack reports
- * nothing about the delivery or reading of a posted message, so a verified call yields <em>no</em> event:
- * {@code url_verification} challenges are the gateway's to answer, and the other events (messages in
- * channels, mentions) are not about messages Relay sent. A verified body that is not a JSON object with a
- * {@code type} cannot be parsed.
+ * a missing or wrong signature, or a timestamp more than five minutes from now, is rejected. A verified
+ * {@code url_verification} (sent when the Request URL is saved in the app's Event Subscriptions) is
+ * answered {@code 200 text/plain} with its {@code challenge} and stored nowhere. Slack reports nothing
+ * about the delivery or reading of a posted message, so a verified {@code event_callback} or
+ * {@code app_rate_limited} yields <em>no</em> event: messages in channels and mentions are not about
+ * messages Relay sent. A verified body that is not an Events API payload (not a JSON object, no
+ * {@code type} or another one, an {@code event_callback} without {@code event} or {@code event_id}) cannot
+ * be parsed: {@code 400 webhook-malformed}, stored nowhere.
  */
 package dev.relay.adapters.slack;

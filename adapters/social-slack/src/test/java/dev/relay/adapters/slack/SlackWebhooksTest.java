@@ -60,11 +60,33 @@ class SlackWebhooksTest {
   }
 
   @Test
-  @DisplayName("A signed, recent event and a url_verification challenge verify and yield no event: Slack reports no delivery")
+  @DisplayName("A signed, recent event verifies and yields no event: Slack reports no delivery; it is no handshake")
   void validYieldsNothing() {
+    assertThat(verifier.handshake(signed(NOW.getEpochSecond(), EVENT))).isEmpty();
     assertThat(verifier.verify(signed(NOW.getEpochSecond(), EVENT))).isEmpty();
-    assertThat(verifier.verify(signed(NOW.getEpochSecond() - 290,
-      "{\"token\":\"x\",\"challenge\":\"3eZbrw1aB\",\"type\":\"url_verification\"}"))).isEmpty();
+    assertThat(verifier.verify(signed(NOW.getEpochSecond(), "{\"token\":\"x\",\"team_id\":\"T1\","
+      + "\"api_app_id\":\"A1\",\"type\":\"app_rate_limited\",\"minute_rate_limited\":1518467820}"))).isEmpty();
+  }
+
+  @Test
+  @DisplayName("Slack's documented url_verification payload, signed, is answered 200 text/plain with its challenge;"
+    + " unsigned or stale, it is rejected")
+  void urlVerification() {
+    // The payload of Slack's url_verification event page.
+    String body = "{\"token\":\"Jhj5dZrVaK7ZwHHjRyZWjbDl\",\"challenge\":"
+      + "\"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P\",\"type\":\"url_verification\"}";
+    assertThat(verifier.handshake(signed(NOW.getEpochSecond() - 290, body))).hasValueSatisfying(reply -> {
+      assertThat(reply.status()).isEqualTo(200);
+      assertThat(reply.contentType()).startsWith("text/plain");
+      assertThat(reply.body().toString()).isEqualTo("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P");
+    });
+    assertThatThrownBy(() -> verifier.handshake(request("v0=" + "0".repeat(64), NOW.getEpochSecond(), body)))
+      .isInstanceOf(WebhookRejectedException.class);
+    assertThatThrownBy(() -> verifier.handshake(signed(NOW.getEpochSecond() - 301, body)))
+      .isInstanceOf(WebhookRejectedException.class);
+    assertThatThrownBy(() -> verifier.handshake(signed(NOW.getEpochSecond(),
+      "{\"token\":\"x\",\"type\":\"url_verification\"}"))).isInstanceOf(IllegalArgumentException.class)
+      .hasMessageContaining("challenge");
   }
 
   @Test
@@ -96,5 +118,11 @@ class SlackWebhooksTest {
       .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> verifier.verify(signed(NOW.getEpochSecond(), "{\"event\":{}}")))
       .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("type");
+    assertThatThrownBy(() -> verifier.verify(signed(NOW.getEpochSecond(), "[{\"type\":\"event_callback\"}]")))
+      .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("JSON object");
+    assertThatThrownBy(() -> verifier.verify(signed(NOW.getEpochSecond(), "{\"type\":\"event_callback\"}")))
+      .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("event");
+    assertThatThrownBy(() -> verifier.verify(signed(NOW.getEpochSecond(), "{\"type\":\"page\"}")))
+      .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("event_callback");
   }
 }

@@ -46,7 +46,7 @@ final class TelegramWebhooks implements WebhookVerifier {
     JsonObject update;
     try {
       update = request.body() == null ? null : new JsonObject(request.body());
-    } catch (DecodeException e) {
+    } catch (DecodeException | ClassCastException e) {
       throw new IllegalArgumentException("a Telegram update must be a JSON object", e);
     }
     if (update == null || !(update.getValue("update_id") instanceof Number updateId)) {

@@ -24,6 +24,9 @@ import java.util.Optional;
  */
 final class WhatsAppAccount implements ProviderAccount {
 
+  /** The content field the rendered chat part {@code whatsapp_template} arrives in. */
+  static final String TEMPLATE = "whatsapp_template";
+
   private final AccountSettings settings;
   private final WhatsAppSettings config;
   private final WebClient client;
@@ -38,7 +41,8 @@ final class WhatsAppAccount implements ProviderAccount {
         .setUserAgent("relay-adapter-social-whatsapp")
         .setConnectTimeout(config.timeoutMs()),
       new PoolOptions().setHttp1MaxSize(config.maxConnections()));
-    this.webhooks = config.appSecret() == null ? null : new WhatsAppWebhooks(config.appSecret(), Clock.systemUTC());
+    this.webhooks = config.appSecret() == null ? null : new WhatsAppWebhooks(config.appSecret(),
+      config.verifyToken(), Clock.systemUTC());
   }
 
   @Override
@@ -90,50 +94,59 @@ final class WhatsAppAccount implements ProviderAccount {
   }
 
   /**
-   * The template message for one message; fails, naming the field, when the address or a content field is
-   * missing or of the wrong type. The language is the content's {@code language}, or else the message's
-   * locale written as WhatsApp names languages ({@code tr-TR} becomes {@code tr_TR}).
+   * The Cloud API's template message for one message, from the content's {@code whatsapp_template} (the
+   * template's chat part, rendered): {@code {"messaging_product":"whatsapp","recipient_type":"individual",
+   * "to":…,"type":"template","template":{"name":…,"language":{"code":…},"components":[…]}}}. Fails, naming
+   * the field, when the address is missing or the template is not one the Cloud API takes. Without a
+   * language the message's locale is used, written as WhatsApp names languages ({@code tr-TR} becomes
+   * {@code tr_TR}).
    */
   static JsonObject body(OutboundMessage message) {
     if (message.address() == null || message.address().isBlank()) {
       throw new IllegalArgumentException("message has no WhatsApp number to send to");
     }
     JsonObject content = message.content() == null ? new JsonObject() : message.content();
-    String template = string(content, "template");
-    if (template == null) {
-      throw new IllegalArgumentException("content field 'template' is required for social-whatsapp");
+    if (!(content.getValue(TEMPLATE) instanceof JsonObject given)) {
+      throw new IllegalArgumentException("content has no '" + TEMPLATE + "': WhatsApp takes only template messages"
+        + " from a business outside the customer's 24-hour service window, so the template's chat part needs a "
+        + TEMPLATE);
     }
-    String language = string(content, "language");
-    if (language == null && message.locale() != null && !message.locale().isBlank()) {
-      language = message.locale().trim().replace('-', '_');
+    String name = string(given, "name");
+    if (name == null) {
+      throw new IllegalArgumentException(TEMPLATE + " needs the approved template's name");
     }
-    if (language == null) {
-      throw new IllegalArgumentException("content field 'language' is required for social-whatsapp (or a locale)");
+    Object language = given.getValue("language");
+    String code = language instanceof JsonObject object ? string(object, "code")
+      : language instanceof String text && !text.isBlank() ? text : null;
+    if (code == null && message.locale() != null && !message.locale().isBlank()) {
+      code = message.locale().trim().replace('-', '_');
     }
-    JsonObject templateJson = new JsonObject().put("name", template)
-      .put("language", new JsonObject().put("code", language));
-    Object parameters = content.getValue("parameters");
-    if (parameters != null) {
-      if (!(parameters instanceof JsonArray list)) {
-        throw new IllegalArgumentException("content field 'parameters' must be an array of strings");
+    if (code == null) {
+      throw new IllegalArgumentException(TEMPLATE + " needs a language (or the message a locale)");
+    }
+    JsonObject template = new JsonObject().put("name", name)
+      .put("language", language instanceof JsonObject object ? object.copy().put("code", code)
+        : new JsonObject().put("code", code));
+    Object components = given.getValue("components");
+    if (components != null) {
+      if (!(components instanceof JsonArray list)) {
+        throw new IllegalArgumentException(TEMPLATE + " components must be an array");
       }
-      JsonArray values = new JsonArray();
-      for (Object parameter : list) {
-        if (!(parameter instanceof String text)) {
-          throw new IllegalArgumentException("content field 'parameters' must be an array of strings");
+      for (Object component : list) {
+        if (!(component instanceof JsonObject object) || string(object, "type") == null) {
+          throw new IllegalArgumentException(TEMPLATE + " components must be objects with a type");
         }
-        values.add(new JsonObject().put("type", "text").put("text", text));
       }
-      if (!values.isEmpty()) {
-        templateJson.put("components", new JsonArray().add(new JsonObject().put("type", "body")
-          .put("parameters", values)));
+      if (!list.isEmpty()) {
+        template.put("components", list.copy());
       }
     }
     return new JsonObject()
       .put("messaging_product", "whatsapp")
+      .put("recipient_type", "individual")
       .put("to", message.address().trim())
       .put("type", "template")
-      .put("template", templateJson);
+      .put("template", template);
   }
 
   private static String string(JsonObject content, String key) {

@@ -12,13 +12,15 @@ import java.util.regex.Pattern;
  * @param phoneNumberId  the id of the business phone number that sends
  * @param appSecret      the Meta app's secret, the key of webhook signatures; null when the account takes no
  *                       webhooks
+ * @param verifyToken    the token Meta's webhook verification request must carry; null when none is set
  * @param apiVersion     the Graph API version in the path, such as {@code v19.0}
  * @param baseUrl        the Graph API's base URL, without a trailing slash
  * @param timeoutMs      the longest wait for a connection, and the longest silence while waiting for the
  *                       answer
  * @param maxConnections the size of the keep-alive connection pool
  */
-record WhatsAppSettings(String accessToken, String phoneNumberId, String appSecret, String apiVersion,
+record WhatsAppSettings(String accessToken, String phoneNumberId, String appSecret, String verifyToken,
+                        String apiVersion,
                         String baseUrl, int timeoutMs, int maxConnections) {
 
   static final String DEFAULT_BASE_URL = "https://graph.facebook.com";
@@ -47,11 +49,19 @@ record WhatsAppSettings(String accessToken, String phoneNumberId, String appSecr
     if (secret != null && secret.isBlank()) {
       secret = null;
     }
+    String verifyToken = settings.optional("verify-token", null);
+    if (verifyToken != null && verifyToken.isBlank()) {
+      verifyToken = null;
+    }
+    if (verifyToken != null && secret == null) {
+      throw new IllegalArgumentException(settings + ": setting 'verify-token' needs 'app-secret': the webhooks it"
+        + " subscribes are verified with the app secret");
+    }
     String version = settings.optional("api-version", DEFAULT_API_VERSION).trim();
     if (!API_VERSION.matcher(version).matches()) {
       throw new IllegalArgumentException(settings + ": setting 'api-version' must look like v19.0");
     }
-    return new WhatsAppSettings(token, phoneNumberId, secret, version,
+    return new WhatsAppSettings(token, phoneNumberId, secret, verifyToken, version,
       settings.httpUrl("base-url", settings.optional("base-url", DEFAULT_BASE_URL)),
       settings.positiveInt("timeout-ms", DEFAULT_TIMEOUT_MS),
       settings.positiveInt("max-connections", DEFAULT_MAX_CONNECTIONS));
@@ -64,7 +74,7 @@ record WhatsAppSettings(String accessToken, String phoneNumberId, String appSecr
 
   @Override
   public String toString() {
-    // The access token and the app secret are secrets.
+    // The access token, the app secret and the verify token are secrets.
     return "social-whatsapp settings (phone number " + phoneNumberId + ", " + apiVersion + ", timeout " + timeoutMs
       + " ms, " + maxConnections + " connections)";
   }

@@ -2,8 +2,10 @@ package dev.relay.adapters.whatsapp;
 
 import dev.relay.adapters.spi.WebhookEvent;
 import dev.relay.adapters.spi.WebhookRejectedException;
+import dev.relay.adapters.spi.WebhookReply;
 import dev.relay.adapters.spi.WebhookRequest;
 import dev.relay.adapters.spi.WebhookVerifier;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -20,12 +22,15 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
  * Verifies and reads the WhatsApp Business Account webhooks Meta posts: {@code X-Hub-Signature-256} must be
  * {@code sha256=} and the hex HMAC-SHA256, keyed by the app secret, of the raw body (compared in constant
- * time). See the {@linkplain dev.relay.adapters.whatsapp package documentation} for the events.
+ * time), and answers Meta's verification request ({@link #handshake}). See the
+ * {@linkplain dev.relay.adapters.whatsapp package documentation} for the events.
  */
 final class WhatsAppWebhooks implements WebhookVerifier {
 
@@ -37,12 +42,50 @@ final class WhatsAppWebhooks implements WebhookVerifier {
 
   private static final String ALGORITHM = "HmacSHA256";
 
+  /** The {@code object} of every WhatsApp Business Account webhook. */
+  static final String OBJECT = "whatsapp_business_account";
+
   private final SecretKeySpec key;
+  private final byte[] verifyToken;
   private final Clock clock;
 
-  WhatsAppWebhooks(String appSecret, Clock clock) {
+  /**
+   * @param appSecret   the Meta app's secret, the key of the signatures
+   * @param verifyToken the token Meta's verification request must carry; null when none is configured
+   */
+  WhatsAppWebhooks(String appSecret, String verifyToken, Clock clock) {
     this.key = new SecretKeySpec(appSecret.getBytes(StandardCharsets.UTF_8), ALGORITHM);
+    this.verifyToken = verifyToken == null ? null : verifyToken.getBytes(StandardCharsets.UTF_8);
     this.clock = clock;
+  }
+
+  /**
+   * Meta's verification request: {@code GET ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…} is answered
+   * {@code 200} with the challenge as plain text when the token is the account's {@code verify-token}
+   * (compared in constant time), and {@code 403} otherwise, as Meta's "Getting started with webhooks" says.
+   */
+  @Override
+  public Optional<WebhookReply> handshake(WebhookRequest request) {
+    if (!"GET".equalsIgnoreCase(request.method())) {
+      return Optional.empty();
+    }
+    Map<String, List<String>> query = new QueryStringDecoder(request.url()).parameters();
+    String mode = first(query, "hub.mode");
+    if (mode == null) {
+      return Optional.empty();
+    }
+    String token = first(query, "hub.verify_token");
+    String challenge = first(query, "hub.challenge");
+    if (!"subscribe".equals(mode) || challenge == null || challenge.isEmpty()) {
+      return Optional.of(WebhookReply.text(400, "hub.mode must be subscribe, with a hub.challenge"));
+    }
+    if (verifyToken == null) {
+      return Optional.of(WebhookReply.text(403, "this account has no verify-token"));
+    }
+    if (token == null || !MessageDigest.isEqual(verifyToken, token.getBytes(StandardCharsets.UTF_8))) {
+      return Optional.of(WebhookReply.text(403, "hub.verify_token does not match the account's verify-token"));
+    }
+    return Optional.of(WebhookReply.text(200, challenge));
   }
 
   @Override
@@ -59,14 +102,23 @@ final class WhatsAppWebhooks implements WebhookVerifier {
     JsonObject payload;
     try {
       payload = new JsonObject(body);
-    } catch (DecodeException e) {
+    } catch (DecodeException | ClassCastException e) {
       throw new IllegalArgumentException("a WhatsApp webhook must carry a JSON object", e);
+    }
+    if (!OBJECT.equals(payload.getValue("object"))) {
+      throw new IllegalArgumentException("a WhatsApp webhook's object must be " + OBJECT);
+    }
+    if (!(payload.getValue("entry") instanceof JsonArray)) {
+      throw new IllegalArgumentException("a WhatsApp webhook must carry an entry array");
     }
     List<WebhookEvent> events = new ArrayList<>();
     for (JsonObject entry : objects(payload.getValue("entry"), "entry")) {
+      if (!(entry.getValue("changes") instanceof JsonArray)) {
+        throw new IllegalArgumentException("a WhatsApp webhook's entry must carry a changes array");
+      }
       for (JsonObject change : objects(entry.getValue("changes"), "entry[].changes")) {
-        if (!(change.getValue("value") instanceof JsonObject value)) {
-          continue;
+        if (!(change.getValue("field") instanceof String) || !(change.getValue("value") instanceof JsonObject value)) {
+          throw new IllegalArgumentException("a WhatsApp webhook's change must carry a field and a value");
         }
         for (JsonObject status : objects(value.getValue("statuses"), "statuses")) {
           statusEvent(status, events);
@@ -148,6 +200,11 @@ final class WhatsAppWebhooks implements WebhookVerifier {
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("a WhatsApp timestamp must be Unix seconds", e);
     }
+  }
+
+  private static String first(Map<String, List<String>> query, String name) {
+    List<String> values = query.get(name);
+    return values == null || values.isEmpty() ? null : values.get(0);
   }
 
   private static String text(JsonObject json, String key) {

@@ -4,28 +4,26 @@
  *
  * <h2>Wire format</h2>
  * Each message is its own {@code POST {base-url}/{api-version}/{phone-number-id}/messages} with
- * {@code Authorization: Bearer <access-token>} and {@code Content-Type: application/json}, body
+ * {@code Authorization: Bearer <access-token>} and {@code Content-Type: application/json}, body the Cloud
+ * API's template message
  * <pre>{@code
- * {"messaging_product":"whatsapp","to":"+905551112233","type":"template",
+ * {"messaging_product":"whatsapp","recipient_type":"individual","to":"+905551112233","type":"template",
  *  "template":{"name":"order_shipped","language":{"code":"tr"},
  *              "components":[{"type":"body","parameters":[{"type":"text","text":"Ayşe"}]}]}}
  * }</pre>
- * ({@code components} only when there are parameters). Marketing messages outside a 24-hour customer
- * service window must be approved templates, hence templates only. The Cloud API answers
- * {@code {"messages":[{"id":"wamid…"}]}}; the {@code wamid} is the provider id, which the status webhooks
- * name. The messages of a batch are posted concurrently. The Cloud API has no idempotency key, so a resend
- * after a crash may be delivered twice.
+ * A business may start a conversation only with an approved template; free-form text is allowed only
+ * inside the 24-hour customer service window that a customer's own message opens, which Relay does not
+ * track, hence templates only. The Cloud API answers {@code {"messages":[{"id":"wamid…"}]}}; the
+ * {@code wamid} is the provider id, which the status webhooks name. The messages of a batch are posted
+ * concurrently. The Cloud API has no idempotency key, so a resend after a crash may be delivered twice.
  *
  * <h2>Content</h2>
- * <ul>
- *   <li>{@code template} (required): the approved template's name;</li>
- *   <li>{@code language} (required unless the message has a locale): the template's language code, such as
- *   {@code tr} or {@code en_US}; without it the message's locale is used, with {@code -} written {@code _};</li>
- *   <li>{@code parameters} (optional): an array of strings, the body's {@code {{1}}}, {@code {{2}}}, … in
- *   order.</li>
- * </ul>
- * A message without a required field, with {@code parameters} that is not an array of strings, or without
- * an address, fails permanently, naming the field, without a call.
+ * {@code whatsapp_template}: the Cloud API's {@code template} object, as the template's chat part
+ * {@code whatsapp_template} renders it (see {@code templates/README.md}): {@code name} (required),
+ * {@code language} ({@code {"code": …}} or a bare code; without it the message's locale, with {@code -}
+ * written {@code _}), {@code components} (optional, objects with a {@code type}), passed on as they are.
+ * A message without it (a chat part with only {@code text}), without a name or language, or without an
+ * address, fails permanently, naming what is missing, without a call.
  *
  * <h2>Settings</h2>
  * <ul>
@@ -34,6 +32,8 @@
  *   <li>{@code phone-number-id} (required): the sending business number's id (digits);</li>
  *   <li>{@code app-secret} (optional, secret): the Meta app's secret; without it the account takes no
  *   webhooks;</li>
+ *   <li>{@code verify-token} (optional, secret; needs {@code app-secret}): the Verify Token entered in the
+ *   Meta App Dashboard, which Meta's verification request must carry;</li>
  *   <li>{@code api-version} (default {@code v19.0});</li>
  *   <li>{@code base-url} (default {@code https://graph.facebook.com});</li>
  *   <li>{@code timeout-ms} (default 10000): the longest wait for a connection, and the longest silence while
@@ -59,7 +59,9 @@
  * </table>
  *
  * <h2>Webhooks</h2>
- * Meta signs each call with {@code X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app-secret, raw body)>}; a
+ * Subscribing: Meta's verification request {@code GET …?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…}
+ * is answered {@code 200 text/plain} with the challenge when the token is {@code verify-token} (compared in
+ * constant time), {@code 403} otherwise; it needs no API key and is stored nowhere. Meta signs each call with {@code X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app-secret, raw body)>}; a
  * missing or wrong signature is rejected. The scheme has no timestamp, and Meta retries undelivered
  * webhooks for up to seven days, so there is no replay window: repeats are dropped by the event id. The
  * payload is {@code {"object":"whatsapp_business_account","entry":[{"changes":[{"value":{…}}]}]}}, and every
@@ -73,6 +75,8 @@
  *   {@code UNSUBSCRIBED} with detail {@code {"address": "+<from>"}}, no provider message id, event id
  *   {@code <wamid>:stop}; other messages yield nothing.</li>
  * </ul>
- * One call may carry several events. A verified body that is not such a payload cannot be parsed.
+ * One call may carry several events. A verified body that is not such a payload ({@code object} not
+ * {@code whatsapp_business_account}, no {@code entry} array, an entry without {@code changes}, a change
+ * without {@code field} and {@code value}) cannot be parsed: {@code 400 webhook-malformed}, stored nowhere.
  */
 package dev.relay.adapters.whatsapp;

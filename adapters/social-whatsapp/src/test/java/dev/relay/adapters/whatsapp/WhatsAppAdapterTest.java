@@ -53,11 +53,16 @@ class WhatsAppAdapterTest {
       .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'base-url'");
     assertThatThrownBy(() -> adapter.open(vertx, account(valid.copy().put("max-connections", 0))))
       .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'max-connections'");
+    assertThatThrownBy(() -> adapter.open(vertx, account(without(valid, "app-secret").put("verify-token", "vt-1"))))
+      .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'verify-token'")
+      .hasMessageNotContaining("vt-1");
 
     ProviderAccount opened = adapter.open(vertx, account(valid));
     assertThat(opened.webhooks()).isPresent();
     assertThat(opened.toString()).doesNotContain(TOKEN).doesNotContain(APP_SECRET);
     assertThat(WhatsAppSettings.of(account(valid)).toString()).doesNotContain(TOKEN).doesNotContain(APP_SECRET);
+    assertThat(WhatsAppSettings.of(account(valid.copy().put("verify-token", "vt-s3cr3t"))).toString())
+      .doesNotContain("vt-s3cr3t");
     opened.close();
     ProviderAccount noWebhooks = adapter.open(vertx, account(without(valid, "app-secret")));
     assertThat(noWebhooks.webhooks()).isEmpty();
@@ -65,31 +70,41 @@ class WhatsAppAdapterTest {
   }
 
   @Test
-  @DisplayName("The body is a template message; language falls back to the locale; bad content names the field")
+  @DisplayName("The body is the Cloud API's template message: the template object of WhatsApp's own SDK example passes"
+    + " as it is; a language falls back to the locale; bad content names the field")
   void body() {
-    OutboundMessage message = message(new JsonObject().put("template", "order_shipped").put("language", "tr")
-      .put("parameters", new JsonArray().add("Ayşe").add("TR-123")), "tr-TR");
+    // The template object of the example of WhatsApp.messages.template() in WhatsApp's Node.js SDK.
+    JsonObject sdkExample = new JsonObject("{\"name\":\"Subscribe\",\"language\":{\"policy\":\"deterministic\","
+      + "\"code\":\"en_US\"},\"components\":[{\"type\":\"body\",\"parameters\":[{\"type\":\"text\","
+      + "\"text\":\"newsletter\"}]}]}");
+    OutboundMessage message = message(new JsonObject().put("whatsapp_template", sdkExample), "tr-TR");
 
     assertThat(WhatsAppAccount.body(message)).isEqualTo(new JsonObject()
       .put("messaging_product", "whatsapp")
+      .put("recipient_type", "individual")
       .put("to", "+905551112233")
       .put("type", "template")
-      .put("template", new JsonObject().put("name", "order_shipped").put("language", new JsonObject().put("code", "tr"))
-        .put("components", new JsonArray().add(new JsonObject().put("type", "body").put("parameters", new JsonArray()
-          .add(new JsonObject().put("type", "text").put("text", "Ayşe"))
-          .add(new JsonObject().put("type", "text").put("text", "TR-123")))))));
-    assertThat(WhatsAppAccount.body(message(new JsonObject().put("template", "hello"), "en-US"))
-      .getJsonObject("template")).isEqualTo(new JsonObject().put("name", "hello")
-      .put("language", new JsonObject().put("code", "en_US")));
+      .put("template", sdkExample));
+    assertThat(WhatsAppAccount.body(message(new JsonObject().put("whatsapp_template", new JsonObject()
+      .put("name", "hello_world").put("language", "en_US")), null)).getJsonObject("template"))
+      .isEqualTo(new JsonObject().put("name", "hello_world").put("language", new JsonObject().put("code", "en_US")));
+    assertThat(WhatsAppAccount.body(message(new JsonObject().put("whatsapp_template", new JsonObject()
+      .put("name", "hello_world")), "en-US")).getJsonObject("template"))
+      .isEqualTo(new JsonObject().put("name", "hello_world").put("language", new JsonObject().put("code", "en_US")));
 
-    assertThatThrownBy(() -> WhatsAppAccount.body(message(new JsonObject().put("language", "tr"), null)))
-      .hasMessageContaining("'template'");
-    assertThatThrownBy(() -> WhatsAppAccount.body(message(new JsonObject().put("template", "hello"), null)))
-      .hasMessageContaining("'language'");
-    assertThatThrownBy(() -> WhatsAppAccount.body(message(new JsonObject().put("template", "hello")
-      .put("parameters", new JsonArray().add(1)), "tr"))).hasMessageContaining("'parameters'");
-    assertThatThrownBy(() -> WhatsAppAccount.body(message(new JsonObject().put("template", "hello")
-      .put("parameters", "Ayşe"), "tr"))).hasMessageContaining("'parameters'");
+    assertThatThrownBy(() -> WhatsAppAccount.body(message(new JsonObject().put("text", "Merhaba"), "tr")))
+      .hasMessageContaining("'whatsapp_template'").hasMessageContaining("24-hour");
+    assertThatThrownBy(() -> WhatsAppAccount.body(message(new JsonObject().put("whatsapp_template",
+      new JsonObject().put("language", "tr")), "tr"))).hasMessageContaining("name");
+    assertThatThrownBy(() -> WhatsAppAccount.body(message(new JsonObject().put("whatsapp_template",
+      new JsonObject().put("name", "hello_world")), null))).hasMessageContaining("language");
+    assertThatThrownBy(() -> WhatsAppAccount.body(message(new JsonObject().put("whatsapp_template",
+      new JsonObject().put("name", "hello_world").put("language", "tr").put("components", "body")), "tr")))
+      .hasMessageContaining("components");
+    assertThatThrownBy(() -> WhatsAppAccount.body(message(new JsonObject().put("whatsapp_template",
+      new JsonObject().put("name", "hello_world").put("language", "tr").put("components", new JsonArray().add(
+        new JsonObject().put("parameters", new JsonArray())))), "tr")))
+      .hasMessageContaining("components");
   }
 
   private static OutboundMessage message(JsonObject content, String locale) {

@@ -51,8 +51,10 @@ class WhatsAppDeliveryTest {
 
   static OutboundMessage message(long id, String to, String template) {
     return new OutboundMessage(id, "relay-" + id, 1, "acme", "shipping", "u-" + id, to, "tr-TR",
-      new JsonObject().put("template", template).put("language", "tr")
-        .put("parameters", new JsonArray().add("Ayşe")));
+      new JsonObject().put("whatsapp_template", new JsonObject().put("name", template)
+        .put("language", new JsonObject().put("code", "tr"))
+        .put("components", new JsonArray().add(new JsonObject().put("type", "body").put("parameters",
+          new JsonArray().add(new JsonObject().put("type", "text").put("text", "Ayşe")))))));
   }
 
   private Future<SendResult> sendOne(OutboundMessage message) {
@@ -71,6 +73,7 @@ class WhatsAppDeliveryTest {
         assertThat(m.headers().get("Content-Type")).isEqualTo("application/json");
         assertThat(m.body()).isEqualTo(new JsonObject()
           .put("messaging_product", "whatsapp")
+          .put("recipient_type", "individual")
           .put("to", "+905551112233")
           .put("type", "template")
           .put("template", new JsonObject().put("name", "order_shipped")
@@ -136,13 +139,13 @@ class WhatsAppDeliveryTest {
   }
 
   @Test
-  @DisplayName("A message without content field 'template' is permanent and never reaches WhatsApp")
+  @DisplayName("A message without a whatsapp_template (free-form text) is permanent and never reaches WhatsApp")
   void missingTemplate(VertxTestContext ctx) {
     OutboundMessage bare = new OutboundMessage(1, "relay-1", 1, "acme", "shipping", "u-1", "+905551112233", "tr",
-      new JsonObject().put("name", "Ayşe"));
+      new JsonObject().put("text", "Merhaba Ayşe"));
     sendOne(bare).onComplete(ctx.succeeding(result -> ctx.verify(() -> {
       assertThat(result.isPermanent()).isTrue();
-      assertThat(result.reason()).contains("'template'");
+      assertThat(result.reason()).contains("'whatsapp_template'");
       assertThat(fake.requestCount()).isZero();
       ctx.completeNow();
     })));

@@ -27,8 +27,10 @@ class WhatsAppWebhooksTest {
   private static final Instant NOW = Instant.parse("2026-01-19T10:00:00Z");
   private static final String WAMID = "wamid.HBgLOTA1NTUxMTEyMjMzFQIAERgSQkE=";
   private static final long AT = 1768816800L;
+  private static final String VERIFY_TOKEN = "meatyhamhock";
 
-  private final WhatsAppWebhooks verifier = new WhatsAppWebhooks(APP_SECRET, Clock.fixed(NOW, ZoneOffset.UTC));
+  private final WhatsAppWebhooks verifier = new WhatsAppWebhooks(APP_SECRET, VERIFY_TOKEN,
+    Clock.fixed(NOW, ZoneOffset.UTC));
 
   private static WebhookRequest request(String signature, String body) {
     MultiMap headers = MultiMap.caseInsensitiveMultiMap().add("Content-Type", "application/json");
@@ -47,7 +49,7 @@ class WhatsAppWebhooksTest {
   @Test
   @DisplayName("Signs and verifies GitHub's published X-Hub-Signature-256 example, the same scheme")
   void publishedExample() {
-    WhatsAppWebhooks github = new WhatsAppWebhooks("It's a Secret to Everybody", Clock.systemUTC());
+    WhatsAppWebhooks github = new WhatsAppWebhooks("It's a Secret to Everybody", null, Clock.systemUTC());
 
     assertThat(github.sign(Buffer.buffer("Hello, World!")))
       .isEqualTo("757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17");
@@ -115,10 +117,46 @@ class WhatsAppWebhooksTest {
   void unparseable() {
     assertThatThrownBy(() -> verifier.verify(request(WhatsAppFake.sign(APP_SECRET, "x"), "x")))
       .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> signedAndVerified(new JsonObject().put("entry", "nope")))
-      .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("entry");
-    assertThatThrownBy(() -> signedAndVerified(new JsonObject().put("entry", new JsonArray().add(new JsonObject()
-      .put("changes", new JsonArray().add(new JsonObject().put("value", new JsonObject().put("statuses",
+    assertThatThrownBy(() -> signedAndVerified(new JsonObject().put("object", "page").put("entry", new JsonArray())))
+      .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("whatsapp_business_account");
+    assertThatThrownBy(() -> signedAndVerified(new JsonObject().put("object", WhatsAppWebhooks.OBJECT)
+      .put("entry", "nope"))).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("entry");
+    assertThatThrownBy(() -> signedAndVerified(new JsonObject().put("object", WhatsAppWebhooks.OBJECT)
+      .put("entry", new JsonArray().add(new JsonObject())))).isInstanceOf(IllegalArgumentException.class)
+      .hasMessageContaining("changes");
+    assertThatThrownBy(() -> signedAndVerified(new JsonObject().put("object", WhatsAppWebhooks.OBJECT)
+      .put("entry", new JsonArray().add(new JsonObject()
+      .put("changes", new JsonArray().add(new JsonObject().put("field", "messages").put("value", new JsonObject().put("statuses",
         new JsonArray().add(new JsonObject().put("status", "read")))))))))).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  private static WebhookRequest get(String query) {
+    return new WebhookRequest("GET", "https://relay.example.com/v1/webhooks/social-whatsapp/whatsapp-tr?" + query,
+      MultiMap.caseInsensitiveMultiMap(), Buffer.buffer());
+  }
+
+  @Test
+  @DisplayName("Meta's verification request, as its webhooks guide shows it, is answered with the challenge as plain"
+    + " text; a wrong or missing verify token is 403; a GET without hub.mode is no handshake")
+  void verificationRequest() {
+    // The example of Meta's "Getting started" guide for webhooks.
+    assertThat(verifier.handshake(get("hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=meatyhamhock")))
+      .hasValueSatisfying(reply -> {
+        assertThat(reply.status()).isEqualTo(200);
+        assertThat(reply.contentType()).startsWith("text/plain");
+        assertThat(reply.body().toString()).isEqualTo("1158201444");
+      });
+    assertThat(verifier.handshake(get("hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=meatyhamhocks")))
+      .hasValueSatisfying(reply -> assertThat(reply.status()).isEqualTo(403));
+    assertThat(verifier.handshake(get("hub.mode=subscribe&hub.challenge=1158201444")))
+      .hasValueSatisfying(reply -> assertThat(reply.status()).isEqualTo(403));
+    assertThat(new WhatsAppWebhooks(APP_SECRET, null, Clock.systemUTC())
+      .handshake(get("hub.mode=subscribe&hub.challenge=1&hub.verify_token=meatyhamhock")))
+      .as("no verify-token configured").hasValueSatisfying(reply -> assertThat(reply.status()).isEqualTo(403));
+    assertThat(verifier.handshake(get("hub.mode=unsubscribe&hub.challenge=1&hub.verify_token=meatyhamhock")))
+      .hasValueSatisfying(reply -> assertThat(reply.status()).isEqualTo(400));
+    assertThat(verifier.handshake(get("foo=bar"))).isEmpty();
+    String body = WhatsAppFake.statusPayload(WAMID, "delivered", AT, "905551112233", null).encode();
+    assertThat(verifier.handshake(request(WhatsAppFake.sign(APP_SECRET, body), body))).as("a POST").isEmpty();
   }
 }

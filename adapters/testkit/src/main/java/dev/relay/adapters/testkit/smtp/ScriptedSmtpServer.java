@@ -23,7 +23,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * An SMTP server (RFC 5321) that can be told what to answer: at a chosen {@link Stage} of every
  * transaction it answers a scripted reply, such as {@code 550 5.1.1 No such user} after {@code RCPT TO},
- * or stays silent. Otherwise it behaves like a small, strict mail server: {@code EHLO}/{@code HELO},
+ * or stays silent; a scripted {@code 421} is followed by closing the connection, as RFC 5321 (3.8) says a
+ * server shutting down does. Otherwise it behaves like a small, strict mail server: {@code EHLO}/{@code HELO},
  * {@code STARTTLS} (when started with it, using GreenMail's built-in self-signed test certificate, so
  * clients must trust all), {@code AUTH PLAIN} (when started with credentials, which it checks, and then
  * requires before {@code MAIL}), {@code MAIL FROM}, {@code RCPT TO}, {@code DATA} with dot-unstuffing,
@@ -231,6 +232,8 @@ public final class ScriptedSmtpServer {
       connections.incrementAndGet();
       RecordParser lines = RecordParser.newDelimited("\r\n", this::line).maxRecordSize(MAX_LINE);
       socket.handler(lines);
+      // A client writing QUIT into a connection the server closed (after a 421) resets it: nothing to do.
+      socket.exceptionHandler(failure -> socket.close());
       Scripted greeting = scripted(Stage.GREETING);
       if (greeting == null) {
         reply("220 scripted.localhost ESMTP ready");
@@ -410,7 +413,12 @@ public final class ScriptedSmtpServer {
       if (scripted == null) {
         normal.run();
       } else if (scripted.reply() != null) {
-        reply(scripted.reply());
+        reply(scripted.reply()).onComplete(written -> {
+          if (scripted.reply().startsWith("421")) {
+            // RFC 5321, 3.8: a 421 says the server is closing the transmission channel, and it does.
+            socket.close();
+          }
+        });
       }
     }
 

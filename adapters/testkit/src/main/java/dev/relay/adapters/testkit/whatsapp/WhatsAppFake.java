@@ -40,8 +40,10 @@ import java.util.regex.Pattern;
  *   {@code 401 {"error":{"message":"Invalid OAuth access token…","type":"OAuthException","code":190,…}}}.
  *   Another phone number id is {@code 400} error 100.</li>
  *   <li>The body must be JSON with {@code messaging_product} {@code whatsapp}, {@code to}, {@code type}
- *   {@code template} and {@code template.name} and {@code template.language.code}; otherwise {@code 400}
- *   error 100 naming the parameter. Template {@value #UNKNOWN_TEMPLATE} is error 132001 and number
+ *   {@code template} and {@code template.name} and {@code template.language.code}, {@code recipient_type}
+ *   {@code individual} when given, and {@code template.components} (when given) objects with a {@code type}
+ *   whose {@code parameters} are objects with a {@code type} ({@code text} ones with their {@code text});
+ *   otherwise {@code 400} error 100 naming the parameter. Template {@value #UNKNOWN_TEMPLATE} is error 132001 and number
  *   {@value #UNDELIVERABLE_NUMBER} error 131026.</li>
  *   <li>Anything else is accepted: {@code 200 {"messaging_product":"whatsapp","contacts":[{"input":…,
  *   "wa_id":…}],"messages":[{"id":"wamid.…","message_status":"accepted"}]}}.</li>
@@ -264,7 +266,9 @@ public final class WhatsAppFake {
       : !"template".equals(json.getValue("type")) ? "type"
       : !(name instanceof String) ? "template[name]"
       : !(language instanceof String) ? "template[language][code]"
-      : null;
+      : json.getValue("recipient_type") != null && !"individual".equals(json.getValue("recipient_type"))
+      ? "recipient_type"
+      : componentProblem(template.getValue("components"));
     if (problem != null) {
       error(request, 400, 100, "(#100) The parameter " + problem + " is required.");
       return;
@@ -288,6 +292,42 @@ public final class WhatsAppFake {
       .put("messaging_product", "whatsapp")
       .put("contacts", new JsonArray().add(new JsonObject().put("input", to).put("wa_id", to.replace("+", ""))))
       .put("messages", new JsonArray().add(new JsonObject().put("id", id).put("message_status", "accepted"))));
+  }
+
+  /**
+   * What is wrong with a template's {@code components}, named as the Graph API names parameters, or null:
+   * an array of objects with a {@code type}, whose {@code parameters} are objects with a {@code type}, and a
+   * {@code text} parameter has its {@code text}.
+   */
+  private static String componentProblem(Object components) {
+    if (components == null) {
+      return null;
+    }
+    if (!(components instanceof JsonArray list)) {
+      return "template[components]";
+    }
+    for (int i = 0; i < list.size(); i++) {
+      if (!(list.getValue(i) instanceof JsonObject component) || !(component.getValue("type") instanceof String)) {
+        return "template[components][" + i + "][type]";
+      }
+      Object parameters = component.getValue("parameters");
+      if (parameters == null) {
+        continue;
+      }
+      if (!(parameters instanceof JsonArray params)) {
+        return "template[components][" + i + "][parameters]";
+      }
+      for (int j = 0; j < params.size(); j++) {
+        String at = "template[components][" + i + "][parameters][" + j + "]";
+        if (!(params.getValue(j) instanceof JsonObject parameter) || !(parameter.getValue("type") instanceof String type)) {
+          return at + "[type]";
+        }
+        if ("text".equals(type) && !(parameter.getValue("text") instanceof String)) {
+          return at + "[text]";
+        }
+      }
+    }
+    return null;
   }
 
   private static void error(HttpServerRequest request, int status, int code, String message) {

@@ -13,6 +13,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -70,6 +72,27 @@ class WhatsAppFakeTest {
         assertThat(fake.messages()).singleElement().satisfies(m -> assertThat(m.to()).isEqualTo("+905551112233"));
         ctx.completeNow();
       })));
+  }
+
+  @ParameterizedTest(name = "{0} is refused naming {1}")
+  @CsvSource(delimiter = '|', textBlock = """
+    {"messaging_product":"whatsapp","to":"+905551112233","type":"template","template":{"language":{"code":"tr"}}} | template[name]
+    {"messaging_product":"whatsapp","to":"+905551112233","type":"template","template":{"name":"welcome"}} | template[language][code]
+    {"messaging_product":"whatsapp","to":"+905551112233","type":"template","template":{"name":"welcome","language":"tr"}} | template[language][code]
+    {"messaging_product":"whatsapp","to":"+905551112233","type":"text","text":{"body":"hi"}} | type
+    {"messaging_product":"whatsapp","to":"+905551112233","type":"template","template":{"name":"welcome","language":{"code":"tr"},"components":[{"parameters":[]}]}} | template[components][0][type]
+    {"messaging_product":"whatsapp","to":"+905551112233","type":"template","template":{"name":"welcome","language":{"code":"tr"},"components":[{"type":"body","parameters":[{"type":"text"}]}]}} | template[components][0][parameters][0][text]
+    """)
+  @DisplayName("Refuses, as the Graph API does with error 100, a template message that lacks what Meta requires")
+  void refusesIncompleteTemplates(String body, String parameter, VertxTestContext ctx) {
+    post("EAAG-token", new JsonObject(body)).onComplete(ctx.succeeding(answer -> ctx.verify(() -> {
+      assertThat(answer.status()).isEqualTo(400);
+      assertThat(answer.body().getJsonObject("error").getInteger("code")).isEqualTo(100);
+      assertThat(answer.body().getJsonObject("error").getString("message"))
+        .isEqualTo("(#100) The parameter " + parameter + " is required.");
+      assertThat(fake.messages()).isEmpty();
+      ctx.completeNow();
+    })));
   }
 
   @Test
