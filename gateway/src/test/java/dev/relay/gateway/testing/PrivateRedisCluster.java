@@ -76,7 +76,8 @@ public final class PrivateRedisCluster implements AutoCloseable {
   private static void awaitListening(int port) throws IOException, InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (true) {
-      try (Socket ignored = new Socket("127.0.0.1", port)) {
+      try {
+        new Socket("127.0.0.1", port).close();
         return;
       } catch (IOException notYet) {
         if (System.nanoTime() > deadline) {
@@ -106,9 +107,14 @@ public final class PrivateRedisCluster implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     for (Process node : nodes) {
-      node.destroyForcibly().waitFor();
+      try {
+        node.destroyForcibly().waitFor();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while stopping the Redis cluster", e);
+      }
     }
     nodes.clear();
     ports.clear();

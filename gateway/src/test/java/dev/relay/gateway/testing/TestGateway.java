@@ -203,7 +203,7 @@ public final class TestGateway implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() throws java.sql.SQLException, java.io.IOException {
     try {
       client.close();
       await(server.stop());

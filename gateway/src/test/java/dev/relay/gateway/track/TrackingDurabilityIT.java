@@ -97,13 +97,16 @@ class TrackingDurabilityIT {
       }
 
       env.put("RELAY_TRACKING_FLUSH_MS", "100");
-      try (GatewayProcess restarted = GatewayProcess.serve(env)) {
+      GatewayProcess restarted = GatewayProcess.serve(env);
+      try {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (database.count("SELECT count(*) FROM events WHERE type IN ('opened', 'clicked')") < answered.size()) {
           assertThat(System.nanoTime()).as("the journal replayed").isLessThan(deadline);
           Thread.sleep(100);
         }
         Thread.sleep(500);
+      } finally {
+        restarted.close();
       }
       Set<String> written = new HashSet<>();
       long opens = 0;
