@@ -47,7 +47,6 @@ import dev.relay.gateway.store.TrackingStore;
 import dev.relay.gateway.track.Classifier;
 import dev.relay.gateway.track.TrackingJournal;
 import dev.relay.gateway.track.TrackingRecorder;
-import java.nio.file.Path;
 import dev.relay.gateway.webhook.WebhookApplier;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -118,7 +117,7 @@ public final class RelayServer {
     return vertx.fileSystem().readFile(CONTRACT)
       .compose(document -> OpenAPIContract.from(vertx, forValidation(document.toJsonObject()))
         .compose(contract -> providers(vertx, config)
-          .compose(providers -> TrackingJournal.open(vertx, Path.of(config.string(Setting.TRACKING_JOURNAL_DIR)))
+          .compose(providers -> TrackingJournal.open(vertx, TrackingJournal.directory(config))
             .onFailure(err -> {
               providers.accounts().close();
               if (providers.sandbox() != null) {

@@ -211,6 +211,11 @@ public final class RelayConfig {
     return Boolean.parseBoolean(values.get(setting));
   }
 
+  /** A directory in {@code data-dir}, where this process keeps what it writes at run time. */
+  public Path dataDir(String name) {
+    return Path.of(string(Setting.DATA_DIR)).resolve(name);
+  }
+
   /** The provider accounts of the config file ({@code accounts:}), in their failover order; empty when none. */
   public JsonArray accounts() {
     Object accounts = file.getValue("accounts");

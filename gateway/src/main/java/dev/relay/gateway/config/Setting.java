@@ -9,6 +9,11 @@ import java.util.Locale;
  */
 public enum Setting {
 
+  DATA_DIR("data-dir", Type.STRING, "relay-data",
+      "Directory of everything this process writes at run time, relative to the working directory unless absolute: "
+        + "the tracking journal (tracking-journal/), the embedded PostgreSQL's data (postgres/) and a local "
+        + "Prometheus's (prometheus/, written by grafana/run-prometheus). One process per directory."),
+
   HTTP_HOST("http.host", Type.STRING, "0.0.0.0", "Address the HTTP listener binds to."),
   HTTP_PORT("http.port", Type.INT, "8080", "Port of the HTTP listener."),
   HTTP_INSTANCES("http.instances", Type.INT, "0",
@@ -53,8 +58,8 @@ public enum Setting {
         + "db.name, db.user or db.password given, or db.embedded=auto given explicitly. `never`: always the configured "
         + "PostgreSQL, waited for up to db.startup-wait-seconds. `always`: always the embedded one. One process per "
         + "embedded data directory; several instances need a shared PostgreSQL."),
-  DB_EMBEDDED_DIR("db.embedded-dir", Type.STRING, "relay-data/postgres",
-      "Data directory of the embedded PostgreSQL, kept across restarts (created by initdb when empty); it is locked by "
+  DB_EMBEDDED_DIR("db.embedded-dir", Type.STRING, "",
+      "Data directory of the embedded PostgreSQL (empty: postgres/ in data-dir), kept across restarts (created by initdb when empty); it is locked by "
         + "the process that runs it through the file beside it, `<dir>.lock`, which names that process and its port."),
   DB_STARTUP_WAIT_SECONDS("db.startup-wait-seconds", Type.INT, "60",
       "At start-up, how long to wait for a PostgreSQL that refuses connections or is still starting up (retried with "
@@ -130,8 +135,9 @@ public enum Setting {
       "Keys that sign tracking links, comma-separated kid:base64secret (secrets of 16 bytes or more); the first signs, "
         + "all verify, so a new key goes first and an old one stays until its links expire. Empty: a development key "
         + "anyone can derive, with a warning. A secret: may be ${env:NAME} or ${file:/path}."),
-  TRACKING_JOURNAL_DIR("tracking.journal-dir", Type.STRING, "relay-tracking-journal",
-      "Directory of this process's tracking journal: every open and click is appended and fsynced there before its "
+  TRACKING_JOURNAL_DIR("tracking.journal-dir", Type.STRING, "",
+      "Directory of this process's tracking journal (empty: tracking-journal/ in data-dir): every open and click is "
+        + "appended and fsynced there before its "
         + "answer, and replayed into PostgreSQL at start-up after a crash. One process per directory (it is locked)."),
   TRACKING_FLUSH_MS("tracking.flush-ms", Type.INT, "200",
       "How often journaled opens and clicks are classified and written to the events table."),

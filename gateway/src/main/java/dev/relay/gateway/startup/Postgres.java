@@ -46,8 +46,14 @@ public final class Postgres {
     return Mode.of(config, Setting.DB_EMBEDDED).compose(mode -> open(vertx, config, exclusive, mode));
   }
 
+  /** The embedded PostgreSQL's data directory: {@code db.embedded-dir}, or {@code postgres} in {@code data-dir}. */
+  public static Path directory(RelayConfig config) {
+    String dir = config.string(Setting.DB_EMBEDDED_DIR);
+    return dir.isBlank() ? config.dataDir("postgres") : Path.of(dir);
+  }
+
   private static Future<Postgres> open(Vertx vertx, RelayConfig config, boolean exclusive, Mode mode) {
-    Path dir = Path.of(config.string(Setting.DB_EMBEDDED_DIR));
+    Path dir = directory(config);
     String where = Database.address(config);
     if (mode == Mode.ALWAYS) {
       return embedded(vertx, config, dir, exclusive, "db.embedded=always");

@@ -1,6 +1,8 @@
 package dev.relay.gateway.track;
 
 import dev.relay.gateway.config.ConfigException;
+import dev.relay.gateway.config.RelayConfig;
+import dev.relay.gateway.config.Setting;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -60,6 +62,12 @@ public final class TrackingJournal {
     this.dir = dir;
     this.lockChannel = lockChannel;
     this.lock = lock;
+  }
+
+  /** The journal's directory: {@code tracking.journal-dir}, or {@code tracking-journal} in {@code data-dir}. */
+  public static Path directory(RelayConfig config) {
+    String dir = config.string(Setting.TRACKING_JOURNAL_DIR);
+    return dir.isBlank() ? config.dataDir("tracking-journal") : Path.of(dir);
   }
 
   /** Opens (and locks) the journal directory, reading back what a previous run left in it. */

@@ -6,6 +6,7 @@ import dev.relay.gateway.testing.Batches;
 import dev.relay.gateway.testing.DeliveryChecker;
 import dev.relay.gateway.testing.GatewayProcess;
 import dev.relay.gateway.testing.TestDatabase;
+import dev.relay.gateway.testing.TestGateway;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -94,7 +95,7 @@ class DispatchDrillIT {
   @DisplayName("two processes on one database share a campaign: both send, and no message arrives twice")
   void twoProcessesShareACampaign() throws Exception {
     sandbox.reset();
-    Path dir = Files.createTempDirectory("relay-drill");
+    Path dir = TestGateway.newTestDir("relay-drill");
     try (TestDatabase database = TestDatabase.fresh()) {
       Map<String, String> env = environment(database, dir);
       String key = GatewayProcess.run(env, "api-key", "create", "--tenant", "acme").stdout().trim();
@@ -119,7 +120,7 @@ class DispatchDrillIT {
     + "sends the killed process had made before it died")
   void killNineAndRestart() throws Exception {
     sandbox.reset();
-    Path dir = Files.createTempDirectory("relay-drill");
+    Path dir = TestGateway.newTestDir("relay-drill");
     try (TestDatabase database = TestDatabase.fresh()) {
       Map<String, String> env = environment(database, dir);
       String key = GatewayProcess.run(env, "api-key", "create", "--tenant", "acme").stdout().trim();

@@ -7,6 +7,7 @@ import dev.relay.gateway.testing.DeliveryChecker;
 import dev.relay.gateway.testing.GatewayProcess;
 import dev.relay.gateway.testing.PrivateRedis;
 import dev.relay.gateway.testing.TestDatabase;
+import dev.relay.gateway.testing.TestGateway;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
@@ -54,7 +55,7 @@ class ReliabilityDrillIT {
   }
 
   private static Map<String, String> environment(TestDatabase database, String providerUrl) throws IOException {
-    Path config = Files.createTempDirectory("relay-drill").resolve("relay.yaml");
+    Path config = TestGateway.newTestDir("relay-drill").resolve("relay.yaml");
     Files.writeString(config, "accounts:\n"
       + "  - name: sandbox-email\n"
       + "    adapter: sandbox-email\n"
@@ -177,7 +178,7 @@ class ReliabilityDrillIT {
     sandbox.reset();
     DeliveryChecker checker = new DeliveryChecker();
     try (TestDatabase database = TestDatabase.fresh(); PrivateRedis redis = PrivateRedis.start()) {
-      Path config = Files.createTempDirectory("relay-drill").resolve("relay.yaml");
+      Path config = TestGateway.newTestDir("relay-drill").resolve("relay.yaml");
       Files.writeString(config, "accounts:\n"
         + "  - name: sandbox-email\n"
         + "    adapter: sandbox-email\n"

@@ -4,6 +4,7 @@ import dev.relay.adapters.testkit.WebhookReceiver;
 import dev.relay.adapters.testkit.twilio.TwilioFake;
 import dev.relay.gateway.testing.GatewayProcess;
 import dev.relay.gateway.testing.TestDatabase;
+import dev.relay.gateway.testing.TestGateway;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -46,7 +47,7 @@ class LogSecretsIT {
       "a-webhook-signing-secret-of-32-bytes!!".getBytes(StandardCharsets.US_ASCII));
     TwilioFake twilio = await(TwilioFake.start(vertx, "127.0.0.1", 0, TWILIO_SID, TWILIO_TOKEN));
     WebhookReceiver receiver = await(WebhookReceiver.start(vertx, "127.0.0.1", 0, webhookSecret));
-    Path dir = Files.createTempDirectory("relay-secrets");
+    Path dir = TestGateway.newTestDir("relay-secrets");
     Path secretFile = dir.resolve("hook-secret");
     Files.writeString(secretFile, webhookSecret + "\n");
     Path config = dir.resolve("relay.yaml");

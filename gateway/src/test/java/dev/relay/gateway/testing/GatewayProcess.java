@@ -28,11 +28,13 @@ public final class GatewayProcess implements AutoCloseable {
   private final Process process;
   private final int port;
   private final Path log;
+  private final Path dataDir;
 
-  private GatewayProcess(Process process, int port, Path log) {
+  private GatewayProcess(Process process, int port, Path log, Path dataDir) {
     this.process = process;
     this.port = port;
     this.log = log;
+    this.dataDir = dataDir;
   }
 
   /** The jar under test: the failsafe plugin passes its path. */
@@ -62,17 +64,39 @@ public final class GatewayProcess implements AutoCloseable {
 
   /** Runs the jar with these arguments to completion (a CLI command). */
   public static Result run(Map<String, String> env, String... args) throws IOException, InterruptedException {
-    Path out = Files.createTempFile("relay-cli", ".out");
-    Path err = Files.createTempFile("relay-cli", ".err");
-    Process p = builder(env, args).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-    if (!p.waitFor(60, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new AssertionError("relay " + String.join(" ", args) + " did not finish in 60 s");
+    Map<String, String> all = new HashMap<>(env);
+    Path dataDir = ownDataDir(all);
+    try {
+      Files.createDirectories(dataDir == null ? Path.of("target") : dataDir);
+      Path out = (dataDir == null ? Path.of("target") : dataDir).resolve("relay-cli-" + System.nanoTime() + ".out");
+      Path err = out.resolveSibling(out.getFileName() + ".err");
+      Process p = builder(all, args).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+      if (!p.waitFor(60, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new AssertionError("relay " + String.join(" ", args) + " did not finish in 60 s");
+      }
+      Result result = new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+      Files.delete(out);
+      Files.delete(err);
+      return result;
+    } finally {
+      if (dataDir != null) {
+        TestGateway.deleteTree(dataDir);
+      }
     }
-    Result result = new Result(p.exitValue(), Files.readString(out), Files.readString(err));
-    Files.delete(out);
-    Files.delete(err);
-    return result;
+  }
+
+  /**
+   * Gives the process a data directory of its own under target/ (its tracking journal is locked by one process),
+   * unless the test gives one; the directory made here, deleted when the process is done, or null.
+   */
+  private static Path ownDataDir(Map<String, String> env) {
+    if (env.containsKey("RELAY_DATA_DIR")) {
+      return null;
+    }
+    Path dir = TestGateway.newDataDir();
+    env.put("RELAY_DATA_DIR", dir.toString());
+    return dir;
   }
 
   /** Starts {@code relay serve} on a free port and waits until it is ready. */
@@ -81,11 +105,10 @@ public final class GatewayProcess implements AutoCloseable {
     Map<String, String> all = new HashMap<>(env);
     all.put("RELAY_HTTP_HOST", "127.0.0.1");
     all.put("RELAY_HTTP_PORT", Integer.toString(port));
-    // Each process its own tracking journal, unless the test gives one (to replay it after a crash).
-    all.putIfAbsent("RELAY_TRACKING_JOURNAL_DIR", Files.createTempDirectory("relay-journal-").toString());
+    Path dataDir = ownDataDir(all);
     Path log = Path.of("target", "gateway-process-" + port + ".log");
     Process process = builder(all, "serve").redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    GatewayProcess gateway = new GatewayProcess(process, port, log);
+    GatewayProcess gateway = new GatewayProcess(process, port, log, dataDir);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
@@ -179,6 +202,13 @@ public final class GatewayProcess implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while stopping the gateway process", e);
+    }
+    if (dataDir != null) {
+      try {
+        TestGateway.deleteTree(dataDir);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
     }
   }
 }

@@ -19,9 +19,16 @@ import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.sqlclient.Pool;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * A gateway started in-process for a test class, on its own database and a free port, with a
@@ -83,6 +90,7 @@ public final class TestGateway implements AutoCloseable {
         if (ownsDatabase) {
           database.close();
         }
+        deleteDataDir(config);
       } catch (Exception | AssertionError cleanup) {
         e.addSuppressed(cleanup);
       }
@@ -104,13 +112,36 @@ public final class TestGateway implements AutoCloseable {
     settings.put(Setting.INTAKE_QUEUE_DEPTH_REFRESH_MS, "100");
     settings.put(Setting.SANDBOX_PORT, "0");
     settings.put(Setting.DISPATCH_IDLE_POLL_MS, "50");
-    // Each gateway its own tracking journal (a directory is locked by one process; tests run several).
-    try {
-      settings.put(Setting.TRACKING_JOURNAL_DIR, java.nio.file.Files.createTempDirectory("relay-journal-").toString());
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
+    // Each gateway its own data directory (its tracking journal is locked by one process; tests run several),
+    // under target/ rather than the system's temporary folder, deleted when the gateway closes.
+    settings.put(Setting.DATA_DIR, newDataDir().toString());
     return settings;
+  }
+
+  /** A new data directory for one gateway of a test, under {@code target/test-data}. */
+  public static Path newDataDir() {
+    return Path.of("target", "test-data", UUID.randomUUID().toString()).toAbsolutePath();
+  }
+
+  /** A new empty directory under {@code target/test-data} for a test's files: never in the system's /tmp. */
+  public static Path newTestDir(String prefix) throws IOException {
+    return Files.createTempDirectory(Files.createDirectories(Path.of("target", "test-data")), prefix).toAbsolutePath();
+  }
+
+  /** Deletes a test gateway's data directory (its tracking journal written out to the database once it stopped). */
+  public static void deleteDataDir(RelayConfig config) throws IOException {
+    deleteTree(Path.of(config.string(Setting.DATA_DIR)));
+  }
+
+  /** Deletes a directory and everything in it; nothing when it does not exist. */
+  public static void deleteTree(Path dir) throws IOException {
+    if (Files.isDirectory(dir)) {
+      try (Stream<Path> files = Files.walk(dir)) {
+        for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+    }
   }
 
   public static TestGateway start() {
@@ -203,7 +234,7 @@ public final class TestGateway implements AutoCloseable {
   }
 
   @Override
-  public void close() throws java.sql.SQLException, java.io.IOException {
+  public void close() throws SQLException, IOException {
     try {
       client.close();
       await(server.stop());
@@ -212,17 +243,7 @@ public final class TestGateway implements AutoCloseable {
       if (ownsDatabase) {
         database.close();
       }
-      deleteJournal();
-    }
-  }
-
-  /** The gateway's tracking journal, written out to the database once it stopped. */
-  private void deleteJournal() throws java.io.IOException {
-    java.nio.file.Path journal = java.nio.file.Path.of(config.string(Setting.TRACKING_JOURNAL_DIR));
-    if (java.nio.file.Files.isDirectory(journal)) {
-      try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(journal)) {
-        files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
+      deleteDataDir(config);
     }
   }
 }

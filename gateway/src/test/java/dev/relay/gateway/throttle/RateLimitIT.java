@@ -5,6 +5,7 @@ import dev.relay.gateway.testing.Batches;
 import dev.relay.gateway.testing.GatewayProcess;
 import dev.relay.gateway.testing.PrivateRedis;
 import dev.relay.gateway.testing.TestDatabase;
+import dev.relay.gateway.testing.TestGateway;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -32,7 +33,7 @@ class RateLimitIT {
   void twoProcessesHoldTheLimit() throws Exception {
     Vertx vertx = Vertx.vertx();
     SandboxServer sandbox = await(SandboxServer.start(vertx, "127.0.0.1", 0));
-    Path dir = Files.createTempDirectory("relay-rate");
+    Path dir = TestGateway.newTestDir("relay-rate");
     try (PrivateRedis redis = PrivateRedis.start(); TestDatabase database = TestDatabase.fresh()) {
       Path config = dir.resolve("relay.yaml");
       Files.writeString(config, "accounts:\n"

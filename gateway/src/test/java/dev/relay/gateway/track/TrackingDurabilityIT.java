@@ -3,6 +3,7 @@ package dev.relay.gateway.track;
 import dev.relay.gateway.testing.Batches;
 import dev.relay.gateway.testing.GatewayProcess;
 import dev.relay.gateway.testing.TestDatabase;
+import dev.relay.gateway.testing.TestGateway;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -40,7 +41,7 @@ class TrackingDurabilityIT {
   @DisplayName("Every open and click answered before a kill -9 is in events after the restart, exactly once")
   void answeredHitsSurviveAKill() throws Exception {
     try (TestDatabase database = TestDatabase.fresh()) {
-      Path journal = Files.createTempDirectory("relay-journal-it-");
+      Path journal = TestGateway.newTestDir("relay-journal-it-");
       Map<String, String> env = new HashMap<>(GatewayProcess.environment(database));
       env.put("RELAY_TRACKING_JOURNAL_DIR", journal.toString());
       env.put("RELAY_DISPATCH_ENABLED", "false");
