@@ -22,6 +22,8 @@ import java.nio.file.Path;
 
 /** The {@code relay} command line: {@code serve} (the default), {@code migrate}, {@code api-key}, {@code demo}. */
 @Command(name = "relay", mixinStandardHelpOptions = true, version = "Relay 0.1.0",
+  // --help and --version on every subcommand too (relay demo --help).
+  scope = CommandLine.ScopeType.INHERIT,
   description = "Relay, the messaging-delivery gateway.",
   subcommands = {ServeCommand.class, MigrateCommand.class, ApiKeyCommand.class, DemoCommand.class})
 public final class Main {

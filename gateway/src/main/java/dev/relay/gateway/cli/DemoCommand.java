@@ -20,22 +20,27 @@ import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
 import java.net.URI;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * {@code relay demo}: a campaign end to end on the sandbox provider. Starts a gateway in this process (or
- * uses {@code --url}), makes a key for the tenant {@code demo}, sends the shipped {@code welcome} template to
- * sample recipients by email with a progress bar on standard error, plays recipients and machines opening
- * and clicking through the tracking URLs found in what the sandbox received, and prints the campaign's
- * funnel on standard output.
+ * {@code relay demo}: a campaign end to end on the sandbox provider. Uses the gateway that answers
+ * {@code /health/live} at {@code --url} or at this configuration's port when one does and sends to the sandbox,
+ * else starts one in this process on free ports (its log in {@code <data-dir>/demo.log}); says which in one line.
+ * Makes a key for the tenant {@code demo}, sends the shipped {@code welcome} template to sample recipients by
+ * email, plays recipients and machines opening and clicking through the tracking URLs found in what the sandbox
+ * received, and prints the campaign's funnel on standard output. Progress goes to standard error: a bar redrawn
+ * in place on a terminal, plain lines otherwise.
  */
 @Command(name = "demo", description = "Send a sample campaign through the sandbox provider, simulate opens and "
-  + "clicks (human and machine), and print the campaign's funnel.")
+  + "clicks (human and machine), and print the campaign's funnel. Uses the gateway running at --url or at "
+  + "http.port when one answers there, else starts one in this process on free ports.")
 public final class DemoCommand implements Task {
 
   static final String HUMAN_AGENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -44,21 +49,24 @@ public final class DemoCommand implements Task {
   static final String APPLE_PROXY_AGENT = "Mozilla/5.0";
   static final String SCANNER_AGENT = "Mozilla/5.0 (compatible; Barracuda Sentinel link scanner)";
   private static final Pattern TRACKING_URL = Pattern.compile("https?://[^\\s\"'<>\\\\]+?/t/([oc])/[A-Za-z0-9_\\-.~%=]+");
-  private static final long POLL_MS = 200;
-  private static final int BAR_WIDTH = 40;
+  private static final long POLL_MS = 100;
+  private static final long PROBE_TIMEOUT_MS = 1000;
 
-  @Option(names = "--url", description = "A running gateway to use instead of starting one in this process "
-    + "(it must send to the sandbox and use this configuration's database).")
+  @Option(names = "--url", paramLabel = "URL", description = "The gateway to use (it must send to the sandbox provider "
+    + "at sandbox.port and use this configuration's database). Default: the one at http.port on this machine when "
+    + "one answers there, else one started in this process on free ports.")
   String url;
 
-  @Option(names = "--recipients", defaultValue = "200", description = "Sample recipients (default ${DEFAULT-VALUE}).")
+  @Option(names = "--recipients", defaultValue = "200", description = "Sample recipients, 1 to 10000 (default ${DEFAULT-VALUE}).")
   int recipients;
 
-  @Option(names = "--timeout-seconds", defaultValue = "120", description = "How long sending may take.")
+  @Option(names = "--timeout-seconds", defaultValue = "120", description = "How long sending may take (default ${DEFAULT-VALUE}).")
   int timeoutSeconds;
 
   PrintStream out = System.out;
   PrintStream err = System.err;
+  /** A terminal redraws one progress line in place; anything else (a pipe, a file, CI) gets plain lines. */
+  boolean terminal = System.console() != null;
 
   private record Target(String api, String sandbox, RelayServer server) {
   }
@@ -76,26 +84,68 @@ public final class DemoCommand implements Task {
     }
     WebClient client = WebClient.create(vertx, new WebClientOptions().setFollowRedirects(false)
       .setUserAgentEnabled(false));
-    return target(vertx, config)
+    // The bar and the funnel are the demo's output: the gateway's log lines go to a file meanwhile.
+    Path log = config.dataDir("demo.log");
+    Runnable restoreLog = DemoLog.toFile(log);
+    return target(vertx, config, client, log)
       .compose(target -> demo(vertx, config, client, target)
         .eventually(() -> target.server() == null ? Future.succeededFuture() : target.server().stop()))
       .eventually(() -> {
         client.close();
+        restoreLog.run();
         return Future.succeededFuture();
       });
   }
 
-  private Future<Target> target(Vertx vertx, RelayConfig config) {
+  /** The gateway at --url; else the one answering at http.port with its sandbox; else one in this process. */
+  private Future<Target> target(Vertx vertx, RelayConfig config, WebClient client, Path log) {
+    String sandbox = "http://127.0.0.1:" + config.integer(Setting.SANDBOX_PORT);
     if (url != null) {
       String api = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
-      return Future.succeededFuture(new Target(api, "http://127.0.0.1:" + config.integer(Setting.SANDBOX_PORT), null));
+      out.printf("gateway: %s (--url), sandbox provider at %s%n", api, sandbox);
+      return Future.succeededFuture(new Target(api, sandbox, null));
     }
     if (!config.accounts().isEmpty()) {
       return Future.failedFuture(new IllegalStateException(
         "the demo sends to the sandbox provider: run it with no provider accounts configured"));
     }
-    return RelayServer.start(vertx, config).map(server -> new Target("http://127.0.0.1:" + server.port(),
-      server.sandbox().url(), server));
+    int port = config.integer(Setting.HTTP_PORT);
+    if (port == 0) {
+      return inProcess(vertx, config, log, "http.port is 0");
+    }
+    String host = config.string(Setting.HTTP_HOST);
+    String running = "http://" + (host.equals("0.0.0.0") || host.isBlank() ? "127.0.0.1" : host) + ":" + port;
+    return answers(client, running + "/health/live").compose(gateway -> {
+      if (!gateway) {
+        return inProcess(vertx, config, log, "no gateway answers at " + running);
+      }
+      return answers(client, sandbox + "/v1/messages?last=1").compose(sandboxed -> {
+        if (!sandboxed) {
+          return inProcess(vertx, config, log, "the gateway at " + running + " has no sandbox provider at " + sandbox);
+        }
+        out.printf("gateway: the one already running at %s, sandbox provider at %s%n", running, sandbox);
+        return Future.succeededFuture(new Target(running, sandbox, null));
+      });
+    });
+  }
+
+  /** A gateway in this process on free loopback ports, its tracking journal beside the running gateway's. */
+  private Future<Target> inProcess(Vertx vertx, RelayConfig config, Path log, String why) {
+    RelayConfig own = config.with(Setting.HTTP_HOST, "127.0.0.1").with(Setting.HTTP_PORT, "0")
+      .with(Setting.SANDBOX_PORT, "0")
+      .with(Setting.TRACKING_JOURNAL_DIR, config.dataDir("demo-tracking-journal").toString());
+    return RelayServer.start(vertx, own).map(server -> {
+      String api = "http://127.0.0.1:" + server.port();
+      out.printf("gateway: %s, so one runs in this process at %s (sandbox provider at %s, log in %s)%n", why, api,
+        server.sandbox().url(), log);
+      return new Target(api, server.sandbox().url(), server);
+    });
+  }
+
+  private static Future<Boolean> answers(WebClient client, String url) {
+    return client.getAbs(url).timeout(PROBE_TIMEOUT_MS).send()
+      .map(response -> response.statusCode() == 200)
+      .otherwise(false);
   }
 
   private Future<Integer> demo(Vertx vertx, RelayConfig config, WebClient client, Target target) {
@@ -109,12 +159,18 @@ public final class DemoCommand implements Task {
       .compose(tenant -> client.postAbs(target.api() + "/v1/batches").bearerTokenAuthentication(key.text())
         .sendJsonObject(batch(campaign)))
       .compose(posted -> {
+        if (posted.statusCode() == 401) {
+          return Future.failedFuture("the gateway at " + target.api() + " did not know the demo's API key: it uses "
+            + "another database than this configuration's (" + config.string(Setting.DB_NAME) + " at "
+            + config.string(Setting.DB_HOST) + ":" + config.integer(Setting.DB_PORT) + "); give the demo the "
+            + "gateway's configuration, or --url of a gateway on this database");
+        }
         if (posted.statusCode() != 202) {
           return Future.failedFuture("the batch was not accepted: " + posted.statusCode() + " " + posted.bodyAsString());
         }
         out.printf("campaign %s: %d recipients, template welcome, email through the sandbox%n", campaign, recipients);
-        return progress(vertx, client, target, key.text(), posted.bodyAsJsonObject().getString("batch_id"),
-          System.nanoTime() + timeoutSeconds * 1_000_000_000L);
+        return sending(vertx, client, target, key.text(), posted.bodyAsJsonObject().getString("batch_id"),
+          new Bar("sending", recipients), System.nanoTime() + timeoutSeconds * 1_000_000_000L);
       })
       .compose(v -> engage(vertx, client, target, campaign, config.integer(Setting.TRACKING_SCANNER_WINDOW_SECONDS)))
       .compose(v -> delay(vertx, 1000))
@@ -141,26 +197,87 @@ public final class DemoCommand implements Task {
       .put("channels", new JsonArray().add("email")).put("priority", "marketing").put("recipients", list);
   }
 
-  /** Polls the batch, drawing a bar on standard error, until no message is queued, sending or due for retry. */
-  private Future<Void> progress(Vertx vertx, WebClient client, Target target, String key, String batchId, long deadline) {
+  /** Polls the batch, moving the bar, until no message is queued, sending or due for retry. */
+  private Future<Void> sending(Vertx vertx, WebClient client, Target target, String key, String batchId, Bar bar,
+                               long deadline) {
     return client.getAbs(target.api() + "/v1/batches/" + batchId).bearerTokenAuthentication(key).send()
       .compose(response -> {
+        if (response.statusCode() != 200) {
+          return Future.failedFuture("GET /v1/batches/" + batchId + " answered " + response.statusCode() + " "
+            + response.bodyAsString());
+        }
         JsonObject states = response.bodyAsJsonObject().getJsonObject("states");
         long pending = states.getLong("queued", 0L) + states.getLong("sending", 0L) + states.getLong("retry", 0L);
-        long done = recipients - pending;
-        int filled = (int) (BAR_WIDTH * done / recipients);
-        err.printf("\r[%s%s] %d/%d done (%d sent)", "#".repeat(filled), ".".repeat(BAR_WIDTH - filled), done,
-          recipients, states.getLong("sent", 0L) + states.getLong("delivered", 0L));
+        bar.show(recipients - pending, "(" + (states.getLong("sent", 0L) + states.getLong("delivered", 0L)) + " sent)");
         if (pending == 0) {
-          err.println();
+          bar.end();
           return Future.succeededFuture();
         }
         if (System.nanoTime() > deadline) {
-          err.println();
+          bar.end();
           return Future.failedFuture("sending did not finish within " + timeoutSeconds + " s (" + pending + " left)");
         }
-        return delay(vertx, POLL_MS).compose(v -> progress(vertx, client, target, key, batchId, deadline));
+        return delay(vertx, POLL_MS).compose(v -> sending(vertx, client, target, key, batchId, bar, deadline));
       });
+  }
+
+  /** Moves the bar through a wait of this many seconds. */
+  private Future<Void> waiting(Vertx vertx, Bar bar, long startNanos, long millis) {
+    long elapsed = (System.nanoTime() - startNanos) / 1_000_000;
+    bar.show(Math.min(elapsed, millis) / 1000, "s: people open and click after the scanner window");
+    if (elapsed >= millis) {
+      bar.end();
+      return Future.succeededFuture();
+    }
+    return delay(vertx, Math.min(POLL_MS, millis - elapsed)).compose(v -> waiting(vertx, bar, startNanos, millis));
+  }
+
+  /**
+   * One progress line on standard error. On a terminal it is redrawn in place at most every {@value #POLL_MS} ms
+   * (and at its end); elsewhere a plain line is printed at the start and at each quarter.
+   */
+  private final class Bar {
+    private static final int WIDTH = 40;
+    private final String label;
+    private final long total;
+    private long drawnAt;
+    private int drawnWidth;
+    private long quarter = -1;
+    private String last = "";
+
+    Bar(String label, long total) {
+      this.label = label;
+      this.total = Math.max(1, total);
+    }
+
+    void show(long done, String detail) {
+      int filled = (int) (WIDTH * Math.min(done, total) / total);
+      String line = String.format(Locale.ROOT, "%-8s [%s%s] %d/%d %s", label, "#".repeat(filled),
+        ".".repeat(WIDTH - filled), done, total, detail);
+      if (line.equals(last)) {
+        return;
+      }
+      last = line;
+      if (terminal) {
+        long now = System.nanoTime();
+        if (done >= total || now - drawnAt >= POLL_MS * 1_000_000) {
+          err.print("\r" + line + " ".repeat(Math.max(0, drawnWidth - line.length())));
+          err.flush();
+          drawnAt = now;
+          drawnWidth = line.length();
+        }
+      } else if (4 * Math.min(done, total) / total != quarter) {
+        quarter = 4 * Math.min(done, total) / total;
+        err.println(line);
+      }
+    }
+
+    void end() {
+      if (terminal) {
+        err.print("\r" + last + " ".repeat(Math.max(0, drawnWidth - last.length())));
+        err.println();
+      }
+    }
   }
 
   /**
@@ -216,10 +333,18 @@ public final class DemoCommand implements Task {
       out.printf("machines: %d image-proxy opens and scanner clicks; people open and click after %d s (sooner counts "
         + "as a link scanner)%n", machines.size(), scannerWindowSeconds);
       return Future.join(new ArrayList<>(hits))
-        .transform(ar -> delay(vertx, scannerWindowSeconds * 1000L + 500))
+        .transform(ar -> waiting(vertx, new Bar("waiting", scannerWindowSeconds), System.nanoTime(),
+          scannerWindowSeconds * 1000L + 500))
         .compose(v -> {
-          people.forEach(h -> hits.add(h.get()));
-          return Future.join(new ArrayList<>(hits));
+          Bar bar = new Bar("people", people.size());
+          AtomicInteger answered = new AtomicInteger();
+          bar.show(0, "opens and clicks");
+          List<Future<Boolean>> peopleHits = new ArrayList<>();
+          // The answers arrive on this command's event loop, one at a time.
+          people.forEach(h -> peopleHits.add(h.get().onComplete(ar -> bar.show(answered.incrementAndGet(),
+            "opens and clicks"))));
+          hits.addAll(peopleHits);
+          return Future.join(new ArrayList<>(peopleHits)).onComplete(ar -> bar.end());
         })
         .transform(ar -> {
         long failed = hits.stream().filter(h -> h.failed() || !h.result()).count();
