@@ -1,6 +1,7 @@
 package dev.relay.gateway;
 
 import dev.relay.gateway.cli.ApiKeyCommand;
+import dev.relay.gateway.cli.DbCommand;
 import dev.relay.gateway.cli.DemoCommand;
 import dev.relay.gateway.cli.MigrateCommand;
 import dev.relay.gateway.cli.ServeCommand;
@@ -20,12 +21,12 @@ import picocli.CommandLine.ParseResult;
 
 import java.nio.file.Path;
 
-/** The {@code relay} command line: {@code serve} (the default), {@code migrate}, {@code api-key}, {@code demo}. */
+/** The {@code relay} command line: {@code serve} (the default), {@code migrate}, {@code api-key}, {@code db}, {@code demo}. */
 @Command(name = "relay", mixinStandardHelpOptions = true, version = "Relay 0.1.0",
   // --help and --version on every subcommand too (relay demo --help).
   scope = CommandLine.ScopeType.INHERIT,
   description = "Relay, the messaging-delivery gateway.",
-  subcommands = {ServeCommand.class, MigrateCommand.class, ApiKeyCommand.class, DemoCommand.class})
+  subcommands = {ServeCommand.class, MigrateCommand.class, ApiKeyCommand.class, DbCommand.class, DemoCommand.class})
 public final class Main {
 
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);

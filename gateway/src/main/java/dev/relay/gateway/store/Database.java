@@ -181,7 +181,7 @@ public final class Database {
     return PgBuilder.pool().with(pool).with(transport).connectingTo(connect).using(vertx).build();
   }
 
-  private static Connection jdbc(RelayConfig config, String database) throws SQLException {
+  static Connection jdbc(RelayConfig config, String database) throws SQLException {
     Properties props = new Properties();
     props.setProperty("user", config.string(Setting.DB_USER));
     props.setProperty("password", config.string(Setting.DB_PASSWORD));

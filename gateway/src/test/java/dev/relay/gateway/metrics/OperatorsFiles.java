@@ -27,14 +27,14 @@ import java.util.stream.Stream;
  * dashboards and alert rules, the metric names each one reads, and every SQL query of the PostgreSQL
  * panels with Grafana's macros expanded to plain SQL.
  */
-final class OperatorsFiles {
+public final class OperatorsFiles {
 
   /** A query and where it comes from (file, panel or rule). */
-  record Query(String where, String text) {
+  public record Query(String where, String text) {
   }
 
   /** The repository's {@code grafana/} folder (tests run in {@code gateway/}). */
-  static final Path GRAFANA = Path.of("..", "grafana").toAbsolutePath().normalize();
+  public static final Path GRAFANA = Path.of("..", "grafana").toAbsolutePath().normalize();
 
   private static final Set<String> PROMQL_WORDS = Set.of("and", "or", "unless", "by", "without", "on", "ignoring",
     "group_left", "group_right", "bool", "offset", "inf", "nan", "atan2", "start", "end");
@@ -46,7 +46,7 @@ final class OperatorsFiles {
   }
 
   /** Every dashboard JSON file. */
-  static List<Path> dashboards() throws IOException {
+  public static List<Path> dashboards() throws IOException {
     try (Stream<Path> files = Files.list(GRAFANA.resolve("dashboards"))) {
       return files.filter(p -> p.toString().endsWith(".json")).sorted().toList();
     }
@@ -66,7 +66,7 @@ final class OperatorsFiles {
     }
   }
 
-  static JsonObject json(Path file) throws IOException {
+  public static JsonObject json(Path file) throws IOException {
     return new JsonObject(Files.readString(file, StandardCharsets.UTF_8));
   }
 
@@ -76,7 +76,7 @@ final class OperatorsFiles {
   }
 
   /** The SQL of a dashboard: every PostgreSQL target and template variable, as written (with macros). */
-  static List<Query> sql(String file, JsonObject dashboard) {
+  public static List<Query> sql(String file, JsonObject dashboard) {
     return queries(file, dashboard, OperatorsFiles::isPostgres, "rawSql", "rawSql");
   }
 
@@ -222,7 +222,7 @@ final class OperatorsFiles {
   }
 
   /** Runs each query (macros expanded) on the connection; the failures, each with its query's place. */
-  static List<String> failingSql(Connection connection, List<Query> queries, String campaignIds) {
+  public static List<String> failingSql(Connection connection, List<Query> queries, String campaignIds) {
     List<String> problems = new ArrayList<>();
     for (Query q : queries) {
       String sql = expand(q.text(), campaignIds);
