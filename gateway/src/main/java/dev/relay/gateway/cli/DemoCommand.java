@@ -71,9 +71,13 @@ public final class DemoCommand implements Task {
   private record Target(String api, String sandbox, RelayServer server) {
   }
 
+  /**
+   * The demo may use a gateway that is already running, so it shares that gateway's embedded PostgreSQL when there
+   * is one (a gateway it starts itself then runs on it too); with none running, it starts its own for the run.
+   */
   @Override
   public boolean runsGateway() {
-    return url == null;
+    return false;
   }
 
   @Override

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -92,8 +93,8 @@ class StartupWaitTest {
   @Test
   @DisplayName("with db.embedded=auto, a local PostgreSQL that answers 'starting up' is waited for, not replaced by "
     + "an embedded one")
-  void autoWaitsForStartingUp() throws Exception {
-    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("relay-embedded-").resolve("postgres");
+  void autoWaitsForStartingUp(@TempDir java.nio.file.Path data) throws Exception {
+    java.nio.file.Path dir = data.resolve("postgres");
     try (StartingPostgres postgres = StartingPostgres.refusing(vertx)) {
       await(postgres.listenStartingUp());
       Map<Setting, String> settings = new EnumMap<>(Setting.class);
