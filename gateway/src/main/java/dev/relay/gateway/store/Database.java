@@ -55,7 +55,8 @@ public final class Database {
    * waiting cannot help, such as a password PostgreSQL refuses.
    */
   public static Probe probe(RelayConfig config) {
-    try (Connection ignored = jdbc(config, "postgres")) {
+    try {
+      jdbc(config, "postgres").close();
       return new Probe(Reach.READY, "answers");
     } catch (SQLException e) {
       String state = e.getSQLState() == null ? "" : e.getSQLState();

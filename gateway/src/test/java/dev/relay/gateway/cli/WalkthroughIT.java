@@ -224,10 +224,15 @@ class WalkthroughIT {
     }
 
     @Override
-    public void close() throws IOException, InterruptedException {
+    public void close() throws IOException {
       in.close();
-      if (!bash.waitFor(10, TimeUnit.SECONDS)) {
-        bash.destroyForcibly();
+      try {
+        if (!bash.waitFor(10, TimeUnit.SECONDS)) {
+          bash.destroyForcibly();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while the shell exited", e);
       }
       try (var files = Files.list(dir)) {
         for (Path f : files.toList()) {
