@@ -57,10 +57,10 @@ public final class DemoCommand implements Task {
     + "one answers there, else one started in this process on free ports.")
   String url;
 
-  @Option(names = "--recipients", defaultValue = "200", description = "Sample recipients, 1 to 10000 (default ${DEFAULT-VALUE}).")
+  @Option(names = "--recipients", paramLabel = "N", defaultValue = "200", description = "Sample recipients, 1 to 10000 (default ${DEFAULT-VALUE}).")
   int recipients;
 
-  @Option(names = "--timeout-seconds", defaultValue = "120", description = "How long sending may take (default ${DEFAULT-VALUE}).")
+  @Option(names = "--timeout-seconds", paramLabel = "SECONDS", defaultValue = "120", description = "How long sending may take (default ${DEFAULT-VALUE}).")
   int timeoutSeconds;
 
   PrintStream out = System.out;
