@@ -136,11 +136,16 @@ public final class TemplateCompiler {
 
   /**
    * A value as text: strings, numbers and booleans as they are, objects and arrays (a {@code {{.}}} inside a
-   * section over them) as JSON. Anything else is not a variable's value, and its Java text is never shown.
+   * section over them) as JSON, and the message context itself (a {@code {{.}}} inside a section over
+   * {@code true}, where Mustache keeps the enclosing context) as nothing. Anything else is not a variable's
+   * value: the message fails rather than show its Java text.
    */
   static CharSequence format(Object value) {
     if (value instanceof CharSequence text) {
       return text;
+    }
+    if (value instanceof RenderContext) {
+      return "";
     }
     if (value instanceof Number || value instanceof Boolean) {
       return String.valueOf(value);
