@@ -117,6 +117,10 @@ public final class ProblemHandler implements Handler<RoutingContext> {
         return ApiProblem.of(415, "unsupported-media-type", "Unsupported media type",
           "The body must be application/json.");
       case ILLEGAL_VALUE:
+        if (e.getMessage() != null && !e.getMessage().contains("request body")) {
+          // A parameter whose text is not of its type, such as limit=abc.
+          return ApiProblem.of(400, "invalid-parameter", "Invalid parameter", e.getMessage());
+        }
         return isUtf8(ctx.body().buffer())
           ? ApiProblem.of(400, "malformed-json", "Malformed JSON", "The body is not well-formed JSON.")
           : ApiProblem.of(400, "invalid-utf8", "Invalid UTF-8", "The body is not valid UTF-8.");
