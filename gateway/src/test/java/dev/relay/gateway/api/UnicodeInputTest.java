@@ -2,6 +2,7 @@ package dev.relay.gateway.api;
 
 import dev.relay.adapters.testkit.SandboxServer;
 import dev.relay.gateway.testing.Batches;
+import dev.relay.gateway.testing.Eventually;
 import dev.relay.gateway.testing.TestGateway;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -176,8 +177,8 @@ class UnicodeInputTest {
 
     assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(202);
     assertThat(response.bodyAsJsonObject().getInteger("accepted")).isEqualTo(1);
-    SandboxServer.Receipt receipt = eventually(() -> gateway.sandbox().receipts().stream()
-      .filter(r -> r.address().equals(address)).findFirst());
+    Eventually.until("the message at the sandbox", () -> receipt(address).isPresent());
+    SandboxServer.Receipt receipt = receipt(address).orElseThrow();
     assertThat(receipt.recipientId()).isEqualTo(id);
     assertThat(receipt.campaign()).isEqualTo("unicode " + WORLD);
     assertThat(receipt.content().getString("text")).isEqualTo(text);
@@ -223,15 +224,8 @@ class UnicodeInputTest {
     assertThat(response.bodyAsJsonObject().getString("pointer")).isEqualTo(pointer);
   }
 
-  private static <T> T eventually(java.util.function.Supplier<Optional<T>> probe) throws InterruptedException {
-    long deadline = System.nanoTime() + 15_000_000_000L;
-    while (System.nanoTime() < deadline) {
-      Optional<T> found = probe.get();
-      if (found.isPresent()) {
-        return found.get();
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError("not seen within 15 s");
+  private static Optional<SandboxServer.Receipt> receipt(String address) {
+    return gateway.sandbox().receipts().stream().filter(r -> r.address().equals(address)).findFirst();
   }
+
 }
