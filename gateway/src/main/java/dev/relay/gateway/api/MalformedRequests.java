@@ -9,6 +9,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
 
 import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -51,8 +52,9 @@ final class MalformedRequests {
   }
 
   /**
-   * Refuses a request whose path or query has a percent-escape that is not two hex digits or does not
-   * decode to UTF-8: the router would fail on it while matching a route, outside every route's handler.
+   * Refuses a request whose path or query has a percent-escape that is not two hex digits, does not
+   * decode to UTF-8, or decodes to a control character: the router would fail on the first while
+   * matching a route, outside every route's handler, and the database on a NUL.
    */
   static void checkTarget(RoutingContext ctx) {
     ApiProblem problem = targetProblem(ctx.request());
@@ -70,11 +72,14 @@ final class MalformedRequests {
     String path = query < 0 ? uri : uri.substring(0, query);
     String where = !decodes(path) ? "path" : query >= 0 && !decodes(uri.substring(query + 1)) ? "query" : null;
     return where == null ? null : ApiProblem.of(400, "invalid-uri", "Invalid request target", "The request's " + where
-      + " has a percent-escape that is not % and two hex digits, escapes bytes that are not UTF-8, or holds a "
-      + "character that must be percent-encoded.").with("part", where);
+      + " has a percent-escape that is not % and two hex digits, escapes bytes that are not UTF-8 or a control "
+      + "character, or holds a character that must be percent-encoded.").with("part", where);
   }
 
-  /** Whether {@code text} is ASCII, each %XX escape is well formed, and the bytes they spell are UTF-8. */
+  /**
+   * Whether {@code text} is ASCII, each %XX escape is well formed, and the bytes they spell are UTF-8 with
+   * no control character (a NUL would reach PostgreSQL, which cannot hold it, in a path parameter).
+   */
   static boolean decodes(String text) {
     boolean escaped = false;
     for (int i = 0; i < text.length(); i++) {
@@ -102,14 +107,20 @@ final class MalformedRequests {
       }
     }
     bytes.flip();
+    CharBuffer decoded;
     try {
-      StandardCharsets.UTF_8.newDecoder()
+      decoded = StandardCharsets.UTF_8.newDecoder()
         .onMalformedInput(CodingErrorAction.REPORT)
         .onUnmappableCharacter(CodingErrorAction.REPORT)
         .decode(bytes);
-      return true;
     } catch (CharacterCodingException e) {
       return false;
     }
+    for (int i = 0; i < decoded.length(); i++) {
+      if (Character.isISOControl(decoded.charAt(i))) {
+        return false;
+      }
+    }
+    return true;
   }
 }

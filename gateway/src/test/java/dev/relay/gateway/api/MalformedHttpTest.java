@@ -146,6 +146,11 @@ class MalformedHttpTest {
       Arguments.of("a percent-escape that is not UTF-8 in a path parameter",
         "GET /v1/campaigns/%ED%A0%80/stats HTTP/1.1\r\nHost: x\r\n" + auth + "Connection: close\r\n\r\n",
         400, "invalid-uri"),
+      Arguments.of("a percent-escaped NUL in a path parameter (found by ApiFuzzTest: it was a 500)",
+        "POST /v1/campaigns/x%00a%2Fb/resume HTTP/1.1\r\nHost: x\r\n" + auth + "Content-Length: 0\r\n"
+        + "Connection: close\r\n\r\n", 400, "invalid-uri"),
+      Arguments.of("a percent-escaped control character in the query", "DELETE /v1/suppressions?channel=email&address=a%07b"
+        + " HTTP/1.1\r\nHost: x\r\n" + auth + "Connection: close\r\n\r\n", 400, "invalid-uri"),
       Arguments.of("an HTTP/1.1 request without Host", "GET /health/live HTTP/1.1\r\nConnection: close\r\n\r\n",
         400, "bad-request"),
       Arguments.of("an unknown method on a known path", "BREW /v1/batches HTTP/1.1\r\nHost: x\r\n" + auth
