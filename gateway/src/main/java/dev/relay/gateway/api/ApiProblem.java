@@ -1,6 +1,9 @@
 package dev.relay.gateway.api;
 
+import dev.relay.gateway.intake.UnicodeText;
+import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
@@ -42,6 +45,12 @@ public final class ApiProblem extends RuntimeException {
       .header("Retry-After", Integer.toString(retryAfterSeconds));
   }
 
+  /** Text in the body that cannot be stored or sent exactly as given (an unpaired surrogate, a control character). */
+  public static ApiProblem invalidText(UnicodeText.Finding finding) {
+    return of(422, "invalid-text", "Invalid text", finding.pointer() + ": " + finding.reason() + "; nothing was stored.")
+      .with("pointer", finding.pointer());
+  }
+
   /** Adds an extension member. */
   public ApiProblem with(String name, Object value) {
     extensions.put(name, value);
@@ -74,12 +83,17 @@ public final class ApiProblem extends RuntimeException {
 
   /** Answers the request with this problem. */
   public void send(RoutingContext ctx) {
-    if (ctx.response().headWritten()) {
-      ctx.response().reset();
-      return;
+    send(ctx.response());
+  }
+
+  /** Answers with this problem; a response already begun cannot change its status and is reset instead. */
+  public Future<Void> send(HttpServerResponse response) {
+    if (response.headWritten()) {
+      response.reset();
+      return Future.succeededFuture();
     }
-    headers.forEach((name, value) -> ctx.response().putHeader(name, value));
-    ctx.response()
+    headers.forEach(response::putHeader);
+    return response
       .setStatusCode(status)
       .putHeader(HttpHeaders.CONTENT_TYPE, CONTENT_TYPE)
       .end(toJson().toBuffer());

@@ -59,6 +59,8 @@ public final class ApiVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     Router router = Router.router(vertx);
+    // First: a target the router could not decode fails here, with a problem, not while matching a route.
+    router.route().handler(MalformedRequests::checkTarget);
     Readiness readiness = new Readiness(vertx, deps.pool(), deps.redis(), deps.healthTimeoutMs());
     router.get("/health/live").handler(readiness::live);
     router.get("/health/ready").handler(readiness::ready);
@@ -117,12 +119,17 @@ public final class ApiVerticle extends VerticleBase {
     EngagementRoutes engagementRoutes = new EngagementRoutes(deps.engagement());
     api.getRoute("getCampaignStats").addHandler(engagementRoutes::stats);
     api.getRoute("getRecipientEngagement").addHandler(engagementRoutes::recipient);
-    router.route("/*").subRouter(api.createRouter());
+    Router apiRouter = api.createRouter();
+    router.route("/*").subRouter(apiRouter);
 
     router.route().last().handler(ctx -> ctx.fail(404));
-    router.route().failureHandler(new ProblemHandler(deps.maxBodyBytes(), deps.retryAfterSeconds()));
+    ProblemHandler problems = new ProblemHandler(deps.maxBodyBytes(), deps.retryAfterSeconds());
+    router.route().failureHandler(problems);
+    problems.install(router);
+    problems.install(apiRouter);
 
     return vertx.createHttpServer(deps.serverOptions())
+      .invalidRequestHandler(MalformedRequests.answer(deps.serverOptions()))
       .requestHandler(router)
       .listen()
       .onSuccess(s -> server = s);

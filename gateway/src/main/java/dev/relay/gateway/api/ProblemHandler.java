@@ -10,6 +10,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.json.schema.OutputUnit;
 import io.vertx.openapi.validation.SchemaValidationException;
 import io.vertx.openapi.validation.ValidatorException;
+import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.HttpException;
 import org.slf4j.Logger;
@@ -43,6 +44,38 @@ public final class ProblemHandler implements Handler<RoutingContext> {
     toProblem(ctx).send(ctx);
   }
 
+  /**
+   * Makes every status the router answers by itself a problem too: its error handlers run for what fails
+   * outside the routes' failure handlers, such as a path parameter that cannot be decoded while matching.
+   */
+  public void install(Router router) {
+    for (int status = 400; status < 600; status++) {
+      int code = status;
+      router.errorHandler(code, ctx -> {
+        if (ctx.response().ended()) {
+          return;
+        }
+        ApiProblem target = MalformedRequests.targetProblem(ctx.request());
+        if (target != null) {
+          // Matching a route decodes the path, and fails on what does not decode.
+          target.send(ctx);
+        } else if (ctx.failure() != null) {
+          toProblem(ctx).send(ctx);
+        } else if (code == 500) {
+          LOG.error("request {} {} failed outside its route", ctx.request().method(), ctx.request().path());
+          internalError().send(ctx);
+        } else {
+          fromStatus(code, ctx).send(ctx);
+        }
+      });
+    }
+  }
+
+  private static ApiProblem internalError() {
+    return ApiProblem.of(500, "internal-error", "Internal error",
+      "The gateway failed to handle this request; the failure is logged.");
+  }
+
   private ApiProblem toProblem(RoutingContext ctx) {
     Throwable failure = ctx.failure();
     if (failure instanceof HttpException && failure.getCause() != null) {
@@ -72,11 +105,10 @@ public final class ProblemHandler implements Handler<RoutingContext> {
       return ApiProblem.databaseUnavailable(retryAfterSeconds);
     }
     if (failure == null || ctx.statusCode() != 500 && ctx.statusCode() > 0) {
-      return fromStatus(ctx);
+      return fromStatus(ctx.statusCode() > 0 ? ctx.statusCode() : 500, ctx);
     }
     LOG.error("request {} {} failed", ctx.request().method(), ctx.request().path(), failure);
-    return ApiProblem.of(500, "internal-error", "Internal error",
-      "The gateway failed to handle this request; the failure is logged.");
+    return internalError();
   }
 
   private ApiProblem fromValidation(ValidatorException e, RoutingContext ctx) {
@@ -85,6 +117,10 @@ public final class ProblemHandler implements Handler<RoutingContext> {
         return ApiProblem.of(415, "unsupported-media-type", "Unsupported media type",
           "The body must be application/json.");
       case ILLEGAL_VALUE:
+        if (e.getMessage() != null && !e.getMessage().contains("request body")) {
+          // A parameter whose text is not of its type, such as limit=abc.
+          return ApiProblem.of(400, "invalid-parameter", "Invalid parameter", e.getMessage());
+        }
         return isUtf8(ctx.body().buffer())
           ? ApiProblem.of(400, "malformed-json", "Malformed JSON", "The body is not well-formed JSON.")
           : ApiProblem.of(400, "invalid-utf8", "Invalid UTF-8", "The body is not valid UTF-8.");
@@ -153,8 +189,7 @@ public final class ProblemHandler implements Handler<RoutingContext> {
     }
   }
 
-  private ApiProblem fromStatus(RoutingContext ctx) {
-    int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
+  private ApiProblem fromStatus(int status, RoutingContext ctx) {
     switch (status) {
       case 400:
         return ApiProblem.of(400, "bad-request", "Bad request", "The request cannot be read.");

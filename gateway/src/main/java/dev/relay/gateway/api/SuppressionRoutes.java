@@ -1,6 +1,7 @@
 package dev.relay.gateway.api;
 
 import dev.relay.adapters.spi.Channel;
+import dev.relay.gateway.intake.UnicodeText;
 import dev.relay.gateway.store.SuppressionStore;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonArray;
@@ -61,6 +62,11 @@ final class SuppressionRoutes {
 
   void add(RoutingContext ctx) {
     JsonObject body = ctx.body().asJsonObject();
+    UnicodeText.Finding bad = UnicodeText.find(body, "", UnicodeText.Controls.NONE);
+    if (bad != null) {
+      ctx.fail(ApiProblem.invalidText(bad));
+      return;
+    }
     String channel = body.getString("channel");
     String address = body.getString("address").trim();
     if (Channel.fromWireName(channel).isEmpty()) {

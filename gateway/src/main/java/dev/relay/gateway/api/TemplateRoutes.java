@@ -3,6 +3,7 @@ package dev.relay.gateway.api;
 import dev.relay.adapters.spi.Channel;
 import dev.relay.gateway.intake.IntakeService;
 import dev.relay.gateway.intake.InvalidBatchException;
+import dev.relay.gateway.intake.UnicodeText;
 import dev.relay.gateway.render.CompiledTemplate;
 import dev.relay.gateway.render.RenderException;
 import dev.relay.gateway.render.TemplateCache;
@@ -85,6 +86,11 @@ final class TemplateRoutes {
   void preview(RoutingContext ctx) {
     String name = ctx.pathParam("name");
     JsonObject body = ctx.body().asJsonObject();
+    ApiProblem badText = invalidText(body);
+    if (badText != null) {
+      ctx.fail(badText);
+      return;
+    }
     Integer version = body.getInteger("version");
     String locale = body.getString("locale");
     String timeZone = body.getString("time_zone");
@@ -92,7 +98,9 @@ final class TemplateRoutes {
     store.resolve(ApiKeyAuth.tenant(ctx).id(), name, version)
       .compose(found -> found.isEmpty()
         ? Future.failedFuture(notFound(name, version))
-        : cache.compiled(found.get().id(), locale).map(compiled -> {
+        : cache.compiled(found.get().id(), locale)
+        .recover(err -> Future.failedFuture(err instanceof TemplateException e ? problem(e) : err))
+        .map(compiled -> {
           JsonObject channels = new JsonObject();
           for (Channel channel : Channel.values()) {
             if (compiled.has(channel)) {
@@ -121,6 +129,11 @@ final class TemplateRoutes {
   void test(RoutingContext ctx) {
     String name = ctx.pathParam("name");
     JsonObject body = ctx.body().asJsonObject();
+    ApiProblem badText = invalidText(body);
+    if (badText != null) {
+      ctx.fail(badText);
+      return;
+    }
     String channel = body.getString("channel");
     JsonObject recipient = new JsonObject().put("id", "template-test")
       .put("addresses", new JsonObject().put(channel, body.getString("address")))
@@ -152,6 +165,18 @@ final class TemplateRoutes {
         .putHeader(HttpHeaders.LOCATION, answer.getString("status_url"))
         .end(answer.toBuffer()))
       .onFailure(ctx::fail);
+  }
+
+  /** Text that cannot be used as given: variables may hold tabs and line breaks, the other fields no control character. */
+  private static ApiProblem invalidText(JsonObject body) {
+    for (String field : body.fieldNames()) {
+      UnicodeText.Finding bad = UnicodeText.find(body.getValue(field), UnicodeText.pointer("", field),
+        "variables".equals(field) ? UnicodeText.Controls.LINES : UnicodeText.Controls.NONE);
+      if (bad != null) {
+        return ApiProblem.invalidText(bad);
+      }
+    }
+    return null;
   }
 
   private static ApiProblem notFound(String name, Integer version) {

@@ -55,6 +55,11 @@ public final class BatchValidator {
         "ttl_seconds may be at most " + limits.maxTtlSeconds() + "; this batch asks for " + ttl + ".",
         new JsonObject().put("limit", limits.maxTtlSeconds()).put("actual", ttl));
     }
+    String campaignProblem = UnicodeText.problem(body.getString("campaign"), UnicodeText.Controls.NONE);
+    if (campaignProblem != null) {
+      throw new InvalidBatchException("invalid-text", "campaign " + campaignProblem + "; nothing was stored.",
+        new JsonObject().put("pointer", "/campaign"));
+    }
     OffsetDateTime sendAt = null;
     if (body.getString("send_at") != null) {
       try {
@@ -80,25 +85,27 @@ public final class BatchValidator {
     Map<String, Integer> seen = new HashMap<>(recipients.size() * 2);
     for (int i = 0; i < recipients.size(); i++) {
       Object item = recipients.getValue(i);
+      String at = "/recipients/" + i;
       if (!(item instanceof JsonObject)) {
-        rejected.add(new Rejection(i, null, "a recipient must be a JSON object"));
+        rejected.add(new Rejection(i, null, "a recipient must be a JSON object", at));
         continue;
       }
       JsonObject recipient = (JsonObject) item;
       Object id = recipient.getValue("id");
       String idText = id instanceof String ? (String) id : null;
-      String reason = checkRecipient(recipient, channels);
-      if (reason == null) {
+      Problem problem = checkRecipient(recipient, channels);
+      if (problem == null) {
         Integer first = seen.putIfAbsent(idText, i);
         if (first != null) {
-          reason = "duplicate recipient id; it first appears at index " + first;
+          problem = new Problem("/id", "duplicate recipient id; it first appears at index " + first);
         }
       }
-      if (reason == null) {
+      if (problem == null) {
         accepted.add(recipient);
       } else {
-        rejected.add(new Rejection(i, idText == null || idText.length() > IntakeLimits.MAX_SHORT_STRING ? null : idText,
-          reason));
+        boolean quotable = idText != null && idText.length() <= IntakeLimits.MAX_SHORT_STRING
+          && UnicodeText.problem(idText, UnicodeText.Controls.NONE) == null;
+        rejected.add(new Rejection(i, quotable ? idText : null, problem.reason(), at + problem.pointer()));
       }
     }
     return new ValidatedBatch(body.getString("campaign"), body.getString("template"), body.getInteger("template_version"),
@@ -106,23 +113,28 @@ public final class BatchValidator {
       body.getString("on_cap", "skip"));
   }
 
-  private String checkRecipient(JsonObject recipient, List<Channel> channels) {
+  /** What is wrong with a recipient: the JSON pointer of the value at fault, relative to the recipient, and why. */
+  private record Problem(String pointer, String reason) {
+  }
+
+  private Problem checkRecipient(JsonObject recipient, List<Channel> channels) {
     for (String field : recipient.fieldNames()) {
       if (!RECIPIENT_FIELDS.contains(field)) {
-        return "unknown field '" + shorten(field) + "'";
+        return new Problem(UnicodeText.pointer("", field), "unknown field '" + UnicodeText.quote(field) + "'");
       }
     }
     Object id = recipient.getValue("id");
     if (id == null) {
-      return "id is missing";
+      return new Problem("", "id is missing");
     }
-    String problem = shortText("id", id);
+    Problem problem = shortText("id", "/id", id);
     if (problem != null) {
       return problem;
     }
     Object addresses = recipient.getValue("addresses");
     if (!(addresses instanceof JsonObject)) {
-      return addresses == null ? "addresses is missing" : "addresses must be an object of channel to address";
+      return addresses == null ? new Problem("", "addresses is missing")
+        : new Problem("/addresses", "addresses must be an object of channel to address");
     }
     problem = checkAddresses((JsonObject) addresses, channels);
     if (problem != null) {
@@ -130,20 +142,20 @@ public final class BatchValidator {
     }
     Object locale = recipient.getValue("locale");
     if (locale != null) {
-      problem = shortText("locale", locale);
+      problem = shortText("locale", "/locale", locale);
       if (problem != null) {
         return problem;
       }
       if (!KNOWN_LOCALES.contains(locale)) {
         if (!LOCALE.matcher((String) locale).matches()) {
-          return "locale is not a BCP 47 language tag such as en or tr-TR";
+          return new Problem("/locale", "locale is not a BCP 47 language tag such as en or tr-TR");
         }
         remember(KNOWN_LOCALES, (String) locale);
       }
     }
     Object zone = recipient.getValue("time_zone");
     if (zone != null) {
-      problem = shortText("time_zone", zone);
+      problem = shortText("time_zone", "/time_zone", zone);
       if (problem != null) {
         return problem;
       }
@@ -151,7 +163,7 @@ public final class BatchValidator {
         try {
           ZoneId.of((String) zone);
         } catch (DateTimeException e) {
-          return "time_zone is not an IANA time zone such as Europe/Istanbul";
+          return new Problem("/time_zone", "time_zone is not an IANA time zone such as Europe/Istanbul");
         }
         remember(KNOWN_ZONES, (String) zone);
       }
@@ -159,23 +171,25 @@ public final class BatchValidator {
     Object variables = recipient.getValue("variables");
     if (variables != null) {
       if (!(variables instanceof JsonObject)) {
-        return "variables must be an object";
+        return new Problem("/variables", "variables must be an object");
       }
       return checkVariables((JsonObject) variables);
     }
     return null;
   }
 
-  private String checkAddresses(JsonObject addresses, List<Channel> channels) {
+  private Problem checkAddresses(JsonObject addresses, List<Channel> channels) {
     boolean reachable = false;
     for (String name : addresses.fieldNames()) {
       Channel channel = Channel.fromWireName(name).orElse(null);
+      String pointer = UnicodeText.pointer("/addresses", name);
       if (channel == null) {
-        return "addresses." + shorten(name) + " is not a channel (email, sms, push, chat, webhook)";
+        return new Problem(pointer, "addresses." + UnicodeText.quote(name)
+          + " is not a channel (email, sms, push, chat, webhook)");
       }
       Object value = addresses.getValue(name);
       String field = "addresses." + name;
-      String problem = shortText(field, value);
+      Problem problem = shortText(field, pointer, value);
       if (problem != null) {
         return problem;
       }
@@ -183,17 +197,17 @@ public final class BatchValidator {
       switch (channel) {
         case EMAIL:
           if (!isEmail(address)) {
-            return field + " is not a valid email address";
+            return new Problem(pointer, field + " is not a valid email address");
           }
           break;
         case SMS:
           if (!isE164(address)) {
-            return field + " is not an E.164 phone number such as +905551234567";
+            return new Problem(pointer, field + " is not an E.164 phone number such as +905551234567");
           }
           break;
         case PUSH:
           if (!PUSH_TOKEN.matcher(address).matches()) {
-            return field + " is not a device token";
+            return new Problem(pointer, field + " is not a device token");
           }
           break;
         default:
@@ -202,21 +216,24 @@ public final class BatchValidator {
       reachable |= channels.contains(channel);
     }
     if (!reachable) {
-      return "no address for any of the batch's channels (" + String.join(", ",
-        channels.stream().map(Channel::wireName).toList()) + ")";
+      return new Problem("/addresses", "no address for any of the batch's channels (" + String.join(", ",
+        channels.stream().map(Channel::wireName).toList()) + ")");
     }
     return null;
   }
 
-  private String checkVariables(JsonObject variables) {
+  private Problem checkVariables(JsonObject variables) {
     if (variables.size() > limits.maxVariables()) {
-      return "variables has " + variables.size() + " entries; at most " + limits.maxVariables() + " are allowed";
+      return new Problem("/variables", "variables has " + variables.size() + " entries; at most "
+        + limits.maxVariables() + " are allowed");
     }
     for (String name : variables.fieldNames()) {
+      String pointer = UnicodeText.pointer("/variables", name);
       if (!isVariableName(name)) {
-        return "variables." + shorten(name) + " is not a valid variable name (letters, digits and _, at most 64)";
+        return new Problem(pointer, "variables." + UnicodeText.quote(name)
+          + " is not a valid variable name (letters, digits and _, at most 64)");
       }
-      String problem = checkValue("variables." + name, variables.getValue(name), 1);
+      Problem problem = checkValue("variables." + name, pointer, variables.getValue(name), 1);
       if (problem != null) {
         return problem;
       }
@@ -224,28 +241,34 @@ public final class BatchValidator {
     return null;
   }
 
-  private String checkValue(String path, Object value, int depth) {
+  private Problem checkValue(String path, String pointer, Object value, int depth) {
     if (value instanceof String) {
       String text = (String) value;
       if (text.length() > limits.maxStringLength()) {
-        return path + " is " + text.length() + " characters long; at most " + limits.maxStringLength() + " are allowed";
+        return new Problem(pointer, path + " is " + text.length() + " characters long; at most "
+          + limits.maxStringLength() + " are allowed");
       }
-      if (text.indexOf('\0') >= 0) {
-        return path + " contains a NUL character";
-      }
-      return null;
+      // Variables are text people read: they may hold tabs and line breaks.
+      String problem = UnicodeText.problem(text, UnicodeText.Controls.LINES);
+      return problem == null ? null : new Problem(pointer, path + " " + problem);
     }
     if (value instanceof JsonObject || value instanceof JsonArray) {
       if (depth >= IntakeLimits.MAX_VARIABLE_DEPTH) {
-        return path + " is nested more than " + IntakeLimits.MAX_VARIABLE_DEPTH + " levels deep";
+        return new Problem(pointer, path + " is nested more than " + IntakeLimits.MAX_VARIABLE_DEPTH + " levels deep");
       }
     }
     if (value instanceof JsonObject) {
       for (String key : ((JsonObject) value).fieldNames()) {
-        if (key.length() > IntakeLimits.MAX_SHORT_STRING || key.indexOf('\0') >= 0) {
-          return path + " has a key that is too long or contains a NUL character";
+        String at = UnicodeText.pointer(pointer, key);
+        if (key.length() > IntakeLimits.MAX_SHORT_STRING) {
+          return new Problem(at, path + " has a key longer than " + IntakeLimits.MAX_SHORT_STRING + " characters");
         }
-        String problem = checkValue(path + "." + shorten(key), ((JsonObject) value).getValue(key), depth + 1);
+        String keyProblem = UnicodeText.problem(key, UnicodeText.Controls.NONE);
+        if (keyProblem != null) {
+          return new Problem(at, path + " has a key that " + keyProblem);
+        }
+        Problem problem = checkValue(path + "." + UnicodeText.quote(key), at, ((JsonObject) value).getValue(key),
+          depth + 1);
         if (problem != null) {
           return problem;
         }
@@ -253,7 +276,7 @@ public final class BatchValidator {
     } else if (value instanceof JsonArray) {
       JsonArray array = (JsonArray) value;
       for (int i = 0; i < array.size(); i++) {
-        String problem = checkValue(path + "[" + i + "]", array.getValue(i), depth + 1);
+        Problem problem = checkValue(path + "[" + i + "]", pointer + "/" + i, array.getValue(i), depth + 1);
         if (problem != null) {
           return problem;
         }
@@ -262,23 +285,20 @@ public final class BatchValidator {
     return null;
   }
 
-  private static String shortText(String field, Object value) {
+  /** An id, address, locale or zone: a non-empty string of at most 256 characters, with no control character. */
+  private static Problem shortText(String field, String pointer, Object value) {
     if (!(value instanceof String)) {
-      return field + " must be a string";
+      return new Problem(pointer, field + " must be a string");
     }
     String text = (String) value;
     if (text.isEmpty()) {
-      return field + " is empty";
+      return new Problem(pointer, field + " is empty");
     }
     if (text.length() > IntakeLimits.MAX_SHORT_STRING) {
-      return field + " is longer than " + IntakeLimits.MAX_SHORT_STRING + " characters";
+      return new Problem(pointer, field + " is longer than " + IntakeLimits.MAX_SHORT_STRING + " characters");
     }
-    for (int i = 0; i < text.length(); i++) {
-      if (Character.isISOControl(text.charAt(i))) {
-        return field + " contains a control character";
-      }
-    }
-    return null;
+    String problem = UnicodeText.problem(text, UnicodeText.Controls.NONE);
+    return problem == null ? null : new Problem(pointer, field + " " + problem);
   }
 
   /**
@@ -370,9 +390,5 @@ public final class BatchValidator {
     if (known.size() < KNOWN_CACHE_LIMIT) {
       known.add(value);
     }
-  }
-
-  private static String shorten(String text) {
-    return text.length() <= 64 ? text : text.substring(0, 64) + "…";
   }
 }

@@ -79,9 +79,11 @@ public final class IntakeService {
     batch.rejected().forEach(r -> rejected.add(r.toJson()));
     if (batch.accepted().isEmpty()) {
       metrics.intake("rejected", batch.rejected().size());
+      Rejection first = batch.rejected().get(0);
       throw new InvalidBatchException("no-valid-recipients",
-        "None of the batch's " + batch.rejected().size() + " recipients is valid; nothing was stored.",
-        new JsonObject().put("rejected", rejected));
+        "None of the batch's " + batch.rejected().size() + " recipients is valid; nothing was stored. The first: "
+          + first.pointer() + ": " + first.reason() + ".",
+        new JsonObject().put("pointer", first.pointer()).put("rejected", rejected));
     }
     int count = batch.accepted().size();
     if (!queueDepth.admits(count)) {

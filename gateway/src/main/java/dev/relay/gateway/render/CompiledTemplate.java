@@ -148,6 +148,13 @@ public final class CompiledTemplate {
           throw (RenderException) cause;
         }
         throw new RenderException(channel.wireName() + " " + part.name() + ": " + e.getMessage());
+      } catch (RenderException e) {
+        throw new RenderException(channel.wireName() + " " + part.name() + ": " + e.getMessage());
+      } catch (RuntimeException | StackOverflowError e) {
+        // The engine failed on these variables (a construct it cannot render for them): this message
+        // fails with the reason, as it would on every retry, rather than the whole send or preview.
+        throw new RenderException(channel.wireName() + " " + part.name() + ": the template cannot be rendered for "
+          + "these variables (" + e + ")");
       }
       if (part.path() != null) {
         JsonObject structured = content.getJsonObject(part.name());

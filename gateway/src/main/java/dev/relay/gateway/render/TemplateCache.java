@@ -55,6 +55,9 @@ public final class TemplateCache implements Renderer {
     try {
       return Future.succeededFuture(version.variant(locale)
         .render(channel, messageId, locale, timeZone, variables, tracking));
+    } catch (TemplateException e) {
+      // A version stored before a rule it breaks was made: it will not compile on any retry either.
+      return Future.failedFuture(new RenderException("the template version cannot be compiled: " + e.getMessage()));
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }

@@ -5,6 +5,7 @@ import com.samskivert.mustache.Mustache;
 import com.samskivert.mustache.MustacheException;
 import com.samskivert.mustache.Template;
 import dev.relay.adapters.spi.Channel;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
@@ -26,9 +27,9 @@ public final class TemplateCompiler {
 
   private static final JsonCollector COLLECTOR = new JsonCollector();
   private static final Mustache.Compiler HTML = Mustache.compiler().withCollector(COLLECTOR)
-    .withEscaper(Escapers.HTML).emptyStringIsFalse(true);
+    .withFormatter(TemplateCompiler::format).withEscaper(Escapers.HTML).emptyStringIsFalse(true);
   private static final Mustache.Compiler TEXT = Mustache.compiler().withCollector(COLLECTOR)
-    .withEscaper(Escapers.NONE).emptyStringIsFalse(true);
+    .withFormatter(TemplateCompiler::format).withEscaper(Escapers.NONE).emptyStringIsFalse(true);
   private static final Pattern LINE = Pattern.compile("@ line (\\d+)");
   static final String PIXEL = "<img src=\"{{{" + RenderContext.OPEN + "}}}\" width=\"1\" height=\"1\" alt=\"\" "
     + "style=\"display:block;border:0;width:1px;height:1px\">"
@@ -44,12 +45,14 @@ public final class TemplateCompiler {
       variant.channels().forEach((channel, parts) -> parts.forEach((name, source) -> {
         if (source instanceof JsonObject structured) {
           leaves(structured).forEach((path, text) -> compileChecked(text, false,
-            TemplateDefinition.where(variant.locale(), channel, name).put("pointer", CompiledTemplate.pointer(path))));
+            TemplateDefinition.where(variant.locale(), channel, name).put("pointer", CompiledTemplate.pointer(path)),
+            false));
         } else if (source instanceof Map) {
           ((Map<?, ?>) source).forEach((key, value) -> compileChecked((String) value, channel == Channel.EMAIL
-            && "html".equals(name), TemplateDefinition.where(variant.locale(), channel, name).put("key", key)));
+            && "html".equals(name), TemplateDefinition.where(variant.locale(), channel, name).put("key", key), false));
         } else {
-          compileChecked((String) source, isHtml(channel, name), TemplateDefinition.where(variant.locale(), channel, name));
+          compileChecked((String) source, isHtml(channel, name), TemplateDefinition.where(variant.locale(), channel, name),
+            false);
         }
       }));
     }
@@ -73,12 +76,12 @@ public final class TemplateCompiler {
           JsonObject skeleton = structured.copy();
           leaves(structured).forEach((path, text) -> compiled.add(new CompiledTemplate.Part(name, null,
             compileChecked(text, false, TemplateDefinition.where(variant.locale(), channel, name)
-              .put("pointer", CompiledTemplate.pointer(path))), false, skeleton, path)));
+              .put("pointer", CompiledTemplate.pointer(path)), false), false, skeleton, path)));
         } else if (source instanceof Map) {
           ((Map<?, ?>) source).forEach((key, value) -> {
             String rewritten = rewrite((String) value, links, channel, name, (String) key, false);
             compiled.add(new CompiledTemplate.Part(name, (String) key, compileChecked(rewritten, false,
-              TemplateDefinition.where(variant.locale(), channel, name).put("key", key)), false));
+              TemplateDefinition.where(variant.locale(), channel, name).put("key", key), true), false));
           });
         } else {
           boolean html = isHtml(channel, name);
@@ -87,7 +90,7 @@ public final class TemplateCompiler {
             rewritten = withPixel(rewritten);
           }
           compiled.add(new CompiledTemplate.Part(name, null, compileChecked(rewritten, html,
-            TemplateDefinition.where(variant.locale(), channel, name)), html));
+            TemplateDefinition.where(variant.locale(), channel, name), true), html));
         }
       });
       channels.put(channel, List.copyOf(compiled));
@@ -131,6 +134,43 @@ public final class TemplateCompiler {
     }
   }
 
+  /**
+   * A value as text: strings, numbers and booleans as they are, objects and arrays (a {@code {{.}}} inside a
+   * section over them) as JSON, and the message context itself (a {@code {{.}}} inside a section over
+   * {@code true}, where Mustache keeps the enclosing context) as nothing. Anything else is not a variable's
+   * value: the message fails rather than show its Java text.
+   */
+  static CharSequence format(Object value) {
+    if (value instanceof CharSequence text) {
+      return text;
+    }
+    if (value instanceof RenderContext) {
+      return "";
+    }
+    if (value instanceof Number || value instanceof Boolean) {
+      return String.valueOf(value);
+    }
+    if (value instanceof JsonObject object) {
+      return object.encode();
+    }
+    if (value instanceof JsonArray array) {
+      return array.encode();
+    }
+    if (value instanceof Map<?, ?> map) {
+      return new JsonObject(cast(map)).encode();
+    }
+    if (value instanceof List<?> list) {
+      return new JsonArray(list).encode();
+    }
+    throw new RenderException("a tag names something that is not a variable's value (such as {{.}} over the whole "
+      + "message, or a helper without its section)");
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> cast(Map<?, ?> map) {
+    return (Map<String, Object>) map;
+  }
+
   static boolean isHtml(Channel channel, String part) {
     return channel == Channel.EMAIL && "html".equals(part);
   }
@@ -163,8 +203,8 @@ public final class TemplateCompiler {
     return body < 0 ? html + PIXEL : html.substring(0, body) + PIXEL + html.substring(body);
   }
 
-  private static Template compileChecked(String source, boolean html, JsonObject where) {
-    TemplateSyntax.check(source, where);
+  private static Template compileChecked(String source, boolean html, JsonObject where, boolean rewritten) {
+    TemplateSyntax.check(source, where, rewritten);
     try {
       return (html ? HTML : TEXT).compile(source);
     } catch (MustacheException e) {

@@ -1,6 +1,7 @@
 package dev.relay.gateway.render;
 
 import dev.relay.adapters.spi.Channel;
+import dev.relay.gateway.intake.UnicodeText;
 import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
@@ -77,10 +78,12 @@ public final class TemplateDefinition {
    * {@code name} member, if present, is ignored here: the caller names the template.
    */
   public static TemplateDefinition parse(JsonObject json) {
-    String nul = nulAt(json, "");
-    if (nul != null) {
-      // PostgreSQL's jsonb cannot hold U+0000, and no part of a message has a use for it.
-      throw invalid("a NUL character (U+0000) is not allowed, at " + nul, new JsonObject().put("pointer", nul));
+    // Stored as jsonb and sent as UTF-8, text must be exactly storable: no NUL, no unpaired surrogate, no
+    // control character but tabs and line breaks (member names: none at all).
+    UnicodeText.Finding bad = UnicodeText.find(json, "", UnicodeText.Controls.LINES);
+    if (bad != null) {
+      throw new TemplateException("invalid-text", bad.pointer() + ": " + bad.reason(),
+        new JsonObject().put("pointer", bad.pointer()));
     }
     for (String field : json.fieldNames()) {
       if (!Set.of("name", "description", "default_locale", "missing_variables", "defaults", "list_unsubscribe",
@@ -302,31 +305,6 @@ public final class TemplateDefinition {
       throw invalid(field + " must be a string", new JsonObject().put("field", field));
     }
     return (String) value;
-  }
-
-  /** The JSON pointer of the first key or string holding U+0000, or null. */
-  private static String nulAt(Object value, String pointer) {
-    if (value instanceof String text) {
-      return text.indexOf('\u0000') >= 0 ? pointer : null;
-    }
-    if (value instanceof JsonObject object) {
-      for (Map.Entry<String, Object> entry : object) {
-        String at = pointer + "/" + entry.getKey().replace("~", "~0").replace("/", "~1");
-        String found = entry.getKey().indexOf('\u0000') >= 0 ? at : nulAt(entry.getValue(), at);
-        if (found != null) {
-          return found;
-        }
-      }
-    }
-    if (value instanceof io.vertx.core.json.JsonArray array) {
-      for (int i = 0; i < array.size(); i++) {
-        String found = nulAt(array.getValue(i), pointer + "/" + i);
-        if (found != null) {
-          return found;
-        }
-      }
-    }
-    return null;
   }
 
   private static TemplateException invalid(String detail, JsonObject where) {

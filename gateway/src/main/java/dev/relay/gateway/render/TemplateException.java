@@ -17,7 +17,7 @@ public final class TemplateException extends RuntimeException {
     this.members = members;
   }
 
-  /** {@code invalid-template} or {@code template-syntax}. */
+  /** {@code invalid-template}, {@code invalid-text} (with the JSON pointer) or {@code template-syntax}. */
   public String kind() {
     return kind;
   }

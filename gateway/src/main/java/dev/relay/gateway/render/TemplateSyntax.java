@@ -9,19 +9,30 @@ import java.util.regex.Pattern;
 /**
  * Checks a part's tags before the engine compiles it, so that a syntax error names its line and column:
  * unclosed tags, sections closed out of order or never, and what templates may not use (partials, which
- * would read files, and delimiter changes).
+ * would read files, and delimiter changes). It also refuses what would fail or show Java object text when
+ * rendered, whatever the variables: a name with an empty segment ({@code a..b}), a reserved
+ * {@code __relay_} name, a helper used as a value ({@code {{format_date}}}), and {@code {{.}}} or
+ * {@code {{this}}} outside every section over a variable, where it would name the whole message context.
  */
 final class TemplateSyntax {
 
-  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]*|\\.");
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_-]*(\\.[A-Za-z0-9_][A-Za-z0-9_-]*)*|\\.");
+  private static final String RESERVED = "__relay_";
 
   private TemplateSyntax() {
   }
 
-  /** Throws a {@code template-syntax} {@link TemplateException} at the first error; {@code where} says which part. */
-  static void check(String source, JsonObject where) {
+  /**
+   * Throws a {@code template-syntax} {@link TemplateException} at the first error; {@code where} says which part.
+   *
+   * @param rewritten whether the source is a part as compiled, with the gateway's own {@code __relay_} tags
+   *                  (tracking links, the pixel) put in; a tenant's part may not name them
+   */
+  static void check(String source, JsonObject where, boolean rewritten) {
     Deque<int[]> open = new ArrayDeque<>();
     Deque<String> openNames = new ArrayDeque<>();
+    // How many open sections make their value the context ({{#name}} over a variable; not ^, not a helper).
+    int valueSections = 0;
     int i = 0;
     while (true) {
       int start = source.indexOf("{{", i);
@@ -55,18 +66,37 @@ final class TemplateSyntax {
           break;
       }
       if (!NAME.matcher(name).matches()) {
-        throw error(source, start, "'" + name + "' is not a variable name (letters, digits, _, - and . for nesting)",
-          where);
+        throw error(source, start, "'" + name + "' is not a variable name (letters, digits, _ and -, with . between "
+          + "the names of nested values)", where);
       }
+      boolean reserved = name.startsWith(RESERVED);
+      if (reserved && !rewritten) {
+        throw error(source, start, "names beginning with " + RESERVED + " are reserved for the gateway", where);
+      }
+      // Helpers and the gateway's tracking sections are lambdas: the context inside them stays the message.
+      boolean lambda = reserved || isHelper(name);
+      boolean self = ".".equals(name) || "this".equals(name);
       if (sigil == '#' || sigil == '^') {
-        open.push(new int[] {start});
+        boolean value = sigil == '#' && !lambda && !self;
+        open.push(new int[] {start, value ? 1 : 0});
         openNames.push(name);
-      } else if (sigil == '/') {
+        valueSections += value ? 1 : 0;
+      } else if (sigil != '/') {
+        if (lambda && !reserved) {
+          throw error(source, start, "'" + name + "' is a helper: wrap the text it formats, {{#" + name + "}}…{{/"
+            + name + "}}", where);
+        }
+        if (self && valueSections == 0) {
+          throw error(source, start, "{{" + name + "}} is only a value inside a section over a variable, such as "
+            + "{{#items}}{{.}}{{/items}}; here it would be the whole message", where);
+        }
+      } else {
         if (open.isEmpty()) {
           throw error(source, start, "{{/" + name + "}} closes a section that is not open", where);
         }
         String expected = openNames.pop();
         int[] opened = open.pop();
+        valueSections -= opened[1];
         if (!expected.equals(name)) {
           throw error(source, start, "{{/" + name + "}} closes section '" + expected + "' opened at line "
             + line(source, opened[0]) + ", column " + column(source, opened[0]), where);
@@ -76,6 +106,11 @@ final class TemplateSyntax {
     if (!open.isEmpty()) {
       throw error(source, open.peek()[0], "section '" + openNames.peek() + "' is never closed", where);
     }
+  }
+
+  private static boolean isHelper(String name) {
+    return Helpers.DATE.equals(name) || Helpers.DATETIME.equals(name) || Helpers.NUMBER.equals(name)
+      || Helpers.MONEY.equals(name);
   }
 
   static TemplateException error(String source, int index, String message, JsonObject where) {

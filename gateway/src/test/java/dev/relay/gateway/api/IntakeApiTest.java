@@ -67,9 +67,11 @@ class IntakeApiTest {
     JsonObject answer = json(response);
     assertThat(answer.getInteger("accepted")).isEqualTo(3);
     assertThat(answer.getJsonArray("rejected")).containsExactly(
-      new JsonObject().put("index", 3).put("id", "bad-email").put("reason", "addresses.email is not a valid email address"),
-      new JsonObject().put("index", 4).put("id", "no-channel").put("reason", "no address for any of the batch's channels (email)"),
-      new JsonObject().put("index", 5).put("reason", "a recipient must be a JSON object"));
+      new JsonObject().put("index", 3).put("id", "bad-email").put("reason", "addresses.email is not a valid email address")
+        .put("pointer", "/recipients/3/addresses/email"),
+      new JsonObject().put("index", 4).put("id", "no-channel").put("reason", "no address for any of the batch's channels (email)")
+        .put("pointer", "/recipients/4/addresses"),
+      new JsonObject().put("index", 5).put("reason", "a recipient must be a JSON object").put("pointer", "/recipients/5"));
     String batchId = answer.getString("batch_id");
     assertThat(response.getHeader("Location")).isEqualTo("/v1/batches/" + batchId);
     assertThat(gateway.database().count("SELECT count(*) FROM messages WHERE batch_id = '" + batchId

@@ -228,6 +228,33 @@ class TemplateApiTest {
   }
 
   @Test
+  @DisplayName("Constructs that fail or show Java text are refused at upload; preview answers 200 or 422, never 500")
+  void constructsRefusedAtUpload() {
+    for (String text : new String[] {"{{a..b}}", "{{this}}", "{{.}}", "{{format_date}}", "{{__relay_open}}"}) {
+      HttpResponse<Buffer> refused = put(acme, "constructs", smsTemplate("Hi " + text));
+      assertThat(refused.statusCode()).as(text).isEqualTo(422);
+      assertThat(refused.getHeader("Content-Type")).isEqualTo("application/problem+json");
+      assertThat(refused.bodyAsJsonObject().getString("type")).isEqualTo("urn:relay:problem:template-syntax");
+      assertThat(refused.bodyAsJsonObject().getInteger("column")).isEqualTo(4);
+    }
+    assertThat(put(acme, "constructs", smsTemplate("{{#flag}}[{{.}}]{{/flag}}{{#items}}{{.}}{{/items}} {{a.b}}"))
+      .statusCode()).isEqualTo(201);
+    JsonObject variables = new JsonObject().put("flag", true).put("a", new JsonObject().put("b", "AB"))
+      .put("items", new JsonArray().add(new JsonObject().put("k", "v")));
+    HttpResponse<Buffer> preview = post(acme, "/v1/templates/constructs/preview",
+      new JsonObject().put("variables", variables));
+    assertThat(preview.statusCode()).as(preview.bodyAsString()).isEqualTo(200);
+    assertThat(preview.bodyAsJsonObject().getJsonObject("channels").getJsonObject("sms").getString("text"))
+      .isEqualTo("[]{\"k\":\"v\"} AB");
+    // The variables: "a" a string, so a.b is a missing variable, a 422 naming it.
+    HttpResponse<Buffer> missing = post(acme, "/v1/templates/constructs/preview", new JsonObject()
+      .put("variables", new JsonObject().put("a", "AVAL").put("b", new JsonArray().add(1))));
+    assertThat(missing.statusCode()).as(missing.bodyAsString()).isEqualTo(422);
+    assertThat(missing.bodyAsJsonObject().getString("type")).isEqualTo("urn:relay:problem:render-failed");
+    assertThat(missing.bodyAsJsonObject().getString("detail")).contains("'a.b' is missing");
+  }
+
+  @Test
   @DisplayName("Shipped templates load once: a restart on the same database adds no version")
   void shippedTemplatesAreIdempotent() throws Exception {
     long shipped = gateway.database().count("SELECT count(*) FROM templates WHERE tenant_id IS NULL");

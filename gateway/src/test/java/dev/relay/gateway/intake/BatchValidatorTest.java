@@ -110,7 +110,7 @@ class BatchValidatorTest {
     assertThat(reason(Batches.recipient("r").put("variables", new JsonObject().put("s", "x".repeat(21)))))
       .isEqualTo("variables.s is 21 characters long; at most 20 are allowed");
     assertThat(reason(Batches.recipient("r").put("variables", new JsonObject().put("s", "a\u0000"))))
-      .isEqualTo("variables.s contains a NUL character");
+      .isEqualTo("variables.s contains a NUL character (U+0000) at character 2");
     JsonObject deep = new JsonObject().put("leaf", 1);
     for (int i = 0; i < 9; i++) {
       deep = new JsonObject().put("n", deep);
@@ -125,7 +125,7 @@ class BatchValidatorTest {
     ValidatedBatch batch = validate(Batches.recipient("same"), Batches.recipient("other"), Batches.recipient("same"));
     assertThat(batch.accepted()).hasSize(2);
     assertThat(batch.rejected()).containsExactly(
-      new Rejection(2, "same", "duplicate recipient id; it first appears at index 0"));
+      new Rejection(2, "same", "duplicate recipient id; it first appears at index 0", "/recipients/2/id"));
   }
 
   @Test
