@@ -148,15 +148,15 @@ public enum Setting {
   TRACKING_PROXY_CIDRS("tracking.proxy-cidrs", Type.STRING, "17.0.0.0/8",
       "Comma-separated networks of mail privacy proxies (Apple Mail Privacy Protection egress): hits from them are "
         + "machine (reason apple-mpp)."),
-  TRACKING_PROXY_USER_AGENTS("tracking.proxy-user-agents", Type.STRING,
-      "GoogleImageProxy,YahooMailProxy,ggpht.com,Outlook-Image-Proxy",
-      "Comma-separated user-agent fragments (case-insensitive) of image proxies: hits with them are machine "
-        + "(reason image-proxy)."),
-  TRACKING_SCANNER_USER_AGENTS("tracking.scanner-user-agents", Type.STRING,
-      "bot,crawler,spider,scanner,barracuda,mimecast,proofpoint,safelinks,urldefense,symantec,trendmicro,"
-        + "python-requests,go-http-client,okhttp,java/,curl/,wget/",
-      "Comma-separated user-agent fragments (case-insensitive) of link scanners and scripts: hits with them are "
-        + "machine (reason scanner-user-agent)."),
+  TRACKING_USER_AGENTS_FILE("tracking.user-agents-file", Type.STRING, "",
+      "Tab-separated list of machine user agents (reason, strong|weak, open|click|both, regular expression, source) "
+        + "that replaces the shipped tracking/user-agents.tsv; empty: the shipped list."),
+  TRACKING_PROXY_USER_AGENTS("tracking.proxy-user-agents", Type.STRING, "",
+      "Comma-separated user-agent fragments (case-insensitive) of image proxies, added to the list: opens with them "
+        + "are machine (reason image-proxy) when they come soon after the send, like a prefetch."),
+  TRACKING_SCANNER_USER_AGENTS("tracking.scanner-user-agents", Type.STRING, "",
+      "Comma-separated user-agent fragments (case-insensitive, plain text) of link scanners and scripts, added to the "
+        + "list: hits with them are machine (reason scanner-user-agent)."),
 
   TEMPLATES_CACHE_VERSIONS("templates.cache-versions", Type.INT, "1000",
       "Template versions kept compiled in each process (each with the locales used so far)."),

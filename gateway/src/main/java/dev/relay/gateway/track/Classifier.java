@@ -7,7 +7,6 @@ import dev.relay.gateway.config.Setting;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -50,22 +49,25 @@ public final class Classifier {
   }
 
   private final Networks proxyNetworks;
-  private final List<String> proxyAgents;
-  private final List<String> scannerAgents;
+  private final UserAgents agents;
   private final long scannerWindowMs;
   private final long burstMs;
 
   public Classifier(List<String> proxyCidrs, List<String> proxyAgents, List<String> scannerAgents,
                     long scannerWindowMs, long burstMs) {
+    this(proxyCidrs, "", proxyAgents, scannerAgents, scannerWindowMs, burstMs);
+  }
+
+  Classifier(List<String> proxyCidrs, String userAgentsFile, List<String> proxyAgents, List<String> scannerAgents,
+             long scannerWindowMs, long burstMs) {
     this.proxyNetworks = Networks.parse(Setting.TRACKING_PROXY_CIDRS.key(), proxyCidrs);
-    this.proxyAgents = lower(proxyAgents);
-    this.scannerAgents = lower(scannerAgents);
+    this.agents = UserAgents.load(userAgentsFile, scannerAgents, proxyAgents);
     this.scannerWindowMs = scannerWindowMs;
     this.burstMs = burstMs;
   }
 
   public static Classifier from(RelayConfig config) {
-    return new Classifier(list(config.string(Setting.TRACKING_PROXY_CIDRS)),
+    return new Classifier(list(config.string(Setting.TRACKING_PROXY_CIDRS)), config.string(Setting.TRACKING_USER_AGENTS_FILE),
       list(config.string(Setting.TRACKING_PROXY_USER_AGENTS)), list(config.string(Setting.TRACKING_SCANNER_USER_AGENTS)),
       config.integer(Setting.TRACKING_SCANNER_WINDOW_SECONDS) * 1000L, config.integer(Setting.TRACKING_BURST_MS));
   }
@@ -87,14 +89,8 @@ public final class Classifier {
     if (open && userAgent.trim().equals("Mozilla/5.0")) {
       return Verdict.machine("apple-mpp");
     }
-    String ua = userAgent.toLowerCase(Locale.ROOT);
-    if (contains(ua, proxyAgents)) {
-      return Verdict.machine("image-proxy");
-    }
-    if (contains(ua, scannerAgents)) {
-      return Verdict.machine("scanner-user-agent");
-    }
-    return Verdict.HUMAN;
+    UserAgents.Rule rule = agents.match(userAgent.trim(), open);
+    return rule == null ? Verdict.HUMAN : Verdict.machine(rule.reason());
   }
 
   /** The rule that needs the message's send time: a click seconds after it is a scanner's. */
@@ -134,19 +130,6 @@ public final class Classifier {
   /** How far back written clicks matter to the burst rule. */
   public long burstMs() {
     return burstMs;
-  }
-
-  private static boolean contains(String ua, List<String> fragments) {
-    for (String fragment : fragments) {
-      if (ua.contains(fragment)) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private static List<String> lower(List<String> values) {
-    return values.stream().map(v -> v.toLowerCase(Locale.ROOT)).toList();
   }
 
   private static List<String> list(String setting) {

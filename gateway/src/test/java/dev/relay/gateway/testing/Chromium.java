@@ -44,14 +44,17 @@ public final class Chromium implements AutoCloseable {
     this.session = session;
   }
 
-  /** Starts the browser with one blank page. */
-  public static Chromium start(Vertx vertx) throws Exception {
+  /** Starts the browser with one blank page; {@code arguments} are added to its command line. */
+  public static Chromium start(Vertx vertx, String... arguments) throws Exception {
     assertThat(Files.isExecutable(BINARY)).as("Chromium must be installed at %s (apt-get install -y chromium)", BINARY)
       .isTrue();
     Path profile = Files.createTempDirectory("relay-chromium-");
-    Process process = new ProcessBuilder(BINARY.toString(), "--headless", "--no-sandbox", "--disable-gpu",
-      "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-      "--no-first-run", "--remote-debugging-port=0", "--user-data-dir=" + profile, "about:blank")
+    List<String> command = new java.util.ArrayList<>(List.of(BINARY.toString(), "--headless", "--no-sandbox",
+      "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update",
+      "--disable-sync", "--no-first-run", "--remote-debugging-port=0", "--user-data-dir=" + profile));
+    command.addAll(List.of(arguments));
+    command.add("about:blank");
+    Process process = new ProcessBuilder(command)
       .redirectErrorStream(true).redirectOutput(profile.resolve("chromium.log").toFile()).start();
     Path active = profile.resolve("DevToolsActivePort");
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

@@ -35,7 +35,8 @@ class BrowserTrackingTest {
     try (TestGateway gateway = TestGateway.start(Map.of(Setting.HTTP_PORT, Integer.toString(port),
            Setting.HTTP_PUBLIC_BASE_URL, "http://127.0.0.1:" + port, Setting.TRACKING_FLUSH_MS, "100",
            Setting.TRACKING_SCANNER_WINDOW_SECONDS, "1"));
-         Chromium chromium = Chromium.start(gateway.vertx())) {
+         // A person's browser: headless Chromium says HeadlessChrome, which is a sandbox's user agent (machine).
+         Chromium chromium = Chromium.start(gateway.vertx(), "--user-agent=" + TrackingTest.CHROME)) {
       AtomicReference<String> mail = new AtomicReference<>("");
       List<String> landings = new CopyOnWriteArrayList<>();
       HttpServer site = await(gateway.vertx().createHttpServer().requestHandler(request -> {

@@ -43,6 +43,61 @@ class ClassifierTest {
   }
 
   @Test
+  @DisplayName("User agents by token: crawlers' bot tokens are machine, a Cubot phone is a person; previews, headless "
+    + "browsers, Office's and Apple Mail's own fetches of links are machine")
+  void userAgents() {
+    Classifier shipped = new Classifier(List.of(), List.of(), List.of(), 10_000, 2_000);
+    java.util.function.BiFunction<Boolean, String, String> reason =
+      (open, ua) -> shipped.request(open, false, false, ua, "198.51.100.7").reason();
+    for (String cubot : List.of(
+      "Mozilla/5.0 (Linux; Android 10; Cubot KingKong 5 Pro) AppleWebKit/537.36 (KHTML, like Gecko) "
+        + "Chrome/124.0.6367.82 Mobile Safari/537.36",
+      "Mozilla/5.0 (Linux; Android 9; CUBOT_X19) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36",
+      "Mozilla/5.0 (Linux; Android 13; Cubot KingKong Power Build/TP1A.220624.014; wv) AppleWebKit/537.36 (KHTML, like Gecko) "
+        + "Version/4.0 Chrome/120.0.6099.43 Mobile Safari/537.36",
+      "Mozilla/5.0 (Linux; Android 11; Cubot Note 20 Pro) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/121.0 Mobile Safari/537.36")) {
+      assertThat(reason.apply(false, cubot)).as(cubot).isNull();
+      assertThat(reason.apply(true, cubot)).as(cubot).isNull();
+    }
+    assertThat(reason.apply(false, "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"))
+      .isEqualTo("bot-user-agent");
+    assertThat(reason.apply(false, "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)"))
+      .isEqualTo("bot-user-agent");
+    assertThat(reason.apply(false, "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; "
+      + "+https://openai.com/gptbot)")).isEqualTo("bot-user-agent");
+    assertThat(reason.apply(false, "Mozilla/5.0 (compatible; SomeBot; +https://example.net)")).isEqualTo("bot-user-agent");
+    assertThat(reason.apply(false, "APIs-Google (+https://developers.google.com/webmasters/APIs-Google.html)"))
+      .isEqualTo("bot-user-agent");
+    assertThat(reason.apply(false, "SkypeUriPreview Preview/0.5")).isEqualTo("link-preview");
+    assertThat(reason.apply(false, "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+      + "Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0 OneOutlook/1.2024.613.100")).isEqualTo("link-preview");
+    assertThat(reason.apply(false, "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+      + "HeadlessChrome/124.0.6367.91 Safari/537.36")).isEqualTo("headless-browser");
+    assertThat(reason.apply(false, "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17531; Pro)"))
+      .isEqualTo("link-preview");
+    assertThat(reason.apply(false, APPLE_MAIL)).as("Apple Mail fetching a link: its preview").isEqualTo("link-preview");
+    assertThat(reason.apply(true, APPLE_MAIL)).as("Apple Mail loading the pixel from the reader's network").isNull();
+    assertThat(reason.apply(false, "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+      + "Version/17.4 Safari/605.1.15")).as("Safari").isNull();
+    assertThat(reason.apply(false, "python-requests/2.31.0")).isEqualTo("script-user-agent");
+    assertThat(reason.apply(false, CHROME)).isNull();
+    assertThat(reason.apply(true, "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)"))
+      .isEqualTo("image-proxy");
+  }
+
+  @Test
+  @DisplayName("A user-agent list that is not well formed fails with its file and line")
+  void badUserAgentFile(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path file = dir.resolve("agents.tsv");
+    java.nio.file.Files.writeString(file, "# comment\nlink-preview\tstrong\tclick\t(unclosed\tsource\n");
+    assertThatThrownBy(() -> new Classifier(List.of(), file.toString(), List.of(), List.of(), 1, 1))
+      .hasMessageContaining(file.toString() + " line 2").hasMessageContaining("regular expression");
+    java.nio.file.Files.writeString(file, "link-preview\tsometimes\tclick\tx\n");
+    assertThatThrownBy(() -> new Classifier(List.of(), file.toString(), List.of(), List.of(), 1, 1))
+      .hasMessageContaining("strength must be strong or weak");
+  }
+
+  @Test
   @DisplayName("A click within the scanner window after sending is machine; later, or without a send time, it stays human")
   void afterSend() {
     assertThat(classifier.afterSend(Classifier.Verdict.HUMAN, 1_000_000 + 9_999, 1_000_000L).reason())
