@@ -331,10 +331,16 @@ SELECT m.id, m.tenant_id, m.campaign_id,
        (SELECT max(e.occurred_at) FROM events e WHERE e.message_id = m.id AND e.type = 'sent') AS sent_at
 FROM messages m WHERE m.id = ANY($1::bigint[]);
 
--- name: tracking-recent-clicks
--- Clicks already written on these messages since $2: the burst rule looks at them with the new ones.
-SELECT id, message_id, data->>'link' AS link, occurred_at, class FROM events
-WHERE message_id = ANY($1::bigint[]) AND type = 'clicked' AND occurred_at >= $2;
+-- name: tracking-message-hits
+-- The opens and clicks already written on these messages since $2 (per message: its send, or the lookback before
+-- the new hits when it has none), newest 500 each: the traffic rules judge new hits with them. Walks events_message.
+SELECT e.id, e.message_id, e.type, e.class, e.reason, e.data->>'link' AS link, e.data->>'method' AS method,
+       e.data->>'ip' AS ip, e.data->>'user_agent' AS user_agent, e.occurred_at
+FROM unnest($1::bigint[], $2::timestamptz[]) AS m(id, since)
+CROSS JOIN LATERAL (
+  SELECT * FROM events x
+  WHERE x.message_id = m.id AND x.occurred_at >= m.since AND x.type IN ('opened', 'clicked')
+  ORDER BY x.occurred_at DESC LIMIT 500) e;
 
 -- name: tracking-insert
 -- Writes tracking hits as events; a hit already written (a journal replayed after a crash) is skipped.
@@ -348,10 +354,12 @@ WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.message_id = h.message_id AND e
 RETURNING type, class;
 
 -- name: tracking-reclassify
--- Clicks written as human that a later click showed to be part of a scanner's burst. The trigger
--- events_remarked takes back what they counted as human (campaign_counters, engagement_firsts).
-UPDATE events SET class = 'machine', reason = $2 WHERE id = ANY($1::bigint[]) AND class = 'human'
-RETURNING type;
+-- Opens and clicks written as human that later traffic of their message showed to be a machine's, each with its
+-- reason. The trigger events_remarked takes back what they counted as human (campaign_counters, engagement_firsts).
+UPDATE events e SET class = 'machine', reason = r.reason
+FROM unnest($1::bigint[], $2::text[]) AS r(id, reason)
+WHERE e.id = r.id AND e.class = 'human'
+RETURNING e.type;
 
 -- name: unsubscribe-target
 SELECT tenant_id, campaign_id, addresses->>'email' AS address FROM messages WHERE id = $1;

@@ -141,13 +141,25 @@ public enum Setting {
         + "answer, and replayed into PostgreSQL at start-up after a crash. One process per directory (it is locked)."),
   TRACKING_FLUSH_MS("tracking.flush-ms", Type.INT, "200",
       "How often journaled opens and clicks are classified and written to the events table."),
-  TRACKING_SCANNER_WINDOW_SECONDS("tracking.scanner-window-seconds", Type.INT, "10",
-      "A click this soon after the message was sent is a link scanner's (class machine, reason soon-after-send)."),
+  TRACKING_SCANNER_WINDOW_SECONDS("tracking.scanner-window-seconds", Type.INT, "180",
+      "How soon after the send a hit counts as early: an early hit is machine only with another signal (clicks on "
+        + "different links within tracking.burst-ms: link-burst; an image proxy's fetch: image-proxy). Timing alone "
+        + "never makes a hit machine."),
   TRACKING_BURST_MS("tracking.burst-ms", Type.INT, "2000",
-      "Clicks on different links of one message this close together are a scanner's (reason link-burst)."),
+      "Clicks on different links of one message this close together and early (tracking.scanner-window-seconds) are "
+        + "a scanner's (reason link-burst)."),
+  TRACKING_SWEEP_SECONDS("tracking.sweep-seconds", Type.INT, "30",
+      "A message's clicks on tracking.sweep-links or more different links within this many seconds are a scanner's "
+        + "sweep, whenever they come (reason link-sweep); also how soon a GET after a HEAD of the same link from the "
+        + "same client is the scanner's (head-then-get)."),
+  TRACKING_SWEEP_LINKS("tracking.sweep-links", Type.INT, "3",
+      "How many different links clicked within tracking.sweep-seconds make a sweep."),
+  TRACKING_TAINT_SECONDS("tracking.taint-seconds", Type.INT, "60",
+      "Clicks of a message this close to a hit on its hidden decoy link are the scanner's too (reason decoy-taint); "
+        + "opens only when they come from the decoy's client."),
   TRACKING_PROXY_CIDRS("tracking.proxy-cidrs", Type.STRING, "17.0.0.0/8",
-      "Comma-separated networks of mail privacy proxies (Apple Mail Privacy Protection egress): hits from them are "
-        + "machine (reason apple-mpp)."),
+      "Comma-separated networks of mail privacy proxies (Apple Mail Privacy Protection egress): opens from them are "
+        + "machine (reason apple-mpp); clicks are not (a person's click through iCloud Private Relay comes from them)."),
   TRACKING_USER_AGENTS_FILE("tracking.user-agents-file", Type.STRING, "",
       "Tab-separated list of machine user agents (reason, strong|weak, open|click|both, regular expression, source) "
         + "that replaces the shipped tracking/user-agents.tsv; empty: the shipped list."),

@@ -23,8 +23,9 @@ public final class TrackingStore {
   public record MessageContext(long tenantId, long campaignId, Long sentAtMillis) {
   }
 
-  /** A click already written. */
-  public record WrittenClick(long eventId, long messageId, String link, long atMillis, String klass) {
+  /** An open or click already written. */
+  public record WrittenHit(long eventId, long messageId, String type, String link, String method, String ip,
+                           String userAgent, long atMillis, String klass, String reason) {
   }
 
   /** An event row to insert. */
@@ -58,15 +59,23 @@ public final class TrackingStore {
     });
   }
 
-  public Future<List<WrittenClick>> recentClicks(SqlClient client, Long[] messageIds, long sinceMillis) {
-    return client.preparedQuery(Queries.sql("tracking-recent-clicks")).execute(Tuple.of(messageIds, time(sinceMillis)))
+  /** The opens and clicks written on each message since its {@code since} (epoch milliseconds). */
+  public Future<List<WrittenHit>> messageHits(SqlClient client, Long[] messageIds, long[] sinceMillis) {
+    OffsetDateTime[] since = new OffsetDateTime[sinceMillis.length];
+    for (int i = 0; i < since.length; i++) {
+      since[i] = time(sinceMillis[i]);
+    }
+    return client.preparedQuery(Queries.sql("tracking-message-hits"))
+      .execute(Tuple.tuple().addArrayOfLong(messageIds).addArrayOfOffsetDateTime(since))
       .map(rows -> {
-        List<WrittenClick> clicks = new ArrayList<>();
+        List<WrittenHit> hits = new ArrayList<>();
         for (Row row : rows) {
-          clicks.add(new WrittenClick(row.getLong("id"), row.getLong("message_id"), row.getString("link"),
-            row.getOffsetDateTime("occurred_at").toInstant().toEpochMilli(), row.getString("class")));
+          hits.add(new WrittenHit(row.getLong("id"), row.getLong("message_id"), row.getString("type"),
+            row.getString("link"), row.getString("method"), row.getString("ip"), row.getString("user_agent"),
+            row.getOffsetDateTime("occurred_at").toInstant().toEpochMilli(), row.getString("class"),
+            row.getString("reason")));
         }
-        return clicks;
+        return hits;
       });
   }
 
@@ -107,9 +116,10 @@ public final class TrackingStore {
       });
   }
 
-  /** Re-marks human events machine for {@code reason}; the type of each event re-marked. */
-  public Future<List<String>> reclassify(SqlClient client, Long[] eventIds, String reason) {
-    return client.preparedQuery(Queries.sql("tracking-reclassify")).execute(Tuple.of(eventIds, reason))
+  /** Re-marks human events machine, each for its reason; the type of each event re-marked. */
+  public Future<List<String>> reclassify(SqlClient client, Long[] eventIds, String[] reasons) {
+    return client.preparedQuery(Queries.sql("tracking-reclassify"))
+      .execute(Tuple.tuple().addArrayOfLong(eventIds).addArrayOfString(reasons))
       .map(rows -> {
         List<String> types = new ArrayList<>();
         rows.forEach(row -> types.add(row.getString("type")));

@@ -9,10 +9,9 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Records opens and clicks: {@link #record} puts a hit in the journal (the endpoint answers once it
@@ -93,75 +92,81 @@ public final class TrackingRecorder {
   }
 
   private Future<Void> writeChunk(io.vertx.sqlclient.SqlClient client, List<Hit> hits) {
-    Set<Long> ids = new LinkedHashSet<>();
-    long earliestClick = Long.MAX_VALUE;
+    Map<Long, Long> earliest = new LinkedHashMap<>();
     for (Hit hit : hits) {
-      ids.add(hit.messageId());
-      if (Hit.CLICKED.equals(hit.type())) {
-        earliestClick = Math.min(earliestClick, hit.at());
+      earliest.merge(hit.messageId(), hit.at(), Math::min);
+    }
+    Long[] messageIds = earliest.keySet().toArray(Long[]::new);
+    return store.context(client, messageIds).compose(context -> {
+      long[] since = new long[messageIds.length];
+      for (int i = 0; i < messageIds.length; i++) {
+        TrackingStore.MessageContext message = context.get(messageIds[i]);
+        long lookback = earliest.get(messageIds[i]) - classifier.lookbackMs();
+        since[i] = message == null || message.sentAtMillis() == null ? lookback
+          : Math.min(lookback, message.sentAtMillis());
+      }
+      return store.messageHits(client, messageIds, since)
+        .compose(written -> write(client, hits, context, written));
+    });
+  }
+
+  /** Judges each message's new hits with its written ones; inserts the new, re-marks written ones shown machine. */
+  private Future<Void> write(io.vertx.sqlclient.SqlClient client, List<Hit> hits,
+                             Map<Long, TrackingStore.MessageContext> context, List<TrackingStore.WrittenHit> written) {
+    Map<Long, List<TrackingStore.WrittenHit>> writtenOf = new HashMap<>();
+    for (TrackingStore.WrittenHit w : written) {
+      writtenOf.computeIfAbsent(w.messageId(), k -> new ArrayList<>()).add(w);
+    }
+    Map<Long, List<Hit>> newOf = new LinkedHashMap<>();
+    for (Hit hit : hits) {
+      if (context.containsKey(hit.messageId())) {
+        newOf.computeIfAbsent(hit.messageId(), k -> new ArrayList<>()).add(hit);
+      } else {
+        LOG.debug("tracking hit for message {}, which does not exist: not recorded", hit.messageId());
       }
     }
-    Long[] messageIds = ids.toArray(Long[]::new);
-    long since = earliestClick == Long.MAX_VALUE ? Long.MAX_VALUE : earliestClick - classifier.burstMs();
-    return store.context(client, messageIds)
-      .compose(context -> (since == Long.MAX_VALUE
-        ? Future.succeededFuture(List.<TrackingStore.WrittenClick>of())
-        : store.recentClicks(client, messageIds, since))
-        .compose(written -> {
-          List<TrackingStore.NewEvent> events = new ArrayList<>();
-          List<Classifier.Click> clicks = new ArrayList<>();
-          for (TrackingStore.WrittenClick w : written) {
-            clicks.add(new Classifier.Click(w.messageId(), String.valueOf(w.link()), w.atMillis(),
-              new Classifier.Verdict(w.klass(), null)));
-          }
-          int firstNew = clicks.size();
-          Map<Integer, Integer> eventOfClick = new HashMap<>();
-          for (Hit hit : hits) {
-            TrackingStore.MessageContext message = context.get(hit.messageId());
-            if (message == null) {
-              LOG.debug("tracking hit for message {}, which does not exist: not recorded", hit.messageId());
-              continue;
-            }
-            Classifier.Verdict verdict = hit.verdict();
-            if (Hit.CLICKED.equals(hit.type())) {
-              verdict = classifier.afterSend(verdict, hit.at(), message.sentAtMillis());
-              if (!"head-request".equals(verdict.reason())) {
-                eventOfClick.put(clicks.size(), events.size());
-                clicks.add(new Classifier.Click(hit.messageId(), hit.link(), hit.at(), verdict));
-              }
-            }
-            events.add(new TrackingStore.NewEvent(hit.messageId(), message.tenantId(), message.campaignId(), hit.type(),
-              verdict.klass(), verdict.reason(), hit.eventData(), hit.at(), hit.id()));
-          }
-          List<Long> reclassify = new ArrayList<>();
-          for (int index : classifier.bursts(clicks)) {
-            if (index < firstNew) {
-              if ("human".equals(written.get(index).klass())) {
-                reclassify.add(written.get(index).eventId());
-              }
-            } else {
-              int e = eventOfClick.get(index);
-              TrackingStore.NewEvent event = events.get(e);
-              if ("human".equals(event.klass())) {
-                events.set(e, new TrackingStore.NewEvent(event.messageId(), event.tenantId(), event.campaignId(),
-                  event.type(), "machine", "link-burst", event.data(), event.atMillis(), event.hit()));
-              }
-            }
-          }
-          Future<List<String>> remarked = reclassify.isEmpty() ? Future.succeededFuture(List.of())
-            : store.reclassify(client, reclassify.toArray(Long[]::new), "link-burst");
-          return remarked.compose(types -> (events.isEmpty() ? Future.succeededFuture(List.<String[]>of())
-            : store.insert(client, events))
-            .map(inserted -> {
-              for (String type : types) {
-                metrics.remarked(metricType(type), "human", "machine");
-              }
-              for (String[] row : inserted) {
-                metrics.tracking(metricType(row[0]), row[1]);
-              }
-              return null;
-            }));
-        }));
+    List<TrackingStore.NewEvent> events = new ArrayList<>();
+    List<Long> remarked = new ArrayList<>();
+    List<String> remarkedReasons = new ArrayList<>();
+    for (Map.Entry<Long, List<Hit>> entry : newOf.entrySet()) {
+      TrackingStore.MessageContext message = context.get(entry.getKey());
+      List<TrackingStore.WrittenHit> old = writtenOf.getOrDefault(entry.getKey(), List.of());
+      List<Classifier.Seen> seen = new ArrayList<>();
+      for (TrackingStore.WrittenHit w : old) {
+        seen.add(new Classifier.Seen(w.type(), w.link(), w.method(), w.ip(), w.userAgent(), w.atMillis(),
+          new Classifier.Verdict(w.klass(), "human".equals(w.klass()) ? null : w.reason())));
+      }
+      for (Hit hit : entry.getValue()) {
+        seen.add(new Classifier.Seen(hit.type(), hit.link(), hit.method(), hit.ip(), hit.userAgent(), hit.at(),
+          hit.verdict()));
+      }
+      List<Classifier.Verdict> verdicts = classifier.judge(seen, message.sentAtMillis());
+      for (int i = 0; i < old.size(); i++) {
+        if ("human".equals(old.get(i).klass()) && !verdicts.get(i).human()) {
+          remarked.add(old.get(i).eventId());
+          remarkedReasons.add(verdicts.get(i).reason());
+        }
+      }
+      for (int i = 0; i < entry.getValue().size(); i++) {
+        Hit hit = entry.getValue().get(i);
+        Classifier.Verdict verdict = verdicts.get(old.size() + i).written();
+        events.add(new TrackingStore.NewEvent(hit.messageId(), message.tenantId(), message.campaignId(), hit.type(),
+          verdict.klass(), verdict.reason(), hit.eventData(), hit.at(), hit.id()));
+      }
+    }
+    Future<List<String>> remarks = remarked.isEmpty() ? Future.succeededFuture(List.of())
+      : store.reclassify(client, remarked.toArray(Long[]::new), remarkedReasons.toArray(String[]::new));
+    return remarks.compose(types -> (events.isEmpty() ? Future.succeededFuture(List.<String[]>of())
+      : store.insert(client, events))
+      .map(inserted -> {
+        for (String type : types) {
+          metrics.remarked(metricType(type), "human", "machine");
+        }
+        for (String[] row : inserted) {
+          metrics.tracking(metricType(row[0]), row[1]);
+        }
+        return null;
+      }));
   }
 
   private static String metricType(String eventType) {

@@ -45,9 +45,8 @@ class HonestEngagementTest {
 
   @BeforeAll
   static void start() {
-    // No scanner window (clicks right after the send stay human), a 1 s burst window, quick journal flushes.
-    gateway = TestGateway.start(Map.of(Setting.TRACKING_FLUSH_MS, "100", Setting.TRACKING_SCANNER_WINDOW_SECONDS, "0",
-      Setting.TRACKING_BURST_MS, "1000"));
+    // The default scanner window (the clicks below come right after the send), a 1 s burst window, quick flushes.
+    gateway = TestGateway.start(Map.of(Setting.TRACKING_FLUSH_MS, "100", Setting.TRACKING_BURST_MS, "1000"));
     key = gateway.apiKey("acme");
     gateway.putTemplate(key, "newsletter", new JsonObject().put("description", "links of every kind")
       .put("locales", new JsonObject().put("en", new JsonObject().put("email", new JsonObject()

@@ -15,8 +15,9 @@ class ClassifierTest {
   private static final String APPLE_MAIL = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 "
     + "(KHTML, like Gecko)";
 
-  private final Classifier classifier = new Classifier(List.of("17.0.0.0/8", "2620:149::/32"),
-    List.of("GoogleImageProxy", "YahooMailProxy"), List.of("bot", "barracuda", "python-requests"), 10_000, 2_000);
+  private static final Classifier.Timing TIMING = new Classifier.Timing(180_000, 2_000, 30_000, 3, 60_000);
+  private final Classifier classifier = new Classifier(List.of("17.0.0.0/8", "2620:149::/32"), "",
+    List.of("GoogleImageProxy", "YahooMailProxy"), List.of("barracuda"), TIMING);
 
   private String reason(boolean open, boolean head, boolean decoy, String ua, String ip) {
     return classifier.request(open, head, decoy, ua, ip).reason();
@@ -32,8 +33,11 @@ class ClassifierTest {
     assertThat(reason(true, false, false, APPLE_MAIL, "::ffff:17.1.1.1")).isEqualTo("apple-mpp");
     assertThat(reason(true, false, false, "Mozilla/5.0", "10.0.0.1")).isEqualTo("apple-mpp");
     assertThat(reason(true, false, false, null, "10.0.0.1")).isEqualTo("no-user-agent");
-    assertThat(reason(true, false, false, "Mozilla/5.0 (via ggpht.com GoogleImageProxy)", "10.0.0.1"))
-      .isEqualTo("image-proxy");
+    assertThat(classifier.request(true, false, false, "Mozilla/5.0 (via ggpht.com GoogleImageProxy)", "10.0.0.1"))
+      .as("an image proxy is only a signal: a person's late open comes through it too")
+      .isEqualTo(new Classifier.Verdict("human", "image-proxy"));
+    assertThat(reason(false, false, false, APPLE_MAIL.replace("AppleWebKit", "Version/17 Safari/1 AppleWebKit"), "17.58.1.2"))
+      .as("a click through Apple's relay (iCloud Private Relay) is a person's").isNull();
     assertThat(reason(false, false, false, "Barracuda Sentinel (EE)", "10.0.0.1")).isEqualTo("scanner-user-agent");
     assertThat(classifier.request(true, false, false, APPLE_MAIL, "18.0.0.1")).isEqualTo(Classifier.Verdict.HUMAN);
     assertThat(classifier.request(false, false, false, CHROME, "2620:150::1")).isEqualTo(Classifier.Verdict.HUMAN);
@@ -46,7 +50,7 @@ class ClassifierTest {
   @DisplayName("User agents by token: crawlers' bot tokens are machine, a Cubot phone is a person; previews, headless "
     + "browsers, Office's and Apple Mail's own fetches of links are machine")
   void userAgents() {
-    Classifier shipped = new Classifier(List.of(), List.of(), List.of(), 10_000, 2_000);
+    Classifier shipped = new Classifier(List.of(), "", List.of(), List.of(), TIMING);
     java.util.function.BiFunction<Boolean, String, String> reason =
       (open, ua) -> shipped.request(open, false, false, ua, "198.51.100.7").reason();
     for (String cubot : List.of(
@@ -90,40 +94,68 @@ class ClassifierTest {
   void badUserAgentFile(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
     java.nio.file.Path file = dir.resolve("agents.tsv");
     java.nio.file.Files.writeString(file, "# comment\nlink-preview\tstrong\tclick\t(unclosed\tsource\n");
-    assertThatThrownBy(() -> new Classifier(List.of(), file.toString(), List.of(), List.of(), 1, 1))
+    assertThatThrownBy(() -> new Classifier(List.of(), file.toString(), List.of(), List.of(), TIMING))
       .hasMessageContaining(file.toString() + " line 2").hasMessageContaining("regular expression");
     java.nio.file.Files.writeString(file, "link-preview\tsometimes\tclick\tx\n");
-    assertThatThrownBy(() -> new Classifier(List.of(), file.toString(), List.of(), List.of(), 1, 1))
+    assertThatThrownBy(() -> new Classifier(List.of(), file.toString(), List.of(), List.of(), TIMING))
       .hasMessageContaining("strength must be strong or weak");
   }
 
-  @Test
-  @DisplayName("A click within the scanner window after sending is machine; later, or without a send time, it stays human")
-  void afterSend() {
-    assertThat(classifier.afterSend(Classifier.Verdict.HUMAN, 1_000_000 + 9_999, 1_000_000L).reason())
-      .isEqualTo("soon-after-send");
-    assertThat(classifier.afterSend(Classifier.Verdict.HUMAN, 1_000_000 + 10_000, 1_000_000L).human()).isTrue();
-    assertThat(classifier.afterSend(Classifier.Verdict.HUMAN, 5, null).human()).isTrue();
+  private static Classifier.Seen click(double seconds, int link, String method, String ip, String ua) {
+    return new Classifier.Seen(Hit.CLICKED, link < 0 ? "decoy" : "7:" + link, method, ip, ua, (long) (seconds * 1000),
+      link < 0 ? new Classifier.Verdict("machine", "decoy-link")
+        : "HEAD".equals(method) ? new Classifier.Verdict("machine", "head-request") : Classifier.Verdict.HUMAN);
+  }
+
+  private List<String> judged(Classifier.Seen... hits) {
+    return classifier.judge(List.of(hits), 0L).stream().map(v -> v.human() ? "human" : v.reason()).toList();
   }
 
   @Test
-  @DisplayName("Different links of one message clicked within the burst window are all machine; the same link twice is not")
-  void bursts() {
-    Classifier.Verdict h = Classifier.Verdict.HUMAN;
-    List<Classifier.Click> clicks = List.of(
-      new Classifier.Click(1, "5:0", 10_000, h), new Classifier.Click(1, "5:1", 11_500, h),
-      new Classifier.Click(1, "5:2", 20_000, h),
-      new Classifier.Click(2, "5:0", 10_000, h), new Classifier.Click(2, "5:0", 10_100, h),
-      new Classifier.Click(3, "5:0", 10_000, h), new Classifier.Click(4, "5:1", 10_000, h));
-    assertThat(classifier.bursts(clicks)).containsExactlyInAnyOrder(0, 1);
+  @DisplayName("Timing alone makes nothing machine: a lone fast click, two links a second apart an hour later, the same "
+    + "link twice, a late image-proxy open stay human")
+  void timingAlone() {
+    assertThat(judged(click(6, 0, "GET", "1.1.1.1", CHROME))).containsExactly("human");
+    assertThat(judged(click(5400, 0, "GET", "1.1.1.1", CHROME), click(5401, 1, "GET", "1.1.1.1", CHROME)))
+      .containsExactly("human", "human");
+    assertThat(judged(click(30, 0, "GET", "1.1.1.1", CHROME), click(30.4, 0, "GET", "1.1.1.1", CHROME)))
+      .containsExactly("human", "human");
+    Classifier.Seen late = new Classifier.Seen(Hit.OPENED, null, "GET", "66.102.8.1", "GoogleImageProxy", 172_800_000,
+      new Classifier.Verdict("human", "image-proxy"));
+    Classifier.Seen early = new Classifier.Seen(Hit.OPENED, null, "GET", "66.102.8.1", "GoogleImageProxy", 8_000,
+      new Classifier.Verdict("human", "image-proxy"));
+    assertThat(classifier.judge(List.of(late), 0L).get(0).written()).isEqualTo(Classifier.Verdict.HUMAN);
+    assertThat(classifier.judge(List.of(early), 0L).get(0).reason()).isEqualTo("image-proxy");
+  }
+
+  @Test
+  @DisplayName("A message's traffic: a decoy taints clicks near it, a GET after its client's HEAD, a sweep of three links, "
+    + "an early burst, and the swept client coming back hours later are machine; another client later is not")
+  void traffic() {
+    assertThat(judged(click(41, -1, "GET", "9.9.9.9", CHROME), click(42, 1, "GET", "9.9.9.9", CHROME),
+      click(44, 0, "GET", "9.9.9.8", CHROME))).containsExactly("decoy-link", "decoy-taint", "decoy-taint");
+    assertThat(judged(click(35, 0, "HEAD", "9.9.9.9", CHROME), click(35.4, 0, "GET", "9.9.9.9", CHROME)))
+      .containsExactly("head-request", "head-then-get");
+    assertThat(judged(click(35, 0, "HEAD", "9.9.9.9", "Microsoft Office/16.0"), click(35.6, 0, "GET", "9.9.9.9", CHROME)))
+      .as("Office's own check, then the person's browser").containsExactly("head-request", "human");
+    assertThat(judged(click(52, 0, "GET", "9.9.9.9", CHROME), click(55, 1, "GET", "9.9.9.9", CHROME),
+      click(58, 2, "GET", "9.9.9.9", CHROME))).containsExactly("link-sweep", "link-sweep", "link-sweep");
+    assertThat(judged(click(600, 0, "GET", "9.9.9.9", CHROME), click(900, 1, "GET", "9.9.9.9", CHROME),
+      click(1500, 2, "GET", "9.9.9.9", CHROME))).containsExactly("human", "human", "human");
+    assertThat(judged(click(39, 0, "GET", "9.9.9.9", CHROME), click(40.5, 2, "GET", "9.9.9.9", CHROME)))
+      .containsExactly("link-burst", "link-burst");
+    assertThat(judged(click(40, 0, "GET", "9.9.9.9", CHROME), click(42, 1, "GET", "9.9.9.9", CHROME),
+      click(44, 2, "GET", "9.9.9.9", CHROME), click(10_800, 0, "GET", "9.9.9.9", CHROME),
+      click(10_900, 1, "GET", "8.8.8.8", CHROME)))
+      .containsExactly("link-sweep", "link-sweep", "link-sweep", "same-client", "human");
   }
 
   @Test
   @DisplayName("A proxy network that is not an IP network fails with the setting's name")
   void badNetwork() {
-    assertThatThrownBy(() -> new Classifier(List.of("apple.com/8"), List.of(), List.of(), 1, 1))
+    assertThatThrownBy(() -> new Classifier(List.of("apple.com/8"), "", List.of(), List.of(), TIMING))
       .hasMessageContaining("tracking.proxy-cidrs").hasMessageContaining("apple.com/8");
-    assertThatThrownBy(() -> new Classifier(List.of("10.0.0.0/33"), List.of(), List.of(), 1, 1))
+    assertThatThrownBy(() -> new Classifier(List.of("10.0.0.0/33"), "", List.of(), List.of(), TIMING))
       .hasMessageContaining("10.0.0.0/33");
   }
 }
