@@ -105,15 +105,21 @@ public final class RelayServer {
    * starts serving. The configuration's PostgreSQL is the one to use ({@link dev.relay.gateway.startup.Postgres}).
    */
   public static Future<RelayServer> start(Vertx vertx, RelayConfig config) {
+    return start(vertx, config, java.time.Clock.systemUTC());
+  }
+
+  /** As {@link #start(Vertx, RelayConfig)}, with the clock that times opens and clicks (a test's replays). */
+  public static Future<RelayServer> start(Vertx vertx, RelayConfig config, java.time.Clock trackingClock) {
     Future<Void> schema = config.bool(Setting.DB_MIGRATE_ON_START)
       ? Database.ensureSchema(vertx, config)
       : Future.succeededFuture();
     return schema
       .compose(v -> Limits.open(vertx, config, java.time.Clock.systemUTC()))
-      .compose(limits -> start(vertx, config, limits).onFailure(err -> limits.close()));
+      .compose(limits -> start(vertx, config, limits, trackingClock).onFailure(err -> limits.close()));
   }
 
-  private static Future<RelayServer> start(Vertx vertx, RelayConfig config, Limits limits) {
+  private static Future<RelayServer> start(Vertx vertx, RelayConfig config, Limits limits,
+                                           java.time.Clock trackingClock) {
     return vertx.fileSystem().readFile(CONTRACT)
       .compose(document -> OpenAPIContract.from(vertx, forValidation(document.toJsonObject()))
         .compose(contract -> providers(vertx, config)
@@ -125,7 +131,7 @@ public final class RelayServer {
               }
             })
             .compose(journal -> deploy(vertx, config, contract, document, providers.accounts(), providers.sandbox(),
-              journal, limits)))));
+              journal, limits, trackingClock)))));
   }
 
   private record Providers(Accounts accounts, SandboxServer sandbox) {
@@ -185,7 +191,7 @@ public final class RelayServer {
 
   private static Future<RelayServer> deploy(Vertx vertx, RelayConfig config, OpenAPIContract contract, Buffer document,
                                             Accounts accounts, SandboxServer sandbox, TrackingJournal journal,
-                                            Limits limits) {
+                                            Limits limits, java.time.Clock trackingClock) {
     Pool pool = Database.pool(vertx, config);
     PrometheusMeterRegistry registry = Metrics.registry(vertx);
     RelayMetrics metrics = new RelayMetrics(registry);
@@ -215,7 +221,7 @@ public final class RelayServer {
     EngagementStore engagement = new EngagementStore(pool);
     ClientAddress clients = ClientAddress.from(config);
     TrackingRoutes trackingRoutes = new TrackingRoutes(templates.tracking().tokens(), templates, recorder,
-      trackingStore, suppressions, clients);
+      trackingStore, suppressions, clients, trackingClock);
     ApiVerticle.Deps deps = new ApiVerticle.Deps(
       serverOptions(config),
       contract, document, pool, redis, tenants, batches, new CampaignStore(pool), new MessageStore(pool), intake,

@@ -19,6 +19,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 
+import java.time.Clock;
 import java.util.Base64;
 import java.util.Optional;
 import java.util.UUID;
@@ -46,10 +47,12 @@ public final class TrackingRoutes {
   private final TrackingStore store;
   private final SuppressionStore suppressions;
   private final ClientAddress clients;
+  private final Clock clock;
 
   public TrackingRoutes(TrackingTokens tokens, TemplateCache templates, TrackingRecorder recorder, TrackingStore store,
-                        SuppressionStore suppressions, ClientAddress clients) {
+                        SuppressionStore suppressions, ClientAddress clients, Clock clock) {
     this.clients = clients;
+    this.clock = clock;
     this.tokens = tokens;
     this.templates = templates;
     this.recorder = recorder;
@@ -120,7 +123,7 @@ public final class TrackingRoutes {
     String userAgent = ctx.request().getHeader(HttpHeaders.USER_AGENT);
     String ip = clients.of(ctx.request());
     Classifier.Verdict verdict = recorder.classifier().request(Hit.OPENED.equals(type), head, decoy, userAgent, ip);
-    Hit hit = new Hit(hitId(), type, token.messageId(), link, url, System.currentTimeMillis(),
+    Hit hit = new Hit(hitId(), type, token.messageId(), link, url, clock.millis(),
       ctx.request().method().name(), userAgent, ip, verdict.klass(), verdict.reason());
     Context context = Vertx.currentContext();
     recorder.record(hit).onComplete(ar -> context.runOnContext(v -> {

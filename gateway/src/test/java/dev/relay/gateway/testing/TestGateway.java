@@ -60,6 +60,11 @@ public final class TestGateway implements AutoCloseable {
     return start(TestDatabase.fresh(), overrides, true);
   }
 
+  /** Starts a gateway whose opens and clicks are timed by {@code trackingClock} (replays of timed traffic). */
+  public static TestGateway start(Map<Setting, String> overrides, java.time.Clock trackingClock) {
+    return start(TestDatabase.fresh(), overrides, true, new JsonObject(), trackingClock);
+  }
+
   /** Starts a gateway on an existing database (to restart on the same data); closing it keeps the database. */
   public static TestGateway restart(TestDatabase database, Map<Setting, String> overrides) {
     return start(database, overrides, false);
@@ -76,13 +81,18 @@ public final class TestGateway implements AutoCloseable {
 
   private static TestGateway start(TestDatabase database, Map<Setting, String> overrides, boolean ownsDatabase,
                                    JsonObject file) {
+    return start(database, overrides, ownsDatabase, file, java.time.Clock.systemUTC());
+  }
+
+  private static TestGateway start(TestDatabase database, Map<Setting, String> overrides, boolean ownsDatabase,
+                                   JsonObject file, java.time.Clock trackingClock) {
     Map<Setting, String> settings = settings(database);
     settings.putAll(overrides);
     RelayConfig config = RelayConfig.of(settings, file);
     Vertx vertx = Metrics.vertx();
     RelayServer server;
     try {
-      server = await(RelayServer.start(vertx, config));
+      server = await(RelayServer.start(vertx, config, trackingClock));
     } catch (RuntimeException | AssertionError e) {
       // A gateway that refuses to start (the tests of start-up errors) leaves no Vert.x and no database behind.
       try {
