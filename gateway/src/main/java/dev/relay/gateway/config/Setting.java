@@ -160,6 +160,11 @@ public enum Setting {
   TRACKING_PROXY_CIDRS("tracking.proxy-cidrs", Type.STRING, "17.0.0.0/8",
       "Comma-separated networks of mail privacy proxies (Apple Mail Privacy Protection egress): opens from them are "
         + "machine (reason apple-mpp); clicks are not (a person's click through iCloud Private Relay comes from them)."),
+  TRACKING_NETWORK_LISTS("tracking.network-lists", Type.STRING, "",
+      "Comma-separated files or directories (their *.txt and *.csv) of published networks of privacy proxies, "
+        + "scanners and crawlers, each stating its name, reason, marks (opens, clicks or both), date and source; "
+        + "empty: the shipped excerpts (tracking/networks/: Apple Private Relay for opens, Microsoft 365 EOP and "
+        + "Googlebot for clicks)."),
   TRACKING_USER_AGENTS_FILE("tracking.user-agents-file", Type.STRING, "",
       "Tab-separated list of machine user agents (reason, strong|weak, open|click|both, regular expression, source) "
         + "that replaces the shipped tracking/user-agents.tsv; empty: the shipped list."),

@@ -16,8 +16,9 @@ import java.util.Set;
  * the rest of its message's traffic ({@link #judge}).
  *
  * <p>On the request alone, first match wins: {@code head-request} (a HEAD); {@code decoy-link} (the hidden link no
- * person sees); {@code apple-mpp} (an open from {@code tracking.proxy-cidrs}, or with the bare {@code Mozilla/5.0}
- * Apple's proxy sends); {@code no-user-agent}; then the user-agent rules ({@link UserAgents}: {@code bot-user-agent},
+ * person sees); {@code apple-mpp} (an open from {@code tracking.proxy-cidrs}); the published networks of
+ * {@code tracking.network-lists} ({@link NetworkLists}: each list's reason, on the hits it marks); {@code no-user-agent};
+ * {@code apple-mpp} (an open with the bare {@code Mozilla/5.0} Apple's proxy sends); then the user-agent rules ({@link UserAgents}: {@code bot-user-agent},
  * {@code script-user-agent}, {@code scanner-user-agent}, {@code headless-browser}, {@code link-preview}). A weak
  * user-agent rule ({@code image-proxy}: image proxies load the pixel both for a reader and for a prefetch) leaves the
  * hit human with a signal that only counts together with timing.
@@ -36,7 +37,7 @@ public final class Classifier {
 
   /** Reasons that show a client to be a scanner by what it did; its other hits on the message follow it. */
   private static final Set<String> SCANNER_BEHAVIOUR = Set.of("decoy-link", "decoy-taint", "head-then-get", "link-sweep",
-    "link-burst");
+    "link-burst", "scanner-network");
 
   /**
    * A class and, for a machine event, why. A human verdict may carry a weak signal as its reason (not yet
@@ -88,19 +89,26 @@ public final class Classifier {
   }
 
   private final Networks proxyNetworks;
+  private final NetworkLists networkLists;
   private final UserAgents agents;
   private final Timing timing;
 
   public Classifier(List<String> proxyCidrs, String userAgentsFile, List<String> proxyAgents, List<String> scannerAgents,
                     Timing timing) {
+    this(proxyCidrs, List.of(), userAgentsFile, proxyAgents, scannerAgents, timing);
+  }
+
+  public Classifier(List<String> proxyCidrs, List<String> networkLists, String userAgentsFile, List<String> proxyAgents,
+                    List<String> scannerAgents, Timing timing) {
     this.proxyNetworks = Networks.parse(Setting.TRACKING_PROXY_CIDRS.key(), proxyCidrs);
+    this.networkLists = NetworkLists.load(networkLists);
     this.agents = UserAgents.load(userAgentsFile, scannerAgents, proxyAgents);
     this.timing = timing;
   }
 
   public static Classifier from(RelayConfig config) {
     return new Classifier(Networks.split(config.string(Setting.TRACKING_PROXY_CIDRS)),
-      config.string(Setting.TRACKING_USER_AGENTS_FILE), Networks.split(config.string(Setting.TRACKING_PROXY_USER_AGENTS)),
+      Networks.split(config.string(Setting.TRACKING_NETWORK_LISTS)), config.string(Setting.TRACKING_USER_AGENTS_FILE), Networks.split(config.string(Setting.TRACKING_PROXY_USER_AGENTS)),
       Networks.split(config.string(Setting.TRACKING_SCANNER_USER_AGENTS)), timing(config));
   }
 
@@ -120,6 +128,10 @@ public final class Classifier {
     }
     if (open && proxyNetworks.contains(ip)) {
       return Verdict.machine("apple-mpp");
+    }
+    String network = networkLists.match(ip, open);
+    if (network != null) {
+      return Verdict.machine(network);
     }
     if (userAgent == null || userAgent.isBlank()) {
       return Verdict.machine("no-user-agent");

@@ -151,6 +151,48 @@ class ClassifierTest {
   }
 
   @Test
+  @DisplayName("Published networks mark what their list says: Apple's relay egress opens only (a person's Safari click "
+    + "comes from it too), Microsoft 365 EOP and Googlebot clicks only (their image proxies carry readers' opens)")
+  void publishedNetworks() {
+    Classifier shipped = new Classifier(List.of(), "", List.of(), List.of(), TIMING);
+    assertThat(shipped.request(true, false, false, APPLE_MAIL, "146.75.168.85").reason()).isEqualTo("apple-mpp");
+    assertThat(shipped.request(false, false, false, CHROME, "146.75.168.85").human()).isTrue();
+    assertThat(shipped.request(true, false, false, APPLE_MAIL, "2a04:4e41:1301:8abc::1").reason()).isEqualTo("apple-mpp");
+    assertThat(shipped.request(false, false, false, CHROME, "52.100.14.23").reason()).isEqualTo("scanner-network");
+    assertThat(shipped.request(false, false, false, CHROME, "2a01:111:f400::9").reason()).isEqualTo("scanner-network");
+    assertThat(shipped.request(true, false, false, CHROME, "52.100.14.23").human()).isTrue();
+    assertThat(shipped.request(false, false, false, CHROME, "66.249.64.40").reason()).isEqualTo("crawler-network");
+    assertThat(shipped.request(true, false, false, CHROME, "66.249.64.40").human()).isTrue();
+    assertThat(shipped.request(false, false, false, CHROME, "35.204.1.2").human()).isTrue();
+  }
+
+  @Test
+  @DisplayName("An operator's network list replaces the shipped ones; one without its date, source or marks fails naming "
+    + "the file and the missing line")
+  void operatorNetworkLists(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Files.writeString(dir.resolve("relay.txt"), "# name: relay\n# reason: apple-mpp\n# marks: opens\n"
+      + "# date: 2026-12-01\n# source: https://mask-api.icloud.com/egress-ip-ranges.csv\n"
+      + "172.224.226.0/27,GB,GB-EN,London,\n");
+    java.nio.file.Files.writeString(dir.resolve("scanners.txt"), "# name: vendor\n# reason: scanner-network\n"
+      + "# marks: both\n# date: 2026-12-01\n# source: vendor support page\n198.51.100.0/24\n");
+    Classifier own = new Classifier(List.of(), List.of(dir.toString()), "", List.of(), List.of(), TIMING);
+    assertThat(own.request(true, false, false, APPLE_MAIL, "172.224.226.5").reason()).isEqualTo("apple-mpp");
+    assertThat(own.request(true, false, false, CHROME, "198.51.100.9").reason()).isEqualTo("scanner-network");
+    assertThat(own.request(false, false, false, CHROME, "198.51.100.9").reason()).isEqualTo("scanner-network");
+    assertThat(own.request(false, false, false, CHROME, "52.100.14.23").human()).as("the shipped lists are replaced").isTrue();
+    java.nio.file.Path bad = dir.resolve("bad.list");
+    java.nio.file.Files.writeString(bad, "# name: x\n# reason: y\n# marks: opens\n# source: z\n10.0.0.0/8\n");
+    assertThatThrownBy(() -> new Classifier(List.of(), List.of(bad.toString()), "", List.of(), List.of(), TIMING))
+      .hasMessageContaining(bad.toString()).hasMessageContaining("'# date:'");
+    java.nio.file.Files.writeString(bad, "# name: x\n# reason: y\n# marks: sometimes\n# date: d\n# source: z\n");
+    assertThatThrownBy(() -> new Classifier(List.of(), List.of(bad.toString()), "", List.of(), List.of(), TIMING))
+      .hasMessageContaining("marks must be opens, clicks or both");
+    java.nio.file.Files.writeString(bad, "# name: x\n# reason: y\n# marks: both\n# date: d\n# source: z\nexample.com/8\n");
+    assertThatThrownBy(() -> new Classifier(List.of(), List.of(bad.toString()), "", List.of(), List.of(), TIMING))
+      .hasMessageContaining(bad.toString()).hasMessageContaining("example.com/8");
+  }
+
+  @Test
   @DisplayName("A proxy network that is not an IP network fails with the setting's name")
   void badNetwork() {
     assertThatThrownBy(() -> new Classifier(List.of("apple.com/8"), "", List.of(), List.of(), TIMING))
