@@ -11,7 +11,8 @@ import java.util.TreeMap;
 
 /**
  * A campaign's funnel per channel from its counters. Counts of steps are messages (each counted once,
- * however often the step was reported); opens and clicks are also given as totals (every report). Rates are
+ * however often the step was reported); opens and clicks are also given as totals (every report);
+ * {@code machine_by_reason} counts the machine opens and clicks (events) by the classifier's reason. Rates are
  * fractions with four decimals, null when their denominator is 0:
  * <ul>
  *   <li>{@code delivery_rate} = delivered / sent; {@code bounce_rate} = bounced / sent;</li>
@@ -51,8 +52,15 @@ public final class CampaignStats {
     f.put("failed", n(m, "failed") + n(m, "dead"));
     f.put("bounced_hard", n(m, "bounced_hard")).put("bounced_soft", n(m, "bounced_soft"));
     for (String step : new String[] {"opened", "clicked"}) {
+      JsonObject byReason = new JsonObject();
+      String prefix = step + "_machine:";
+      m.forEach((metric, n) -> {
+        if (metric.startsWith(prefix) && n != 0) {
+          byReason.put(metric.substring(prefix.length()), n);
+        }
+      });
       f.put(step, new JsonObject().put("total", n(m, step + "_total")).put("unique", n(m, step))
-        .put("unique_human", n(m, step + "_human")));
+        .put("unique_human", n(m, step + "_human")).put("machine_by_reason", byReason));
     }
     f.put("unsubscribed", n(m, "unsubscribed")).put("complained", n(m, "complained"));
     long sent = n(m, "sent");

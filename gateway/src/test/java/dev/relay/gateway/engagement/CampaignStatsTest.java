@@ -83,9 +83,9 @@ class CampaignStatsTest {
     assertThat(email.getLong("bounced_hard")).isEqualTo(2);
     assertThat(email.getLong("failed")).isZero();
     assertThat(email.getJsonObject("opened")).isEqualTo(new JsonObject().put("total", 8).put("unique", 6)
-      .put("unique_human", 4));
+      .put("unique_human", 4).put("machine_by_reason", new JsonObject().put("unknown", 3)));
     assertThat(email.getJsonObject("clicked")).isEqualTo(new JsonObject().put("total", 3).put("unique", 3)
-      .put("unique_human", 2));
+      .put("unique_human", 2).put("machine_by_reason", new JsonObject().put("unknown", 1)));
     assertThat(email.getLong("unsubscribed")).isEqualTo(1);
     assertThat(email.getLong("complained")).isEqualTo(1);
     JsonObject rates = email.getJsonObject("rates");

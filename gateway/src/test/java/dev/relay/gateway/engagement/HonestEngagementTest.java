@@ -149,6 +149,10 @@ class HonestEngagementTest {
     assertThat(total.getJsonObject("clicked").getLong("unique")).isEqualTo(1);
     assertThat(total.getJsonObject("clicked").getLong("total")).isEqualTo(2);
     assertThat(total.getJsonObject("clicked").getLong("unique_human")).isZero();
+    assertThat(total.getJsonObject("clicked").getJsonObject("machine_by_reason"))
+      .as("the click written human counted nowhere as machine until re-marked; now both under their reason")
+      .isEqualTo(new JsonObject().put("link-burst", 2));
+    assertThat(total.getJsonObject("opened").getJsonObject("machine_by_reason")).isEqualTo(new JsonObject());
     assertThat(total.getJsonObject("rates").getDouble("human_click_rate")).isEqualTo(0.0);
     assertThat(total.getJsonObject("rates").getDouble("click_rate")).isEqualTo(1.0);
     JsonObject email = getJson("/v1/campaigns/burst/stats").getJsonObject("channels").getJsonObject("email");

@@ -203,6 +203,27 @@ class ClassifierCorpusTest {
     assertThat(total.getJsonObject("opened").getLong("unique_human")).as("human opens in the stats").isEqualTo(humanOpens);
     assertThat(total.getJsonObject("clicked").getLong("unique_human")).as("human clicks in the stats")
       .isEqualTo(humanClicks);
+    for (String type : List.of("opened", "clicked")) {
+      JsonObject byReason = total.getJsonObject(type).getJsonObject("machine_by_reason");
+      System.out.println(type + " machine_by_reason " + byReason.encode());
+      Map<String, Long> shown = new HashMap<>();
+      byReason.forEach(e -> shown.put(e.getKey(), ((Number) e.getValue()).longValue()));
+      assertThat(shown).as(type + " machine_by_reason: the machine events by reason, re-marks moved")
+        .isEqualTo(machineByReason(type));
+    }
+  }
+
+  /** The campaign's machine events of a type by reason, as the database holds them. */
+  private static Map<String, Long> machineByReason(String type) throws Exception {
+    Map<String, Long> counts = new HashMap<>();
+    try (Connection c = gateway.database().connect(); Statement s = c.createStatement();
+         ResultSet rs = s.executeQuery("SELECT e.reason, count(*) FROM events e JOIN messages m ON m.id = e.message_id "
+           + "WHERE m.recipient_id LIKE 'cc-%' AND e.class = 'machine' AND e.type = '" + type + "' GROUP BY 1")) {
+      while (rs.next()) {
+        counts.put(rs.getString(1), rs.getLong(2));
+      }
+    }
+    return counts;
   }
 
   private static double ratio(long part, long whole) {
