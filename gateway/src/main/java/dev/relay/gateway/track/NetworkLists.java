@@ -4,9 +4,6 @@ import dev.relay.gateway.config.ConfigException;
 import dev.relay.gateway.config.Networks;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,12 +41,12 @@ final class NetworkLists {
     List<NetworkList> lists = new ArrayList<>();
     if (paths.isEmpty()) {
       for (String resource : SHIPPED) {
-        lists.add(parse("classpath:" + resource, resource(resource)));
+        lists.add(parse("classpath:" + resource, ListFiles.resource(resource)));
       }
     } else {
       for (String entry : paths) {
         for (Path file : files(Path.of(entry))) {
-          lists.add(parse(file.toString(), read(file)));
+          lists.add(parse(file.toString(), ListFiles.read("tracking.network-lists", file)));
         }
       }
     }
@@ -111,25 +108,6 @@ final class NetworkLists {
         .sorted().toList();
     } catch (IOException e) {
       throw new ConfigException("tracking.network-lists " + path + " cannot be listed: " + e);
-    }
-  }
-
-  private static List<String> read(Path file) {
-    try {
-      return Files.readAllLines(file, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new ConfigException("tracking.network-lists " + file + " cannot be read: " + e);
-    }
-  }
-
-  private static List<String> resource(String name) {
-    try (InputStream in = NetworkLists.class.getClassLoader().getResourceAsStream(name)) {
-      if (in == null) {
-        throw new IllegalStateException(name + " is missing from the class path");
-      }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
   }
 }

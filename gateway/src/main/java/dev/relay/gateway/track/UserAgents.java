@@ -2,11 +2,6 @@ package dev.relay.gateway.track;
 
 import dev.relay.gateway.config.ConfigException;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,7 +41,8 @@ final class UserAgents {
   static UserAgents load(String file, List<String> scanners, List<String> proxies) {
     List<Rule> rules = new ArrayList<>();
     String source = file == null || file.isBlank() ? "classpath:" + SHIPPED : file;
-    List<String> lines = file == null || file.isBlank() ? shipped() : read(Path.of(file));
+    List<String> lines = file == null || file.isBlank() ? ListFiles.resource(SHIPPED)
+      : ListFiles.read("tracking.user-agents-file", Path.of(file));
     for (int i = 0; i < lines.size(); i++) {
       String line = lines.get(i);
       if (line.isBlank() || line.startsWith("#")) {
@@ -99,24 +95,5 @@ final class UserAgents {
 
   private static Pattern literal(String fragment) {
     return Pattern.compile(Pattern.quote(fragment), Pattern.CASE_INSENSITIVE);
-  }
-
-  private static List<String> shipped() {
-    try (InputStream in = UserAgents.class.getClassLoader().getResourceAsStream(SHIPPED)) {
-      if (in == null) {
-        throw new IllegalStateException(SHIPPED + " is missing from the class path");
-      }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private static List<String> read(Path file) {
-    try {
-      return Files.readAllLines(file, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new ConfigException("tracking.user-agents-file " + file + " cannot be read: " + e);
-    }
   }
 }
