@@ -176,7 +176,7 @@ public final class DemoCommand implements Task {
         return sending(vertx, client, target, key.text(), posted.bodyAsJsonObject().getString("batch_id"),
           new Bar("sending", recipients), System.nanoTime() + timeoutSeconds * 1_000_000_000L);
       })
-      .compose(v -> engage(vertx, client, target, campaign, config.integer(Setting.TRACKING_SCANNER_WINDOW_SECONDS)))
+      .compose(v -> engage(client, target, campaign))
       .compose(v -> delay(vertx, 1000))
       .compose(v -> client.getAbs(target.api() + "/v1/campaigns/" + campaign + "/stats")
         .bearerTokenAuthentication(key.text()).send())
@@ -223,17 +223,6 @@ public final class DemoCommand implements Task {
         }
         return delay(vertx, POLL_MS).compose(v -> sending(vertx, client, target, key, batchId, bar, deadline));
       });
-  }
-
-  /** Moves the bar through a wait of this many seconds. */
-  private Future<Void> waiting(Vertx vertx, Bar bar, long startNanos, long millis) {
-    long elapsed = (System.nanoTime() - startNanos) / 1_000_000;
-    bar.show(Math.min(elapsed, millis) / 1000, "s: people open and click after the scanner window");
-    if (elapsed >= millis) {
-      bar.end();
-      return Future.succeededFuture();
-    }
-    return delay(vertx, Math.min(POLL_MS, millis - elapsed)).compose(v -> waiting(vertx, bar, startNanos, millis));
   }
 
   /**
@@ -289,11 +278,11 @@ public final class DemoCommand implements Task {
    * their open fetched by Apple's proxy, and 1 has its links fetched by a scanner (HEAD). Failed hits are
    * counted and reported, not fatal: a build without the tracking endpoints answers 404.
    */
-  private Future<Void> engage(Vertx vertx, WebClient client, Target target, String campaign, int scannerWindowSeconds) {
+  private Future<Void> engage(WebClient client, Target target, String campaign) {
     return client.getAbs(target.sandbox() + "/v1/messages?last=" + Math.max(100, recipients * 2)).send().compose(listed -> {
       JsonArray messages = listed.bodyAsJsonObject().getJsonArray("messages", new JsonArray());
-      // Machines come at once (a proxy fetching images, a scanner following links as mail arrives);
-      // people later: a click within tracking.scanner-window-seconds of the send counts as a scanner's.
+      // Machines come first (a proxy fetching images, a scanner following links as mail arrives), then people.
+      // Timing alone makes no hit a machine's, so people need not wait for anything.
       List<Supplier<Future<Boolean>>> machines = new ArrayList<>();
       List<Supplier<Future<Boolean>>> people = new ArrayList<>();
       int i = 0;
@@ -334,11 +323,8 @@ public final class DemoCommand implements Task {
       int withLinks = linked;
       List<Future<Boolean>> hits = new ArrayList<>();
       machines.forEach(h -> hits.add(h.get()));
-      out.printf("machines: %d image-proxy opens and scanner clicks; people open and click after %d s (sooner counts "
-        + "as a link scanner)%n", machines.size(), scannerWindowSeconds);
+      out.printf("machines: %d image-proxy opens and scanner clicks; then people open and click%n", machines.size());
       return Future.join(new ArrayList<>(hits))
-        .transform(ar -> waiting(vertx, new Bar("waiting", scannerWindowSeconds), System.nanoTime(),
-          scannerWindowSeconds * 1000L + 500))
         .compose(v -> {
           Bar bar = new Bar("people", people.size());
           AtomicInteger answered = new AtomicInteger();

@@ -70,7 +70,7 @@ class CliIT {
       env.put("RELAY_HTTP_PORT", "0");
       GatewayProcess.Result demo = GatewayProcess.run(env, "demo");
       assertThat(demo.exitCode()).as(demo.stderr()).isZero();
-      assertThat(demo.stderr()).contains("] 200/200 done (200 sent)");
+      assertThat(demo.stderr()).contains("] 200/200 (200 sent)");
       assertThat(demo.stdout()).containsPattern("(?m)^  sent\\s+200$").contains("funnel (email):")
         .containsPattern("(?m)^  opened\\s+140 total, 140 unique, 80 unique human$")
         .containsPattern("(?m)^  clicked\\s+60 total, 60 unique, 40 unique human$");
