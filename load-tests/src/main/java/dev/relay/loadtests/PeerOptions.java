@@ -29,8 +29,9 @@ final class PeerOptions {
       + "(default: ${DEFAULT-VALUE}).")
   int rounds;
 
-  @Option(names = "--peer-workers", defaultValue = "2",
-    description = "graphile-worker processes (default: ${DEFAULT-VALUE}, one per core of a 2-core machine).")
+  @Option(names = "--peer-workers", defaultValue = "4",
+    description = "graphile-worker processes (default: ${DEFAULT-VALUE}, the fastest of peer --tune on a 2-core "
+      + "machine, docs/benchmarks.md).")
   int workers;
 
   @Option(names = "--peer-concurrency", defaultValue = "200",
