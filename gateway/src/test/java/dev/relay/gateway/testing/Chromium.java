@@ -67,10 +67,26 @@ public final class Chromium implements AutoCloseable {
         lines = Files.readAllLines(active);
       }
     }
-    WebSocket socket = TestGateway.await(vertx.createWebSocketClient(new WebSocketClientOptions()
-        .setMaxMessageSize(64 * 1024 * 1024).setMaxFrameSize(64 * 1024 * 1024))
-      .connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(Integer.parseInt(lines.get(0).trim()))
-        .setURI(lines.get(1).trim())));
+    var client = vertx.createWebSocketClient(new WebSocketClientOptions()
+      .setMaxMessageSize(64 * 1024 * 1024).setMaxFrameSize(64 * 1024 * 1024));
+    WebSocketConnectOptions devTools = new WebSocketConnectOptions().setHost("127.0.0.1")
+      .setPort(Integer.parseInt(lines.get(0).trim())).setURI(lines.get(1).trim());
+    // A browser that has just written its DevTools port can still close the first handshake: try a few times,
+    // each connect started on a Vert.x context rather than this thread.
+    WebSocket socket = null;
+    for (int attempt = 1; socket == null; attempt++) {
+      Promise<WebSocket> connected = Promise.promise();
+      vertx.runOnContext(v -> client.connect(devTools).onComplete(connected));
+      try {
+        socket = TestGateway.await(connected.future());
+      } catch (AssertionError e) {
+        assertThat(process.isAlive()).as("chromium exited: %s", log(profile)).isTrue();
+        if (attempt == 5) {
+          throw e;
+        }
+        Thread.sleep(200);
+      }
+    }
     Chromium browser = new Chromium(process, profile, socket, null);
     socket.textMessageHandler(browser::received);
     String target = browser.send(null, "Target.createTarget", new JsonObject().put("url", "about:blank"))
@@ -170,8 +186,22 @@ public final class Chromium implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while stopping Chromium", e);
     }
-    try (Stream<Path> files = Files.walk(profile)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    // Chromium's helper processes outlive the browser by a moment and may still write into the profile:
+    // delete until it is gone.
+    for (int attempt = 0; attempt < 20 && Files.exists(profile); attempt++) {
+      try (Stream<Path> files = Files.walk(profile)) {
+        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (IOException | java.io.UncheckedIOException stillChanging) {
+        // a file vanished or appeared during the walk: try again
+      }
+      if (Files.exists(profile)) {
+        try {
+          Thread.sleep(100);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
     }
   }
 }
