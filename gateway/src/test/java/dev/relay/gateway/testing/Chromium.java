@@ -56,6 +56,17 @@ public final class Chromium implements AutoCloseable {
     command.add("about:blank");
     Process process = new ProcessBuilder(command)
       .redirectErrorStream(true).redirectOutput(profile.resolve("chromium.log").toFile()).start();
+    try {
+      return attach(vertx, process, profile);
+    } catch (Exception | AssertionError e) {
+      // A browser that did not come up must not keep running (and spinning) after the test.
+      stop(process);
+      deleteProfile(profile);
+      throw e;
+    }
+  }
+
+  private static Chromium attach(Vertx vertx, Process process, Path profile) throws Exception {
     Path active = profile.resolve("DevToolsActivePort");
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     List<String> lines = List.of();
@@ -177,6 +188,13 @@ public final class Chromium implements AutoCloseable {
   @Override
   public void close() throws IOException {
     socket.close();
+    stop(process);
+    deleteProfile(profile);
+  }
+
+  /** Stops the browser and its helper processes (renderers, zygotes), which may outlive it. */
+  private static void stop(Process process) {
+    List<ProcessHandle> helpers = process.descendants().toList();
     process.destroy();
     try {
       if (!process.waitFor(10, TimeUnit.SECONDS)) {
@@ -185,9 +203,13 @@ public final class Chromium implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while stopping Chromium", e);
+    } finally {
+      helpers.forEach(ProcessHandle::destroyForcibly);
     }
-    // Chromium's helper processes outlive the browser by a moment and may still write into the profile:
-    // delete until it is gone.
+  }
+
+  /** Chromium's helpers may still write into the profile for a moment: delete until it is gone. */
+  private static void deleteProfile(Path profile) {
     for (int attempt = 0; attempt < 20 && Files.exists(profile); attempt++) {
       try (Stream<Path> files = Files.walk(profile)) {
         files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -204,4 +226,5 @@ public final class Chromium implements AutoCloseable {
       }
     }
   }
+
 }
