@@ -22,7 +22,8 @@ public final class BatchStore {
 
   /** Every message state, in the order of a message's life; the status of a batch counts each. */
   public static final String[] STATES = {
-    "queued", "sending", "retry", "sent", "delivered", "failed", "dead", "suppressed", "capped", "expired"};
+    "waiting", "queued", "sending", "retry", "sent", "delivered", "failed", "dead", "suppressed", "capped", "expired",
+    "held_out", "opted_out"};
 
   private final Pool pool;
 
