@@ -12,6 +12,7 @@ import static dev.relay.gateway.lifecycle.MessageState.RETRY;
 import static dev.relay.gateway.lifecycle.MessageState.SENDING;
 import static dev.relay.gateway.lifecycle.MessageState.SENT;
 import static dev.relay.gateway.lifecycle.MessageState.SUPPRESSED;
+import static dev.relay.gateway.lifecycle.MessageState.WAITING;
 import static dev.relay.gateway.lifecycle.MessageState.CAPPED;
 
 /**
@@ -71,7 +72,9 @@ public final class Lifecycle {
       + "attempt does not count", "dispatch-release"),
     new Transition(EnumSet.of(SENT), DELIVERED, "the provider reports delivery (webhook)", "webhook-apply"),
     new Transition(EnumSet.of(SENT, DELIVERED), FAILED, "the provider reports a hard bounce or a failure (webhook)",
-      "webhook-apply"));
+      "webhook-apply"),
+    new Transition(EnumSet.of(WAITING, QUEUED, RETRY), SUPPRESSED, "its recipient was erased "
+      + "(`DELETE /v1/recipients/{id}`) before it was sent", "recipient-erase"));
 
   private Lifecycle() {
   }
