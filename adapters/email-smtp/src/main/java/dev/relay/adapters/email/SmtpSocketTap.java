@@ -34,8 +34,10 @@ import java.util.concurrent.TimeUnit;
  * pipelined envelope it waits for the replies to the remaining commands; the closed socket answers instead, and
  * the mail fails as "socket was closed unexpected", so the reply code that should decide (retry, slow down, or
  * give up) is lost. With the refusal replayed, the client fails the mail with an {@code SMTPException} carrying
- * the server's own reply, whatever the stage and whether the connection is new or pooled. A connection that
- * ends after a success reply, or after {@code QUIT}, is passed on untouched: that is a failure without a reply.
+ * the server's own reply, whatever the stage and whether the connection is new or pooled. The same holds when
+ * the server, after a refusal, stays silent until the client's idle timeout closes the connection: its last word
+ * was the refusal. A connection that ends after a success reply, or after {@code QUIT}, is passed on untouched:
+ * that is a failure without a reply.
  */
 final class SmtpSocketTap extends VertxWrapper {
 
@@ -113,9 +115,11 @@ final class SmtpSocketTap extends VertxWrapper {
    * (RFC 5321, 4.2); the data, from a {@code 354} to the line holding only {@code .}, gets one reply at its end.
    * All of it runs on the socket's event loop.
    */
-  static final class Session implements NetSocket {
+  private static final class Session implements NetSocket {
 
     private static final String CRLF = "\r\n";
+    /** How much of a reply is kept: RFC 5321 (4.5.3.1.5) allows 512 octets a line; a server may send more lines. */
+    private static final int KEPT = 4096;
     private static final String END_OF_DATA = "\r\n.\r\n";
 
     private final NetSocket socket;
@@ -124,7 +128,7 @@ final class SmtpSocketTap extends VertxWrapper {
     private Handler<Void> closeHandler;
     /** The replies the client waits for: the greeting, at first. */
     private int awaiting = 1;
-    /** The lines of the reply being received, each ending with CRLF. */
+    /** The lines of the reply being received, each ending with CRLF, as many as are kept. */
     private final StringBuilder reply = new StringBuilder();
     /** A line of the reply not yet complete in what arrived. */
     private final StringBuilder partial = new StringBuilder();
@@ -151,17 +155,24 @@ final class SmtpSocketTap extends VertxWrapper {
     private void follow(String arrived) {
       int start = 0;
       for (int end = arrived.indexOf('\n'); end >= 0; end = arrived.indexOf('\n', start)) {
-        partial.append(arrived, start, end);
+        keep(partial, arrived.substring(start, end));
         start = end + 1;
         String line = partial.toString().replaceFirst("\r$", "");
         partial.setLength(0);
-        reply.append(line).append(CRLF);
         if (line.length() < 4 || line.charAt(3) != '-') {
-          replied(reply.toString());
+          replied(reply.append(line).append(CRLF).toString());
           reply.setLength(0);
+        } else if (reply.length() + line.length() < KEPT) {
+          // Lines past the bound are left out whole, so that a replayed reply keeps its form.
+          reply.append(line).append(CRLF);
         }
       }
-      partial.append(arrived, start, arrived.length());
+      keep(partial, arrived.substring(start));
+    }
+
+    /** Appends as much of {@code text} as is kept. */
+    private static void keep(StringBuilder kept, String text) {
+      kept.append(text, 0, Math.min(text.length(), Math.max(0, KEPT - kept.length())));
     }
 
     private void replied(String whole) {
