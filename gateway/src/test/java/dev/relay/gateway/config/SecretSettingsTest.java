@@ -1,6 +1,9 @@
 package dev.relay.gateway.config;
 
+import dev.relay.gateway.dispatch.Accounts;
+import dev.relay.gateway.dispatch.Adapters;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -9,6 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,7 +22,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Every setting of type {@code SECRET}, found from the {@link Setting} list itself so that a secret added later is
- * covered without touching this test, takes {@code ${env:NAME}} and {@code ${file:/path}}.
+ * covered without touching this test, takes {@code ${env:NAME}} and {@code ${file:/path}}; so does every account
+ * setting, as the account is opened.
  */
 @DisplayName("Every secret setting takes secret references")
 class SecretSettingsTest {
@@ -70,6 +75,26 @@ class SecretSettingsTest {
       Files.writeString(file, yaml(secret, "${file:" + value + "}"));
       RelayConfig config = await(RelayConfig.load(vertx, file, Map.of()));
       assertThat(config.string(secret)).as(secret.key()).isEqualTo("file-value-of-" + secret.key());
+    }
+  }
+
+  @Test
+  @DisplayName("an account's setting given as ${file:/path} reaches the adapter as the file's content")
+  void accountSettings(@TempDir Path dir) throws Exception {
+    String secret = "whsec_" + Base64.getEncoder().encodeToString("a-32-byte-signing-key-for-tests!".getBytes());
+    Path value = dir.resolve("hook-secret");
+    Files.writeString(value, secret + "\n");
+    Path file = dir.resolve("relay.yaml");
+    Files.writeString(file, "accounts:\n"
+      + "  - {name: crm, adapter: webhook-http, settings: {url: 'http://127.0.0.1:1/hook', secret: '${file:" + value
+      + "}'}}\n");
+    RelayConfig config = await(RelayConfig.load(vertx, file, Map.of()));
+    Accounts accounts = Accounts.open(vertx, config, Adapters.discover(getClass().getClassLoader()), new JsonArray());
+    try {
+      assertThat(accounts.all()).singleElement().satisfies(crm ->
+        assertThat(crm.account().settings().settings().getString("secret")).isEqualTo(secret));
+    } finally {
+      await(accounts.close());
     }
   }
 }
