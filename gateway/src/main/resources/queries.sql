@@ -512,3 +512,88 @@ JOIN batches b ON b.id = m.batch_id
 WHERE m.tenant_id = $1 AND m.recipient_id = $2 AND e.type IN ('opened', 'clicked') AND e.class = 'human'
   AND e.occurred_at >= now() - make_interval(days => $3)
 GROUP BY e.type, e.class, e.data ->> 'url', c.name, b.template_name;
+
+-- name: conversion-find
+SELECT id, request_hash FROM conversions WHERE tenant_id = $1 AND key = $2;
+
+-- name: recipient-known
+-- Whether the tenant ever sent (or held out) anything to a recipient id: through messages_recipient.
+SELECT EXISTS (SELECT 1 FROM messages WHERE tenant_id = $1 AND recipient_id = $2) AS known;
+
+-- name: conversion-insert
+INSERT INTO conversions (tenant_id, key, request_hash, recipient_id, occurred_at, value, currency, campaign_id)
+VALUES ($1, $2, $3, $4, $5, $6::numeric, $7, $8)
+ON CONFLICT (tenant_id, key) DO NOTHING
+RETURNING id;
+
+-- name: conversion-attribute
+-- Attributes the conversions $1 (ids) with an attribution window of $2 hours: to every campaign whose message
+-- reached the recipient (a 'sent' event) or held them out (a 'held_out' event) in (occurred_at - window,
+-- occurred_at], and only to the conversion's own campaign when it names one. The conversion's value goes to the
+-- campaign of the recipient's last human click in the window among those messages (none: to no campaign). One row
+-- per conversion and campaign: the clicked message first, then a reached one before a held-out one, then the latest.
+-- The bounds on events.occurred_at let the planner skip the partitions outside the window.
+WITH c AS (
+  SELECT id, tenant_id, recipient_id, occurred_at, occurred_at - make_interval(hours => $2) AS since, value, currency,
+         campaign_id
+  FROM conversions WHERE id = ANY($1::bigint[])
+), touches AS (
+  SELECT c.id AS conversion_id, m.id AS message_id, m.campaign_id, m.variant, e.type = 'held_out' AS held_out,
+         e.occurred_at
+  FROM c
+  JOIN messages m ON m.tenant_id = c.tenant_id AND m.recipient_id = c.recipient_id
+    AND (c.campaign_id IS NULL OR m.campaign_id = c.campaign_id)
+  JOIN events e ON e.message_id = m.id AND e.type IN ('sent', 'held_out')
+    AND e.occurred_at > c.since AND e.occurred_at <= c.occurred_at
+), last_click AS (
+  SELECT DISTINCT ON (t.conversion_id) t.conversion_id, t.message_id
+  FROM touches t
+  JOIN c ON c.id = t.conversion_id
+  JOIN events e ON e.message_id = t.message_id AND e.type = 'clicked' AND e.class = 'human'
+    AND e.occurred_at > c.since AND e.occurred_at <= c.occurred_at
+  WHERE NOT t.held_out
+  ORDER BY t.conversion_id, e.occurred_at DESC, e.id DESC
+), chosen AS (
+  SELECT DISTINCT ON (t.conversion_id, t.campaign_id) t.conversion_id, t.campaign_id, t.message_id, t.variant,
+         t.held_out, lc.message_id IS NOT NULL AS last_click
+  FROM touches t LEFT JOIN last_click lc ON lc.conversion_id = t.conversion_id AND lc.message_id = t.message_id
+  ORDER BY t.conversion_id, t.campaign_id, lc.message_id IS NOT NULL DESC, t.held_out, t.occurred_at DESC
+)
+INSERT INTO conversion_attributions (conversion_id, campaign_id, recipient_id, message_id, variant, held_out,
+                                     last_click, revenue, currency)
+SELECT ch.conversion_id, ch.campaign_id, c.recipient_id, ch.message_id, ch.variant, ch.held_out, ch.last_click,
+       CASE WHEN ch.last_click THEN c.value END, CASE WHEN ch.last_click THEN c.currency END
+FROM chosen ch JOIN c ON c.id = ch.conversion_id;
+
+-- name: conversion-answer
+-- A stored conversion and its attributions, to answer (or answer again) its POST.
+SELECT cv.recipient_id, cv.occurred_at, cv.value::text AS value, cv.currency, oc.name AS only_campaign,
+       cp.name AS campaign, a.variant, a.held_out, a.last_click, a.revenue::text AS revenue
+FROM conversions cv
+LEFT JOIN campaigns oc ON oc.id = cv.campaign_id
+LEFT JOIN conversion_attributions a ON a.conversion_id = cv.id
+LEFT JOIN campaigns cp ON cp.id = a.campaign_id
+WHERE cv.id = $1
+ORDER BY cp.name;
+
+-- name: campaign-conversions
+-- A campaign's recipients by variant and group, and how many of them converted. Reached: a message of the campaign
+-- has a 'sent' event; held out: a 'held_out' event; a recipient in both (two batches) counts as reached. Found
+-- through events_campaign and the attributions' index, never by scanning messages.
+WITH population AS (
+  SELECT DISTINCT ON (m.recipient_id) m.recipient_id, m.variant, e.type = 'held_out' AS held_out
+  FROM events e JOIN messages m ON m.id = e.message_id
+  WHERE e.campaign_id = $1 AND e.type IN ('sent', 'held_out')
+  ORDER BY m.recipient_id, e.type = 'held_out', e.occurred_at DESC
+), converted AS (
+  SELECT DISTINCT recipient_id, held_out FROM conversion_attributions WHERE campaign_id = $1
+)
+SELECT p.variant, p.held_out, count(*) AS recipients, count(cv.recipient_id) AS converted
+FROM population p LEFT JOIN converted cv ON cv.recipient_id = p.recipient_id AND cv.held_out = p.held_out
+GROUP BY p.variant, p.held_out;
+
+-- name: campaign-revenue
+-- The revenue of a campaign's last clicks, by the clicked message's variant and currency.
+SELECT variant, currency, sum(revenue)::text AS revenue FROM conversion_attributions
+WHERE campaign_id = $1 AND last_click AND revenue IS NOT NULL
+GROUP BY variant, currency;
