@@ -522,7 +522,7 @@ SELECT EXISTS (SELECT 1 FROM messages WHERE tenant_id = $1 AND recipient_id = $2
 
 -- name: conversion-insert
 INSERT INTO conversions (tenant_id, key, request_hash, recipient_id, occurred_at, value, currency, campaign_id)
-VALUES ($1, $2, $3, $4, $5, $6::numeric, $7, $8)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (tenant_id, key) DO NOTHING
 RETURNING id;
 

@@ -132,7 +132,7 @@ public final class ConversionStore {
   private Future<Recorded> insert(SqlConnection conn, NewConversion c, byte[] hash, Long campaignId) {
     return conn.preparedQuery(Queries.sql("conversion-insert"))
       .execute(Tuple.from(new Object[] {c.tenantId(), c.key(), Buffer.buffer(hash), c.recipientId(), c.occurredAt(),
-        c.value() == null ? null : c.value().toPlainString(), c.currency(), campaignId}))
+        c.value(), c.currency(), campaignId}))
       .compose(rows -> {
         if (rows.size() == 0) {
           // Another request stored the same key meanwhile (this insert waited for its commit).
