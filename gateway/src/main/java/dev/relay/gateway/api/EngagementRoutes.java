@@ -14,6 +14,7 @@ import io.vertx.ext.web.RoutingContext;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
 /** A campaign's funnel ({@code /v1/campaigns/{id}/stats}) and a recipient's engagement ({@code /v1/recipients/{id}/engagement}). */
 final class EngagementRoutes {
@@ -34,8 +35,10 @@ final class EngagementRoutes {
     store.counters(tenant, campaign)
       .compose(counters -> counters.isEmpty()
         ? Future.succeededFuture((JsonObject) null)
-        : conversions.campaign(tenant, campaign).map(c -> CampaignStats.of(campaign, counters.get())
-          .put("conversions", ConversionStats.of(c.orElseThrow()))))
+        : Future.all(store.variantCounters(tenant, campaign), conversions.campaign(tenant, campaign))
+          .map(both -> CampaignStats.of(campaign, counters.get(), both.<List<EngagementStore.VariantCounter>>resultAt(0))
+            .put("conversions", ConversionStats.of(both.<Optional<ConversionStore.CampaignConversions>>resultAt(1)
+              .orElseThrow()))))
       .onSuccess(stats -> {
         if (stats == null) {
           ctx.fail(ApiProblem.of(404, "campaign-not-found", "Campaign not found",
