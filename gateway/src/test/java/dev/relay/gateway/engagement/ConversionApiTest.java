@@ -1,6 +1,7 @@
 package dev.relay.gateway.engagement;
 
 import dev.relay.gateway.config.Setting;
+import dev.relay.gateway.metrics.OperatorsFiles;
 import dev.relay.gateway.testing.Batches;
 import dev.relay.gateway.testing.TestGateway;
 import io.vertx.core.Future;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -25,6 +27,7 @@ import java.util.regex.Pattern;
 
 import static dev.relay.gateway.testing.TestGateway.await;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 /**
  * POST /v1/conversions against a gateway whose messages are put in place with SQL (sent, held out, clicked at
@@ -300,6 +303,24 @@ class ConversionApiTest {
     assertThat(lift.getDouble("relative")).isEqualTo(-0.5);
     assertThat(conversions.getJsonObject("variants").isEmpty()).isTrue();
     assertThat(stats.getJsonObject("total")).as("the funnel is still there").isNotNull();
+
+    // The dashboard's panel says the same as the API.
+    String panel = OperatorsFiles.sql("relay-engagement.json",
+        OperatorsFiles.json(OperatorsFiles.GRAFANA.resolve("dashboards/relay-engagement.json"))).stream()
+      .filter(q -> q.where().contains("'Holdout and lift'")).findFirst().orElseThrow().text();
+    try (Connection c = gateway.database().connect(); Statement s = c.createStatement();
+         ResultSet row = s.executeQuery(OperatorsFiles.expand(panel,
+           Long.toString(count("SELECT id FROM campaigns WHERE name = 'exact'"))))) {
+      assertThat(row.next()).isTrue();
+      assertThat(row.getLong("Reached")).isEqualTo(8);
+      assertThat(row.getLong("Converted")).isEqualTo(2);
+      assertThat(row.getLong("Held out")).isEqualTo(2);
+      assertThat(row.getLong("Held out converted")).isEqualTo(1);
+      assertThat(row.getBigDecimal("Lift (points)")).isEqualByComparingTo("-25.00");
+      assertThat(row.getDouble("Lift 95% low")).isCloseTo(100 * expected.absoluteInterval()[0], within(0.006));
+      assertThat(row.getDouble("Lift 95% high")).isCloseTo(100 * expected.absoluteInterval()[1], within(0.006));
+      assertThat(row.next()).isFalse();
+    }
 
     JsonObject none = await(gateway.get("/v1/campaigns/summer/stats", key).send()).bodyAsJsonObject()
       .getJsonObject("conversions");
