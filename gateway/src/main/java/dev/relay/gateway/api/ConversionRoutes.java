@@ -24,6 +24,8 @@ final class ConversionRoutes {
   /** The largest value: numeric(20, 4). */
   private static final BigDecimal MAX_VALUE = new BigDecimal("1e16");
   private static final int MAX_SCALE = 4;
+  /** Nothing was sent before this; PostgreSQL's range ends far earlier than java.time's. */
+  private static final OffsetDateTime EARLIEST = OffsetDateTime.parse("2000-01-01T00:00:00Z");
 
   private final ConversionStore store;
   private final RelayMetrics metrics;
@@ -91,6 +93,9 @@ final class ConversionRoutes {
       throw ApiProblem.of(422, "invalid-occurred-at", "Invalid time",
         "'occurred_at' must be an RFC 3339 date-time with an offset, such as 2026-12-07T10:15:30Z.");
     }
+    if (occurredAt.isBefore(EARLIEST)) {
+      throw ApiProblem.of(422, "invalid-occurred-at", "Invalid time", "'occurred_at' is before " + EARLIEST + ".");
+    }
     if (occurredAt.isAfter(OffsetDateTime.now().plus(CLOCK_SKEW))) {
       throw ApiProblem.of(422, "invalid-occurred-at", "Invalid time",
         "'occurred_at' is in the future (more than " + CLOCK_SKEW.toMinutes() + " minutes ahead of the gateway's clock).")
@@ -98,7 +103,12 @@ final class ConversionRoutes {
     }
     BigDecimal value = null;
     if (body.getValue("value") != null) {
-      value = new BigDecimal(body.getValue("value").toString());
+      try {
+        value = new BigDecimal(body.getValue("value").toString());
+      } catch (NumberFormatException e) {
+        // A number beyond a double's range is read as infinity.
+        value = MAX_VALUE;
+      }
       if (value.signum() < 0 || value.compareTo(MAX_VALUE) >= 0 || value.stripTrailingZeros().scale() > MAX_SCALE) {
         throw ApiProblem.of(422, "invalid-value", "Invalid value",
           "'value' must be at least 0, below 10^16, with at most " + MAX_SCALE + " decimals.");
