@@ -169,6 +169,9 @@ class ExperimentIntakeTest {
       .add(new JsonObject().put("name", "b").put("template", new JsonObject().put("name", "promo-b").put("version", 1))
         .put("weight", 1.0)));
     assertThat(status.getJsonObject("states").getLong("held_out")).isEqualTo(heldSecond);
+    long oneOfA = count("SELECT min(id) FROM messages WHERE variant = 'a'");
+    assertThat(await(gateway.get("/v1/messages/" + oneOfA, key).send()).bodyAsJsonObject().getString("variant"))
+      .isEqualTo("a");
 
     long sentA = count("SELECT count(*) FROM messages WHERE variant = 'a' AND state = 'sent'");
     long sentB = count("SELECT count(*) FROM messages WHERE variant = 'b' AND state = 'sent'");
