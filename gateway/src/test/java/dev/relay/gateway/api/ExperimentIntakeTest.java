@@ -243,6 +243,11 @@ class ExperimentIntakeTest {
       assertThat(variants.getJsonObject(v).getLong("sent"))
         .isEqualTo(count("SELECT count(*) FROM messages WHERE campaign_id = " + campaign + " AND variant = '" + v + "'"));
     }
+    // A recipient's history names the template of its message's variant.
+    String v1 = expected("remark", "h-1", 0);
+    JsonObject history = await(gateway.get("/v1/recipients/h-1/engagement", key).send()).bodyAsJsonObject();
+    assertThat(history.getJsonArray("history").stream().map(e -> ((JsonObject) e).getString("template")).distinct()
+      .toList()).containsExactly("promo-" + v1);
     JsonObject total = stats("remark").getJsonObject("total");
     assertThat(total.getJsonObject("opened").getLong("unique_human")).isEqualTo(
       variants.getJsonObject("a").getJsonObject("opened").getLong("unique_human")
