@@ -569,7 +569,10 @@ RETURNING id;
 -- occurred_at], and only to the conversion's own campaign when it names one. The conversion's value goes to the
 -- campaign of the recipient's last human click in the window among those messages (none: to no campaign). One row
 -- per conversion and campaign: the clicked message first, then a reached one before a held-out one, then the latest.
--- The bounds on events.occurred_at let the planner skip the partitions outside the window.
+-- The bounds on events.occurred_at by the row's own window leave every daily partition in the plan, probed once per
+-- message (the join's bounds do not prune); the same bounds as init-plan values (over all the conversions) let the
+-- executor skip the partitions outside the window: 0.8 ms against 28 ms for a recipient of 30 messages with 300
+-- daily partitions.
 WITH c AS (
   SELECT id, tenant_id, recipient_id, occurred_at, occurred_at - make_interval(hours => $2) AS since, value, currency,
          campaign_id
@@ -582,12 +585,14 @@ WITH c AS (
     AND (c.campaign_id IS NULL OR m.campaign_id = c.campaign_id)
   JOIN events e ON e.message_id = m.id AND e.type IN ('sent', 'held_out')
     AND e.occurred_at > c.since AND e.occurred_at <= c.occurred_at
+    AND e.occurred_at > (SELECT min(since) FROM c) AND e.occurred_at <= (SELECT max(occurred_at) FROM c)
 ), last_click AS (
   SELECT DISTINCT ON (t.conversion_id) t.conversion_id, t.message_id
   FROM touches t
   JOIN c ON c.id = t.conversion_id
   JOIN events e ON e.message_id = t.message_id AND e.type = 'clicked' AND e.class = 'human'
     AND e.occurred_at > c.since AND e.occurred_at <= c.occurred_at
+    AND e.occurred_at > (SELECT min(since) FROM c) AND e.occurred_at <= (SELECT max(occurred_at) FROM c)
   WHERE NOT t.held_out
   ORDER BY t.conversion_id, e.occurred_at DESC, e.id DESC
 ), chosen AS (
