@@ -22,6 +22,7 @@ import dev.relay.gateway.metrics.RelayMetrics;
 import dev.relay.gateway.store.BatchStore;
 import dev.relay.gateway.store.CampaignStore;
 import dev.relay.gateway.store.DispatchStore;
+import dev.relay.gateway.store.ConversionStore;
 import dev.relay.gateway.store.EngagementStore;
 import dev.relay.gateway.store.SuppressionStore;
 import dev.relay.gateway.store.MessageStore;
@@ -247,7 +248,8 @@ public final class RelayServer {
       config.integer(Setting.HEALTH_TIMEOUT_MS),
       metrics, config.bool(Setting.METRICS_ENABLED) ? registry : null,
       new AuthFailureLimiter(config.integer(Setting.API_AUTH_FAILURE_LIMIT),
-        config.integer(Setting.API_AUTH_FAILURE_WINDOW_SECONDS), clients), trackingRoutes, suppressions, engagement);
+        config.integer(Setting.API_AUTH_FAILURE_WINDOW_SECONDS), clients), trackingRoutes, suppressions, engagement,
+      new ConversionStore(pool, config.integer(Setting.CONVERSIONS_ATTRIBUTION_WINDOW_HOURS)));
 
     RelayServer server = new RelayServer(vertx, pool, limits, accounts, sandbox, recorder);
 

@@ -34,7 +34,8 @@ public final class ErasureStore {
           .put("stopped", row.getLong("stopped"))
           .put("events", row.getLong("events"))
           .put("suppressions", row.getLong("suppressions"))
-          .put("webhook_receipts", row.getLong("webhook_receipts")));
+          .put("webhook_receipts", row.getLong("webhook_receipts"))
+          .put("conversions", row.getLong("conversions")));
       });
   }
 }

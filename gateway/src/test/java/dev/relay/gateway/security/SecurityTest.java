@@ -153,6 +153,11 @@ class SecurityTest {
     asOtherTenant.put("addSuppression", key -> await(gateway.post("/v1/suppressions", key)
       .sendJsonObject(new JsonObject().put("channel", "email").put("address", "owner@example.com"))));
     expected.put("addSuppression", 201);
+    // A conversion of the owner's recipient is refused: the recipient is unknown to another tenant; nothing stored.
+    asOtherTenant.put("recordConversion", key -> await(gateway.post("/v1/conversions", key).sendJsonObject(
+      new JsonObject().put("key", "order-1").put("recipient_id", "a-0")
+        .put("occurred_at", java.time.OffsetDateTime.now().toString()))));
+    expected.put("recordConversion", 422);
     // PUT by another tenant makes that tenant's own first version; the owner's stay as they were.
     asOtherTenant.put("putTemplate", key -> await(gateway.post("/v1/templates/promo", key).method(HttpMethod.PUT)
       .sendJsonObject(new JsonObject().put("locales", new JsonObject().put("en", new JsonObject()
@@ -183,6 +188,7 @@ class SecurityTest {
       assertThat(acmeList.getJsonArray("suppressions").size()).as("acme's suppressions").isEqualTo(1);
       assertThat(acmeList.getJsonArray("suppressions").getJsonObject(0).getString("source")).isEqualTo("api");
     }
+    assertThat(gateway.database().count("SELECT count(*) FROM conversions")).isZero();
     JsonObject globexList = await(gateway.get("/v1/suppressions", globex).send()).bodyAsJsonObject();
     assertThat(globexList.getJsonArray("suppressions").stream().map(e -> ((JsonObject) e).getString("address")))
       .as("globex sees only what it added").containsExactly("owner@example.com");
