@@ -538,8 +538,25 @@ SELECT topic, channel, opted_in, source, updated_at FROM preferences WHERE tenan
 
 -- name: preference-forget-topics
 -- Opting out of every topic forgets the recipient's topic-wide choices (its per-channel opt-outs stay: they only
--- ever narrow), so that "every topic" decides until the recipient chooses a topic again.
-DELETE FROM preferences WHERE tenant_id = $1 AND recipient_id = $2 AND topic <> '*' AND channel = '*';
+-- ever narrow), so that "every topic" decides until the recipient chooses a topic again. A topic it was opted in to
+-- is recorded as opted out in its history.
+WITH forgotten AS (
+  DELETE FROM preferences WHERE tenant_id = $1 AND recipient_id = $2 AND topic <> '*' AND channel = '*'
+  RETURNING topic, opted_in
+)
+INSERT INTO preference_events (tenant_id, recipient_id, topic, channel, opted_in, source, message_id)
+SELECT $1, $2, topic, '*', false, $3, $4 FROM forgotten WHERE opted_in
+RETURNING recipient_id, topic, channel, opted_in, source, message_id, occurred_at;
+
+-- name: preference-lift-all
+-- Lifts an opt-out of every topic, recording it when there was one.
+WITH lifted AS (
+  DELETE FROM preferences WHERE tenant_id = $1 AND recipient_id = $2 AND topic = '*' AND channel = '*'
+  RETURNING topic
+)
+INSERT INTO preference_events (tenant_id, recipient_id, topic, channel, opted_in, source, message_id)
+SELECT $1, $2, '*', '*', true, $3, $4 FROM lifted
+RETURNING recipient_id, topic, channel, opted_in, source, message_id, occurred_at;
 
 -- name: preference-set
 -- Writes a recipient's choices ($3 topic, $4 channel, $5 opted_in; '*' for every topic or channel) and records each

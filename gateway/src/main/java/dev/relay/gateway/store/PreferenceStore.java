@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 
@@ -260,7 +261,8 @@ public final class PreferenceStore {
    * Makes these choices, all or none, in one transaction, and records each one that changes something in the
    * recipient's history; the changes made. Fails with {@link Refused}, changing nothing, when a choice names a topic
    * the tenant does not have, or a channel of a topic that offers no choice per channel. A choice of topic
-   * {@link #ALL} opted out is {@link #optOutAll}.
+   * {@link #ALL} opted out is {@link #optOutAll}; opted in, it lifts that opt-out (every topic is back to the
+   * recipient's later choices or its default) and is recorded only when there was one.
    */
   public Future<List<Change>> set(long tenantId, String recipientId, List<Choice> choices, Source source,
                                   Long messageId) {
@@ -317,30 +319,57 @@ public final class PreferenceStore {
     for (Choice c : choices) {
       last.put(c.topic() + "\n" + (c.channel() == null ? ALL : c.channel()), c);
     }
-    int n = last.size();
+    Choice all = last.remove(ALL + "\n" + ALL);
+    List<Change> changes = new ArrayList<>();
+    Future<Void> first = Future.succeededFuture();
+    if (all != null && all.optedIn()) {
+      first = conn.preparedQuery(Queries.sql("preference-lift-all"))
+        .execute(Tuple.of(tenantId, recipientId, source.wireName(), messageId))
+        .map(rows -> {
+          collect(rows, changes);
+          return null;
+        });
+    } else if (all != null) {
+      // The topic-wide choices are forgotten first, so that "every topic" decides until a topic is chosen again.
+      first = conn.preparedQuery(Queries.sql("preference-forget-topics"))
+        .execute(Tuple.of(tenantId, recipientId, source.wireName(), messageId))
+        .compose(rows -> {
+          collect(rows, changes);
+          return upsert(conn, tenantId, recipientId, List.of(all), source, messageId, changes);
+        });
+    }
+    return first.compose(v -> upsert(conn, tenantId, recipientId, new ArrayList<>(last.values()), source, messageId,
+      changes)).map(v -> changes);
+  }
+
+  private Future<Void> upsert(SqlConnection conn, long tenantId, String recipientId, List<Choice> choices,
+                              Source source, Long messageId, List<Change> changes) {
+    if (choices.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    int n = choices.size();
     String[] topics = new String[n];
     String[] channels = new String[n];
     Boolean[] optedIn = new Boolean[n];
-    int i = 0;
-    for (Choice c : last.values()) {
+    for (int i = 0; i < n; i++) {
+      Choice c = choices.get(i);
       topics[i] = c.topic();
       channels[i] = c.channel() == null ? ALL : c.channel();
       optedIn[i] = c.optedIn();
-      i++;
     }
-    Future<?> forget = last.containsKey(ALL + "\n" + ALL) && !last.get(ALL + "\n" + ALL).optedIn()
-      ? conn.preparedQuery(Queries.sql("preference-forget-topics")).execute(Tuple.of(tenantId, recipientId))
-      : Future.succeededFuture();
-    return forget.compose(v -> conn.preparedQuery(Queries.sql("preference-set"))
+    return conn.preparedQuery(Queries.sql("preference-set"))
       .execute(Tuple.from(new Object[] {tenantId, recipientId, topics, channels, optedIn, source.wireName(),
         messageId}))
       .map(rows -> {
-        List<Change> changes = new ArrayList<>();
-        for (Row row : rows) {
-          changes.add(change(row));
-        }
-        return changes;
-      }));
+        collect(rows, changes);
+        return null;
+      });
+  }
+
+  private static void collect(RowSet<Row> rows, List<Change> changes) {
+    for (Row row : rows) {
+      changes.add(change(row));
+    }
   }
 
   /** The recipient's preference changes, newest first. */

@@ -142,5 +142,16 @@ class PreferenceStoreTest {
     assertThat(resolved.get(new Lookup(tenant, "r3", "later")).optedIn("email")).isFalse();
     assertThat(resolved.get(new Lookup(tenant, "r9", "surveys")).optedIn("email")).isFalse();
     assertThat(resolved).doesNotContainKey(new Lookup(tenant, "r9", "unknown"));
+
+    assertThat(await(store.history(tenant, "r3", 10))).extracting(c -> c.topic() + "/" + c.optedIn() + "/" + c.source())
+      .containsExactly("offers/true/preference-page", "*/false/one-click", "surveys/false/one-click",
+        "surveys/true/api");
+    assertThat(await(store.set(tenant, "r3", List.of(new Choice(PreferenceStore.ALL, null, true)), Source.API, null)))
+      .hasSize(1);
+    assertThat(await(store.set(tenant, "r3", List.of(new Choice(PreferenceStore.ALL, null, true)), Source.API, null)))
+      .isEmpty();
+    assertThat(choices("r3").get("later").optedIn()).isTrue();
+    assertThat(choices("r3").get("surveys").origin()).isEqualTo("default");
+    assertThat(choices("r3").get("offers").origin()).isEqualTo("explicit");
   }
 }
