@@ -41,8 +41,8 @@ LIMIT 1;
 
 -- name: batch-insert
 INSERT INTO batches (id, tenant_id, campaign_id, template_name, template_version, channels, priority,
-                     send_at, expires_at, accepted, rejected, template_id, on_cap)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($8, now()) + make_interval(secs => $9), $10, $11, $12, $13);
+                     send_at, expires_at, accepted, rejected, template_id, on_cap, topic)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($8, now()) + make_interval(secs => $9), $10, $11, $12, $13, $14);
 
 -- name: messages-insert
 INSERT INTO messages (batch_id, tenant_id, campaign_id, recipient_id, addresses, locale, time_zone,
@@ -66,7 +66,7 @@ RETURNING id, recipient_id;
 
 -- name: batch-find
 SELECT b.id, c.name AS campaign, b.template_name, b.template_version, b.channels, b.priority, b.on_cap,
-       b.send_at, b.expires_at, b.accepted, b.rejected, b.created_at
+       b.topic, b.send_at, b.expires_at, b.accepted, b.rejected, b.created_at
 FROM batches b JOIN campaigns c ON c.id = b.campaign_id
 WHERE b.id = $1 AND b.tenant_id = $2;
 
@@ -156,7 +156,7 @@ WITH RECURSIVE tenant_scan AS (
 )
 SELECT c.id, c.attempt, c.tenant_id, c.campaign_id, c.recipient_id, c.addresses, c.locale, c.time_zone, c.variables,
        c.expires_at <= now() AS expired, c.channel_index, b.channels, b.template_id, t.name AS tenant,
-       cp.name AS campaign, c.priority, b.on_cap
+       cp.name AS campaign, c.priority, b.on_cap, b.topic
 FROM claimed c
 JOIN batches b ON b.id = c.batch_id
 JOIN tenants t ON t.id = c.tenant_id
@@ -496,7 +496,7 @@ JOIN campaigns c ON c.id = m.campaign_id
 JOIN batches b ON b.id = m.batch_id
 WHERE m.tenant_id = $1 AND m.recipient_id = $2
   AND e.type IN ('sent', 'delivered', 'bounced', 'failed', 'suppressed', 'opened', 'clicked', 'unsubscribed',
-                 'complained')
+                 'complained', 'opted_out')
 ORDER BY e.occurred_at DESC, e.id DESC
 LIMIT $3;
 

@@ -58,4 +58,13 @@ record Outcome(long id, int attempt, String state, Long delayMs, int channelInde
     return new Outcome(m.id(), m.attempt(), "suppressed", null, channelIndex, m.channels().get(channelIndex).wireName(),
       null, null, reason, "suppressed", false);
   }
+
+  /**
+   * Ended without a provider call: the recipient opted out of the batch's topic on every remaining channel it has an
+   * address on (some may be suppressed too); the event names the topic.
+   */
+  static Outcome optedOut(Claimed m, int channelIndex, String reason) {
+    return new Outcome(m.id(), m.attempt(), "opted_out", null, channelIndex, m.channels().get(channelIndex).wireName(),
+      null, null, reason, "opted_out", false, new io.vertx.core.json.JsonObject().put("topic", m.topic()).encode());
+  }
 }
