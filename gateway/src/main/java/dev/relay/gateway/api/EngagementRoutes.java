@@ -84,13 +84,20 @@ final class EngagementRoutes {
   private record Entry(OffsetDateTime at, JsonObject json) {
   }
 
-  /** A preference change as a history entry: topic and channel null when the change covers all of them. */
+  /**
+   * A preference change as a history entry: topic and channel null when the change covers all of them; the message
+   * whose link was used, when there was one.
+   */
   private static JsonObject preferenceEvent(PreferenceStore.Change c) {
-    return new JsonObject().put("type", "preference-changed")
+    JsonObject event = new JsonObject().put("type", "preference-changed")
       .put("topic", PreferenceStore.ALL.equals(c.topic()) ? null : c.topic())
       .put("all_topics", PreferenceStore.ALL.equals(c.topic()))
       .put("channel", PreferenceStore.ALL.equals(c.channel()) ? null : c.channel())
       .put("opted_in", c.optedIn()).put("source", c.source())
-      .put("occurred_at", MessageStore.format(c.occurredAt())).put("message_id", c.messageId());
+      .put("occurred_at", MessageStore.format(c.occurredAt()));
+    if (c.messageId() != null) {
+      event.put("message_id", c.messageId());
+    }
+    return event;
   }
 }
