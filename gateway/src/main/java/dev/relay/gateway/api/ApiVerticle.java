@@ -12,6 +12,7 @@ import dev.relay.gateway.store.TenantStore;
 import dev.relay.gateway.store.WebhookStore;
 import dev.relay.gateway.store.EngagementStore;
 import dev.relay.gateway.store.PreferenceStore;
+import dev.relay.gateway.store.ErasureStore;
 import dev.relay.gateway.store.SuppressionStore;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -128,6 +129,7 @@ public final class ApiVerticle extends VerticleBase {
     api.getRoute("getTopic").addHandler(topicRoutes::get);
     api.getRoute("getRecipientPreferences").addHandler(topicRoutes::preferences);
     api.getRoute("putRecipientPreferences").addHandler(topicRoutes::setPreferences);
+    api.getRoute("eraseRecipient").addHandler(new ErasureRoutes(new ErasureStore(deps.pool()))::erase);
     Router apiRouter = api.createRouter();
     router.route("/*").subRouter(apiRouter);
 
