@@ -11,6 +11,7 @@ import dev.relay.gateway.store.TemplateStore;
 import dev.relay.gateway.store.TenantStore;
 import dev.relay.gateway.store.WebhookStore;
 import dev.relay.gateway.store.EngagementStore;
+import dev.relay.gateway.store.ErasureStore;
 import dev.relay.gateway.store.SuppressionStore;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -119,6 +120,7 @@ public final class ApiVerticle extends VerticleBase {
     EngagementRoutes engagementRoutes = new EngagementRoutes(deps.engagement());
     api.getRoute("getCampaignStats").addHandler(engagementRoutes::stats);
     api.getRoute("getRecipientEngagement").addHandler(engagementRoutes::recipient);
+    api.getRoute("eraseRecipient").addHandler(new ErasureRoutes(new ErasureStore(deps.pool()))::erase);
     Router apiRouter = api.createRouter();
     router.route("/*").subRouter(apiRouter);
 

@@ -141,6 +141,8 @@ class SecurityTest {
       .put("address", "owner@example.com"))).statusCode()).isEqualTo(201);
     asOtherTenant.put("getCampaignStats", key -> await(gateway.get("/v1/campaigns/spring/stats", key).send()));
     asOtherTenant.put("getRecipientEngagement", key -> await(gateway.get("/v1/recipients/a-0/engagement", key).send()));
+    asOtherTenant.put("eraseRecipient", key -> await(gateway.get("/v1/recipients/a-0", key).method(HttpMethod.DELETE)
+      .send()));
     asOtherTenant.put("removeSuppression", key -> await(gateway.get("/v1/suppressions", key).method(HttpMethod.DELETE)
       .addQueryParam("channel", "email").addQueryParam("address", "owner@example.com").send()));
     Map<String, Integer> expected = new HashMap<>();
@@ -173,6 +175,8 @@ class SecurityTest {
       assertThat(await(gateway.get("/v1/batches/" + batchId, acme).send()).statusCode()).isEqualTo(200);
       assertThat(gateway.database().count("SELECT count(*) FROM campaigns WHERE name = 'spring' AND status = 'active'"))
         .isEqualTo(1);
+      assertThat(gateway.database().count("SELECT count(*) FROM messages WHERE recipient_id = 'a-0'"
+        + " AND addresses ? 'email'")).as("acme's recipient a-0, not erased").isEqualTo(1);
       JsonObject acmeVersions = await(gateway.get("/v1/templates/promo", acme).send()).bodyAsJsonObject();
       assertThat(acmeVersions.getJsonArray("versions").size()).as("acme's versions of promo").isEqualTo(1);
       JsonObject acmeList = await(gateway.get("/v1/suppressions", acme).send()).bodyAsJsonObject();
