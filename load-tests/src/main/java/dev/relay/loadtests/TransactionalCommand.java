@@ -2,6 +2,7 @@ package dev.relay.loadtests;
 
 import dev.relay.adapters.testkit.SandboxServer;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -13,6 +14,7 @@ import picocli.CommandLine.Spec;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -97,7 +99,7 @@ final class TransactionalCommand implements Callable<Integer> {
           .put("gateway_config", config.toAbsolutePath().toString())
           .put("gateway_log", log.toString());
         List<String> problems = TransactionalBench.problems(result);
-        result.put("problems", new io.vertx.core.json.JsonArray(new java.util.ArrayList<>(problems)));
+        result.put("problems", new JsonArray(new ArrayList<>(problems)));
         Files.createDirectories(out.toAbsolutePath().getParent());
         Files.writeString(out, result.encodePrettily() + "\n", StandardCharsets.UTF_8);
         System.out.print(Reports.header("Relay transactional latency under a marketing backlog", result));
@@ -125,14 +127,6 @@ final class TransactionalCommand implements Callable<Integer> {
 
   /** The options as they go into a result's {@code parameters}. */
   static JsonObject parameters(GatewayOptions gateway, TransactionalOptions t, int sendBatch) {
-    return gateway.describe(new JsonObject()
-      .put("backlog", t.backlog)
-      .put("backlog_batch_size", t.backlogBatchSize)
-      .put("backlog_clients", t.backlogClients)
-      .put("transactional_rate", t.rate)
-      .put("transactional_duration_seconds", t.durationSeconds)
-      .put("transactional_batches", t.batches())
-      .put("transactional_timeout_seconds", t.timeoutSeconds)
-      .put("send_batch", sendBatch));
+    return gateway.describe(t.describe().put("send_batch", sendBatch));
   }
 }

@@ -1,5 +1,6 @@
 package dev.relay.loadtests;
 
+import io.vertx.core.json.JsonObject;
 import picocli.CommandLine.Option;
 
 /**
@@ -43,6 +44,18 @@ final class TransactionalOptions {
   /** The transactional batches of a run. */
   int batches() {
     return (int) Math.ceil(rate * durationSeconds);
+  }
+
+  /** These options as they go into a result's {@code parameters}. */
+  JsonObject describe() {
+    return new JsonObject()
+      .put("backlog", backlog)
+      .put("backlog_batch_size", backlogBatchSize)
+      .put("backlog_clients", backlogClients)
+      .put("transactional_rate", rate)
+      .put("transactional_duration_seconds", durationSeconds)
+      .put("transactional_batches", batches())
+      .put("transactional_timeout_seconds", timeoutSeconds);
   }
 
   /** What is wrong with these options, or null. */
