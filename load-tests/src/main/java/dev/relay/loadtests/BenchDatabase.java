@@ -206,7 +206,8 @@ final class BenchDatabase {
       try (ResultSet rs = st.executeQuery()) {
         while (rs.next()) {
           double ms = rs.getDouble(2);
-          delays.put(rs.getString(1), rs.wasNull() ? -1L : Math.round(ms));
+          boolean handedOver = rs.wasNull();
+          delays.put(rs.getString(1), handedOver ? -1L : Math.round(ms));
         }
       }
     }
