@@ -8,6 +8,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -15,6 +16,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -116,7 +118,7 @@ final class TransactionalBench {
   }
 
   /** Stops the gateway (SIGTERM: it finishes its provider calls), then reads every receipt and the states. */
-  After stop(GatewayProcess child, SandboxServer sink, BenchSession session) throws java.sql.SQLException {
+  After stop(GatewayProcess child, SandboxServer sink, BenchSession session) throws SQLException {
     int exitCode = child.stop();
     progress.say("stopped the gateway (exit code %d)", exitCode);
     return new After(exitCode, sink.receipts(), session.pg().messageStates(session.database()),
@@ -351,22 +353,22 @@ final class TransactionalBench {
     JsonObject post = t.getJsonObject("post_latency_ms");
     JsonObject w = r.getJsonObject("window");
     StringBuilder s = new StringBuilder();
-    s.append(String.format(java.util.Locale.ROOT,
+    s.append(String.format(Locale.ROOT,
       "  backlog    %d %s messages in batches of %d: accepted in %.2f s (%.0f recipients/s), %d errors%n",
       b.getLong("messages"), b.getString("priority"), b.getInteger("batch_size"), bp.getDouble("seconds"),
       bp.getDouble("recipients_per_second"), bp.getLong("errors")));
-    s.append(String.format(java.util.Locale.ROOT,
+    s.append(String.format(Locale.ROOT,
       "  window     %.2f s: backlog pending %d at its start, %d at its end; %d delivered in it (%.1f%% of the backlog, "
         + "%.0f messages/s)%s%n",
       w.getDouble("seconds"), b.getLong("pending_at_window_start"), b.getLong("pending_at_window_end"),
       b.getLong("delivered_during_window"), b.getDouble("drained_share_during_window") * 100,
       b.getDouble("messages_per_second_during_window"),
       r.getBoolean("under_backlog_whole_window") ? "" : "; the backlog ran out before the window ended: raise --backlog"));
-    s.append(String.format(java.util.Locale.ROOT,
+    s.append(String.format(Locale.ROOT,
       "  transactional %d due at %.1f/s, %d accepted, %d errors, %d not sent; POST p50 %s ms, p99 %s ms%n",
       t.getLong("batches_due"), t.getDouble("rate_per_second"), t.getLong("accepted"), t.getLong("errors"),
       t.getLong("dropped"), post.getValue("p50"), post.getValue("p99")));
-    s.append(String.format(java.util.Locale.ROOT,
+    s.append(String.format(Locale.ROOT,
       "  delivery   POST start -> sink: p50 %s ms, p90 %s ms, p99 %s ms, max %s ms; delivered %d, lost %d, "
         + "duplicates %d%n",
       lat.getValue("p50"), lat.getValue("p90"), lat.getValue("p99"), lat.getValue("max"), t.getLong("delivered"),
@@ -375,13 +377,13 @@ final class TransactionalBench {
     JsonObject handed = paths.getJsonObject("handed_over");
     JsonObject claimed = paths.getJsonObject("claimed");
     JsonObject wait = claimed.getJsonObject("wait_for_claim");
-    s.append(String.format(java.util.Locale.ROOT,
+    s.append(String.format(Locale.ROOT,
       "  paths      handed to the dispatcher at intake %d (p50 %s ms, p99 %s ms); stored queued and claimed %d "
         + "(p50 %s ms, p99 %s ms; insert -> claim p50 %s ms, p99 %s ms)%n",
       handed.getLong("messages"), handed.getValue("p50_ms"), handed.getValue("p99_ms"), claimed.getLong("messages"),
       claimed.getValue("p50_ms"), claimed.getValue("p99_ms"), wait.getValue("p50_ms"), wait.getValue("p99_ms")));
     s.append(Reports.cpuLine(w.getJsonObject("cpu_cores")));
-    s.append(String.format(java.util.Locale.ROOT, "  goal       p99 < %.0f ms (and none lost or duplicated): %s%n",
+    s.append(String.format(Locale.ROOT, "  goal       p99 < %.0f ms (and none lost or duplicated): %s%n",
       r.getDouble("goal_p99_ms"), r.getBoolean("goal_met") ? "met" : "NOT met"));
     return s.toString();
   }
