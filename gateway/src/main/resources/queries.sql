@@ -140,9 +140,10 @@ SELECT (SELECT count(*) FROM messages WHERE state = 'queued') AS queued,
 -- one tenant's large backlog does not hold back another tenant. The tenants with messages waiting are
 -- found by a skip scan of messages_due_tenant; each brings at most twice its share of candidates.
 -- Candidates another dispatcher has locked are skipped. The claim sets the lease, bumps the attempt
--- (the fencing token) and appends a 'sending' event, in one statement.
+-- (the fencing token) and appends a 'sending' event, in one statement. With $4 true, only the first pass runs: a
+-- dispatcher that holds too much of a campaign's backlog to claim a full batch still takes transactional messages.
 WITH RECURSIVE tenant_scan AS (
-  (SELECT tenant_id FROM messages WHERE state IN ('queued', 'retry') ORDER BY tenant_id LIMIT 1)
+  (SELECT tenant_id FROM messages WHERE NOT $4::bool AND state IN ('queued', 'retry') ORDER BY tenant_id LIMIT 1)
   UNION ALL
   SELECT (SELECT m.tenant_id FROM messages m WHERE m.state IN ('queued', 'retry') AND m.tenant_id > t.tenant_id
           ORDER BY m.tenant_id LIMIT 1)

@@ -44,6 +44,9 @@ public final class Dispatcher extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
 
+  /** Most transactional messages a dispatcher too full for a whole claim takes at once. */
+  private static final int TRANSACTIONAL_CLAIM = 100;
+
   /** How often the dispatcher learns which campaigns are paused (by any instance). */
   private static final long PAUSED_REFRESH_MS = 1000;
 
@@ -87,6 +90,7 @@ public final class Dispatcher extends VerticleBase {
   private int sentThisSecond;
   private Set<Long> paused = Set.of();
   private boolean databaseFailing;
+  private long lastTransactionalClaim = System.nanoTime() - TimeUnit.DAYS.toNanos(1);
 
   /**
    * @param handoff where intake hands this dispatcher the messages it stored leased to it, and the
@@ -285,39 +289,63 @@ public final class Dispatcher extends VerticleBase {
   }
 
   private void claim() {
+    if (stopping || claiming) {
+      return;
+    }
     int room = handoff.room();
-    if (stopping || claiming || room < Math.min(options.claimBatch(), options.maxPending()) / 4 + 1) {
+    if (room < Math.min(options.claimBatch(), options.maxPending()) / 4 + 1) {
+      claimTransactional();
       return;
     }
     int limit = Math.min(options.claimBatch(), room);
     claiming = true;
-    store.claim(limit, options.leaseSeconds()).onComplete(ar -> {
-      claiming = false;
-      if (ar.failed()) {
-        databaseFailed(ar.cause());
-        claimSoon(options.idlePollMs());
-        return;
+    store.claim(limit, options.leaseSeconds())
+      .onComplete(ar -> claimed(ar, ar.succeeded() && ar.result().size() == limit ? 0 : options.idlePollMs()));
+  }
+
+  /**
+   * While the dispatcher holds too many messages for a full claim (a campaign's backlog), it still claims due
+   * transactional messages, once per idle poll, so that they are not sent after the backlog.
+   */
+  private void claimTransactional() {
+    long now = System.nanoTime();
+    long wait = lastTransactionalClaim + TimeUnit.MILLISECONDS.toNanos(options.idlePollMs()) - now;
+    if (wait > 0) {
+      claimSoon(TimeUnit.NANOSECONDS.toMillis(wait) + 1);
+      return;
+    }
+    lastTransactionalClaim = now;
+    claiming = true;
+    store.claimTransactional(TRANSACTIONAL_CLAIM, options.leaseSeconds())
+      .onComplete(ar -> claimed(ar, options.idlePollMs()));
+  }
+
+  private void claimed(AsyncResult<List<DispatchStore.ClaimedRow>> ar, long nextClaimMs) {
+    claiming = false;
+    if (ar.failed()) {
+      databaseFailed(ar.cause());
+      claimSoon(options.idlePollMs());
+      return;
+    }
+    if (databaseFailing) {
+      databaseFailing = false;
+      LOG.info("claiming again: the database answers");
+    }
+    long leaseDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(options.leaseSeconds());
+    handoff.claimed(ar.result().size());
+    if (stopping) {
+      // Claimed while shutting down: give them straight back.
+      List<Lane.Job> unsent = new ArrayList<>();
+      for (DispatchStore.ClaimedRow row : ar.result()) {
+        unsent.add(new Lane.Job(toClaimed(row), row.channelIndex(), null, List.of(), leaseDeadline, null));
       }
-      if (databaseFailing) {
-        databaseFailing = false;
-        LOG.info("claiming again: the database answers");
-      }
-      long leaseDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(options.leaseSeconds());
-      handoff.claimed(ar.result().size());
-      if (stopping) {
-        // Claimed while shutting down: give them straight back.
-        List<Lane.Job> unsent = new ArrayList<>();
-        for (DispatchStore.ClaimedRow row : ar.result()) {
-          unsent.add(new Lane.Job(toClaimed(row), row.channelIndex(), null, List.of(), leaseDeadline, null));
-        }
-        release(unsent);
-        return;
-      }
-      List<Claimed> claimed = new ArrayList<>(ar.result().size());
-      ar.result().forEach(row -> claimed.add(toClaimed(row)));
-      checkThenRoute(claimed, leaseDeadline);
-      claimSoon(ar.result().size() == limit ? 0 : options.idlePollMs());
-    });
+      release(unsent);
+      return;
+    }
+    List<Claimed> claimed = new ArrayList<>(ar.result().size());
+    ar.result().forEach(row -> claimed.add(toClaimed(row)));
+    checkThenRoute(claimed, leaseDeadline);
+    claimSoon(nextClaimMs);
   }
 
   private static Claimed toClaimed(DispatchStore.ClaimedRow row) {

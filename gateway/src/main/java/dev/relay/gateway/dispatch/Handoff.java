@@ -80,16 +80,19 @@ public final class Handoff {
    * Reserves room for a batch of {@code n} messages if a dispatcher takes handoffs and is under its
    * bound; all or nothing. A batch may take the dispatcher over its bound by less than its own size:
    * claims wait until it is back under, handoffs until it has room again, so intake keeps handing
-   * over while the dispatcher keeps up and queues when it does not. A reservation is either
-   * {@link #deliver delivered} or {@link #cancel cancelled}.
+   * over while the dispatcher keeps up and queues when it does not. A transactional batch is handed over up to
+   * the absolute bound ({@code handoffMaxPending}) rather than the pace's, so that it is not left to wait for a
+   * claim behind a campaign's backlog. A reservation is either {@link #deliver delivered} or
+   * {@link #cancel cancelled}.
    */
-  public boolean tryReserve(int n) {
+  public boolean tryReserve(int n, boolean transactional) {
     if (!accepting) {
       return false;
     }
+    int bound = transactional ? handoffMaxPending : handoffBound;
     while (true) {
       int current = pending.get();
-      if (current >= handoffBound) {
+      if (current >= bound) {
         return false;
       }
       if (pending.compareAndSet(current, current + n)) {

@@ -20,7 +20,8 @@ import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
- * The way to one provider account: a queue of messages routed to it, at most {@code maxInFlight} of
+ * The way to one provider account: a queue of messages routed to it (transactional ones ahead of marketing
+ * ones, each kind in the order routed), at most {@code maxInFlight} of
  * them in provider calls at once, the account's circuit breaker, and its rate limit when it has one
  * (cells reserved in Redis for all the messages it can send at once; those not granted wait in the
  * queue for as long as {@code maxHoldMs} of sending, the rest are deferred). Used from the
@@ -42,7 +43,7 @@ final class Lane {
   private final long leaseMarginNanos;
   private final BiConsumer<Job, SendResult> onResult;
   private final Consumer<Job> onLeaseRunningOut;
-  private final ArrayDeque<Job> queue = new ArrayDeque<>();
+  private final JobQueue queue = new JobQueue();
   private final Context context;
   private final RelayMetrics metrics;
   private final AccountLimiter limiter;
@@ -278,6 +279,42 @@ final class Lane {
     ProviderFailure(List<SendResult> results) {
       super(results.get(0).reason(), null, false, false);
       this.results = results;
+    }
+  }
+
+  /**
+   * A lane's queue: transactional messages go out before every marketing message routed earlier (a password reset is
+   * not sent after a campaign's backlog); each kind keeps its order.
+   */
+  private static final class JobQueue {
+
+    private final ArrayDeque<Job> transactional = new ArrayDeque<>();
+    private final ArrayDeque<Job> marketing = new ArrayDeque<>();
+
+    void add(Job job) {
+      ("transactional".equals(job.message().priority()) ? transactional : marketing).add(job);
+    }
+
+    void addAll(List<Job> jobs) {
+      jobs.forEach(this::add);
+    }
+
+    Job poll() {
+      Job job = transactional.poll();
+      return job != null ? job : marketing.poll();
+    }
+
+    boolean isEmpty() {
+      return transactional.isEmpty() && marketing.isEmpty();
+    }
+
+    int size() {
+      return transactional.size() + marketing.size();
+    }
+
+    void removeIf(Predicate<Job> which) {
+      transactional.removeIf(which);
+      marketing.removeIf(which);
     }
   }
 }

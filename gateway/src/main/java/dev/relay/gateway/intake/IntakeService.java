@@ -263,7 +263,8 @@ public final class IntakeService {
                                JsonArray sendNow) {
     int count = sendNow.size();
     boolean due = batch.sendAt() == null || !batch.sendAt().isAfter(OffsetDateTime.now());
-    boolean handingOver = handoff != null && due && count > 0 && handoff.tryReserve(count);
+    boolean handingOver = handoff != null && due && count > 0
+      && handoff.tryReserve(count, "transactional".equals(batch.priority()));
     if (!handingOver) {
       return store.persist(row, 0).map(outcome -> new Stored(outcome, count));
     }

@@ -33,8 +33,17 @@ public final class DispatchStore {
 
   /** Claims up to {@code limit} due messages under a lease of {@code leaseSeconds}. */
   public Future<List<ClaimedRow>> claim(int limit, int leaseSeconds) {
+    return claim(false, limit, leaseSeconds);
+  }
+
+  /** Claims up to {@code limit} due transactional messages only (the claim's first pass alone). */
+  public Future<List<ClaimedRow>> claimTransactional(int limit, int leaseSeconds) {
+    return claim(true, limit, leaseSeconds);
+  }
+
+  private Future<List<ClaimedRow>> claim(boolean transactionalOnly, int limit, int leaseSeconds) {
     return pool.preparedQuery(Queries.sql("dispatch-claim"))
-      .execute(Tuple.of(limit, (double) leaseSeconds, instance))
+      .execute(Tuple.of(limit, (double) leaseSeconds, instance, transactionalOnly))
       .map(rows -> {
         List<ClaimedRow> claimed = new ArrayList<>(rows.size());
         for (Row row : rows) {

@@ -28,7 +28,7 @@ class HandoffTest {
 
   private int reserveAll(int batch) {
     int taken = 0;
-    while (handoff.tryReserve(batch)) {
+    while (handoff.tryReserve(batch, false)) {
       taken += batch;
     }
     return taken;
@@ -36,7 +36,7 @@ class HandoffTest {
 
   /** Ten seconds of sending 150 a second while holding messages, which it then finishes: the bound learnt. */
   private int learnPaceOf150() {
-    assertThat(handoff.tryReserve(10)).isTrue();
+    assertThat(handoff.tryReserve(10, false)).isTrue();
     for (int i = 0; i < 10; i++) {
       handoff.paced(150);
     }
@@ -55,9 +55,22 @@ class HandoffTest {
   }
 
   @Test
+  @DisplayName("a transactional batch is handed over past the pace's bound, up to dispatch.handoff-max-pending")
+  void transactionalPastThePace() {
+    assertThat(reserveAll(60)).isEqualTo(120);
+    assertThat(handoff.tryReserve(1, false)).isFalse();
+    assertThat(handoff.tryReserve(1, true)).isTrue();
+    int taken = 1;
+    while (handoff.tryReserve(100, true)) {
+      taken += 100;
+    }
+    assertThat(120 + taken).as("held once transactional handoffs stop").isBetween(1000, 1099);
+  }
+
+  @Test
   @DisplayName("follows the pace of sends, about five seconds of it, capped by dispatch.handoff-max-pending")
   void followsThePace() {
-    assertThat(handoff.tryReserve(10)).isTrue();
+    assertThat(handoff.tryReserve(10, false)).isTrue();
     // The second in which these arrived began with the dispatcher holding nothing: it teaches nothing.
     handoff.paced(100);
     assertThat(handoff.handoffBound()).isEqualTo(100);
@@ -78,7 +91,7 @@ class HandoffTest {
   @Test
   @DisplayName("falls back to dispatch.max-pending when sends stop while it holds messages (a slow or throttled provider)")
   void fallsBackWhenSendsStop() {
-    assertThat(handoff.tryReserve(50)).isTrue();
+    assertThat(handoff.tryReserve(50, false)).isTrue();
     for (int i = 0; i < 10; i++) {
       handoff.paced(10_000);
     }
@@ -114,7 +127,7 @@ class HandoffTest {
     assertThat(handoff.handoffBound()).isEqualTo(bound);
     // It runs out during a second, and the next batch arrives before the second ends.
     handoff.done(burst);
-    assertThat(handoff.tryReserve(50)).isTrue();
+    assertThat(handoff.tryReserve(50, false)).isTrue();
     handoff.paced(5);
     assertThat(handoff.handoffBound()).isEqualTo(bound);
     // Held all through a second: the pace it sent at counts.
@@ -126,6 +139,6 @@ class HandoffTest {
   @DisplayName("takes nothing once closed")
   void closed() {
     handoff.close();
-    assertThat(handoff.tryReserve(1)).isFalse();
+    assertThat(handoff.tryReserve(1, false)).isFalse();
   }
 }
