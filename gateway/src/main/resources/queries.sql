@@ -45,12 +45,13 @@ INSERT INTO batches (id, tenant_id, campaign_id, template_name, template_version
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($8, now()) + make_interval(secs => $9), $10, $11, $12, $13);
 
 -- name: messages-insert
+-- $8: each recipient's own due time, in the order of $7 (send-time optimization), or null: all due at $5.
 INSERT INTO messages (batch_id, tenant_id, campaign_id, recipient_id, addresses, locale, time_zone,
                       variables, priority, due_at, expires_at)
 SELECT $1, $2, $3, r ->> 'id', r -> 'addresses', r ->> 'locale', r ->> 'time_zone',
-       coalesce(r -> 'variables', '{}'::jsonb), $4, coalesce($5, now()),
-       coalesce($5, now()) + make_interval(secs => $6)
-FROM jsonb_array_elements($7::jsonb) AS r;
+       coalesce(r -> 'variables', '{}'::jsonb), $4, coalesce(($8::timestamptz[])[i], $5, now()),
+       coalesce(($8::timestamptz[])[i], $5, now()) + make_interval(secs => $6)
+FROM jsonb_array_elements($7::jsonb) WITH ORDINALITY AS x(r, i);
 
 -- name: messages-insert-leased
 -- The same messages, stored already leased to the dispatcher of the process that accepted them
@@ -66,9 +67,15 @@ RETURNING id, recipient_id;
 
 -- name: batch-find
 SELECT b.id, c.name AS campaign, b.template_name, b.template_version, b.channels, b.priority, b.on_cap,
-       b.send_at, b.expires_at, b.accepted, b.rejected, b.created_at
+       b.send_at, b.expires_at, b.accepted, b.rejected, b.created_at,
+       b.send_time_within_hours, b.send_time_optimized, b.send_time_fell_back
 FROM batches b JOIN campaigns c ON c.id = b.campaign_id
 WHERE b.id = $1 AND b.tenant_id = $2;
+
+-- name: batch-send-time
+-- What send-time optimization did for a batch; its messages expire up to the window's end + ttl.
+UPDATE batches SET send_time_within_hours = $2, send_time_optimized = $3, send_time_fell_back = $4, expires_at = $5
+WHERE id = $1;
 
 -- name: batch-state-counts
 SELECT state, count(*) AS n FROM messages WHERE batch_id = $1 GROUP BY state;
@@ -512,3 +519,53 @@ JOIN batches b ON b.id = m.batch_id
 WHERE m.tenant_id = $1 AND m.recipient_id = $2 AND e.type IN ('opened', 'clicked') AND e.class = 'human'
   AND e.occurred_at >= now() - make_interval(days => $3)
 GROUP BY e.type, e.class, e.data ->> 'url', c.name, b.template_name;
+
+-- name: send-time-recipient-hours
+-- Send-time optimization: the human opens and clicks of the last $5 days of each recipient in $2, read in the
+-- recipient's time zone ($3: the batch's; else the zone of its newest message that has one; else UTC; a zone
+-- PostgreSQL does not know is read as UTC), counted and weighted by recency (half-life $4 days) per local hour.
+-- One row per recipient with any such event. The recipients are found on messages_recipient, their events on
+-- each partition's events_message; machine events are never read.
+WITH given AS (
+  SELECT * FROM unnest($2::text[], $3::text[]) AS g(recipient_id, zone)
+), known AS MATERIALIZED (
+  SELECT name FROM pg_timezone_names
+), history AS (
+  SELECT g.recipient_id, g.zone AS given_zone, m.id AS message_id, m.time_zone, e.occurred_at
+  FROM given g
+  JOIN messages m ON m.tenant_id = $1 AND m.recipient_id = g.recipient_id
+  JOIN events e ON e.message_id = m.id
+  WHERE e.type IN ('opened', 'clicked') AND e.class = 'human' AND e.occurred_at >= now() - make_interval(days => $5)
+), zoned AS (
+  SELECT recipient_id,
+         coalesce(given_zone, (array_agg(time_zone ORDER BY message_id DESC) FILTER (WHERE time_zone IS NOT NULL))[1])
+           AS zone
+  FROM history GROUP BY recipient_id, given_zone
+), readable AS (
+  SELECT recipient_id, CASE WHEN zone IN (SELECT name FROM known) THEN zone ELSE 'UTC' END AS zone FROM zoned
+), hours AS (
+  SELECT h.recipient_id, r.zone, extract(hour FROM h.occurred_at AT TIME ZONE r.zone)::int AS hour, count(*) AS n,
+         sum(exp(-ln(2) * extract(epoch FROM now() - h.occurred_at)::float8 / ($4::float8 * 86400))) AS weight
+  FROM history h JOIN readable r USING (recipient_id)
+  GROUP BY 1, 2, 3
+)
+SELECT recipient_id, zone, sum(n)::int AS events, array_agg(hour ORDER BY hour) AS hours,
+       array_agg(weight ORDER BY hour) AS weights
+FROM hours GROUP BY recipient_id, zone;
+
+-- name: send-time-population-hours
+-- The tenant's human opens and clicks of the last $2 days (at most $3 of them, on events_tenant_type) per local
+-- hour of their message's time zone (UTC when none or unknown): the fallback hour of send-time optimization.
+WITH sample AS (
+  SELECT e.occurred_at, m.time_zone
+  FROM events e JOIN messages m ON m.id = e.message_id
+  WHERE e.tenant_id = $1 AND e.type IN ('opened', 'clicked') AND e.class = 'human'
+    AND e.occurred_at >= now() - make_interval(days => $2)
+  LIMIT $3
+), known AS MATERIALIZED (
+  SELECT name FROM pg_timezone_names
+)
+SELECT extract(hour FROM s.occurred_at AT TIME ZONE
+         CASE WHEN s.time_zone IN (SELECT name FROM known) THEN s.time_zone ELSE 'UTC' END)::int AS hour,
+       count(*)::float8 AS weight
+FROM sample s GROUP BY 1;

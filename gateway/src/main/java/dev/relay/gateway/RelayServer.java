@@ -39,6 +39,8 @@ import dev.relay.gateway.startup.Limits;
 import dev.relay.gateway.throttle.CapRule;
 import dev.relay.gateway.throttle.Limit;
 import dev.relay.gateway.throttle.QuietHours;
+import dev.relay.gateway.sendtime.SendTimeOptimizer;
+import dev.relay.gateway.store.SendTimeStore;
 import dev.relay.gateway.throttle.Throttle;
 import dev.relay.gateway.config.ConfigException;
 import dev.relay.gateway.api.TrackingRoutes;
@@ -213,7 +215,8 @@ public final class RelayServer {
     Handoff handoff = new Handoff(dispatchOptions.maxPending(), config.integer(Setting.DISPATCH_HANDOFF_MAX_PENDING),
       dispatchOptions.leaseSeconds());
     IntakeService intake = new IntakeService(new BatchValidator(IntakeLimits.from(config)), batches, depth,
-      templateStore, dispatching && config.bool(Setting.DISPATCH_HANDOFF) ? handoff : null, metrics);
+      templateStore, dispatching && config.bool(Setting.DISPATCH_HANDOFF) ? handoff : null, metrics,
+      new SendTimeOptimizer(new SendTimeStore(pool), SendTimeOptimizer.Options.from(config)));
     TrackingStore trackingStore = new TrackingStore(pool);
     TrackingRecorder recorder = TrackingRecorder.start(vertx, journal, trackingStore, Classifier.from(config), metrics,
       config.integer(Setting.TRACKING_FLUSH_MS));

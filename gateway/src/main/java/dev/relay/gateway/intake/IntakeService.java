@@ -3,6 +3,7 @@ package dev.relay.gateway.intake;
 import dev.relay.adapters.spi.Channel;
 import dev.relay.gateway.dispatch.Handoff;
 import dev.relay.gateway.metrics.RelayMetrics;
+import dev.relay.gateway.sendtime.SendTimeOptimizer;
 import dev.relay.gateway.store.BatchStore;
 import dev.relay.gateway.store.NewBatch;
 import dev.relay.gateway.store.TemplateStore;
@@ -15,6 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.security.MessageDigest;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.concurrent.TimeUnit;
 import java.security.NoSuchAlgorithmException;
@@ -34,13 +36,15 @@ public final class IntakeService {
   private final TemplateStore templates;
   private final Handoff handoff;
   private final RelayMetrics metrics;
+  private final SendTimeOptimizer sendTimes;
 
   /**
    * @param handoff this process's dispatcher, to store due batches leased to it and hand them over
    *                after the commit; null to store every batch queued for any instance to claim
    */
   public IntakeService(BatchValidator validator, BatchStore store, QueueDepth queueDepth, TemplateStore templates,
-                       Handoff handoff, RelayMetrics metrics) {
+                       Handoff handoff, RelayMetrics metrics, SendTimeOptimizer sendTimes) {
+    this.sendTimes = sendTimes;
     this.templates = templates;
     this.validator = validator;
     this.metrics = metrics;
@@ -75,6 +79,7 @@ public final class IntakeService {
    */
   public Future<Answer> submit(Tenant tenant, String idempotencyKey, Buffer rawBody, JsonObject body) {
     ValidatedBatch batch = validator.validate(body);
+    SendTimeRequest sendTime = SendTimeRequest.of(body);
     JsonArray rejected = new JsonArray();
     batch.rejected().forEach(r -> rejected.add(r.toJson()));
     if (batch.accepted().isEmpty()) {
@@ -107,6 +112,12 @@ public final class IntakeService {
           batch.channels().stream().map(Channel::wireName).toArray(String[]::new), batch.priority(), batch.sendAt(),
           batch.ttlSeconds(), batch.accepted(), batch.rejected().size(), 202, answer, template.get().id(),
           batch.onCap());
+        if (sendTime != null) {
+          // Messages due over a window are not handed over: the dispatchers claim each when it is due.
+          Instant start = batch.sendAt() == null ? Instant.now() : batch.sendAt().toInstant();
+          return sendTimes.plan(tenant.id(), sendTime, batch.accepted(), start, batch.ttlSeconds())
+            .compose(schedule -> store.persist(row, 0, schedule));
+        }
         return store(tenant, batch, batchId, row, count);
       })
       .map(outcome -> {
