@@ -520,33 +520,45 @@ WHERE m.tenant_id = $1 AND m.recipient_id = $2 AND e.type IN ('opened', 'clicked
   AND e.occurred_at >= now() - make_interval(days => $3)
 GROUP BY e.type, e.class, e.data ->> 'url', c.name, b.template_name;
 
+-- name: time-zone-names
+-- The time zones PostgreSQL knows (read once per process: the view reads every zone file).
+SELECT array_agg(name) AS names FROM pg_timezone_names;
+
 -- name: send-time-recipient-hours
 -- Send-time optimization: the human opens and clicks of the last $5 days of each recipient in $2, read in the
--- recipient's time zone ($3: the batch's; else the zone of its newest message that has one; else UTC; a zone
--- PostgreSQL does not know is read as UTC), counted and weighted by recency (half-life $4 days) per local hour.
--- One row per recipient with any such event. The recipients are found on messages_recipient, their events on
--- each partition's events_message; machine events are never read.
+-- recipient's time zone ($3: the batch's; else the zone of its newest message that has one; else UTC; a zone not
+-- in $6, the zones PostgreSQL knows, is read as UTC), counted and weighted by recency (half-life $4 days) per
+-- local hour. One row per recipient with any such event. Machine events are never read. The LATERAL subqueries
+-- (their LIMITs, which bound the work per recipient: its newest 500 messages, 100 events each, keep them from
+-- being flattened) hold the plan to one index probe per recipient on messages_recipient and per message on each
+-- partition's events_message, whatever the statistics say: the planner cannot estimate an unnest of a parameter,
+-- and on fresh tables it chose a nested loop over sequential scans. The zone is found with a window over the rows
+-- rather than a join back to them (a nested loop over a CTE is quadratic).
 WITH given AS (
   SELECT * FROM unnest($2::text[], $3::text[]) AS g(recipient_id, zone)
-), known AS MATERIALIZED (
-  SELECT name FROM pg_timezone_names
 ), history AS (
-  SELECT g.recipient_id, g.zone AS given_zone, m.id AS message_id, m.time_zone, e.occurred_at
+  SELECT g.recipient_id, e.occurred_at,
+         coalesce(g.zone, first_value(m.time_zone) OVER (PARTITION BY g.recipient_id
+                                                          ORDER BY m.time_zone IS NULL, m.id DESC)) AS zone
   FROM given g
-  JOIN messages m ON m.tenant_id = $1 AND m.recipient_id = g.recipient_id
-  JOIN events e ON e.message_id = m.id
-  WHERE e.type IN ('opened', 'clicked') AND e.class = 'human' AND e.occurred_at >= now() - make_interval(days => $5)
-), zoned AS (
-  SELECT recipient_id,
-         coalesce(given_zone, (array_agg(time_zone ORDER BY message_id DESC) FILTER (WHERE time_zone IS NOT NULL))[1])
-           AS zone
-  FROM history GROUP BY recipient_id, given_zone
+  CROSS JOIN LATERAL (
+    SELECT m.id, m.time_zone FROM messages m WHERE m.tenant_id = $1 AND m.recipient_id = g.recipient_id
+    ORDER BY m.id DESC LIMIT 500
+  ) m
+  CROSS JOIN LATERAL (
+    SELECT e.occurred_at FROM events e
+    WHERE e.message_id = m.id AND e.type IN ('opened', 'clicked') AND e.class = 'human'
+      AND e.occurred_at >= now() - make_interval(days => $5)
+    LIMIT 100
+  ) e
 ), readable AS (
-  SELECT recipient_id, CASE WHEN zone IN (SELECT name FROM known) THEN zone ELSE 'UTC' END AS zone FROM zoned
+  SELECT recipient_id, occurred_at,
+         CASE WHEN zone IN (SELECT unnest($6::text[])) THEN zone ELSE 'UTC' END AS zone
+  FROM history
 ), hours AS (
-  SELECT h.recipient_id, r.zone, extract(hour FROM h.occurred_at AT TIME ZONE r.zone)::int AS hour, count(*) AS n,
-         sum(exp(-ln(2) * extract(epoch FROM now() - h.occurred_at)::float8 / ($4::float8 * 86400))) AS weight
-  FROM history h JOIN readable r USING (recipient_id)
+  SELECT recipient_id, zone, extract(hour FROM occurred_at AT TIME ZONE zone)::int AS hour, count(*) AS n,
+         sum(exp(-ln(2) * extract(epoch FROM now() - occurred_at)::float8 / ($4::float8 * 86400))) AS weight
+  FROM readable
   GROUP BY 1, 2, 3
 )
 SELECT recipient_id, zone, sum(n)::int AS events, array_agg(hour ORDER BY hour) AS hours,
@@ -555,17 +567,16 @@ FROM hours GROUP BY recipient_id, zone;
 
 -- name: send-time-population-hours
 -- The tenant's human opens and clicks of the last $2 days (at most $3 of them, on events_tenant_type) per local
--- hour of their message's time zone (UTC when none or unknown): the fallback hour of send-time optimization.
+-- hour of their message's time zone (UTC when none, or not in $4, the zones PostgreSQL knows): the fallback hour
+-- of send-time optimization.
 WITH sample AS (
   SELECT e.occurred_at, m.time_zone
   FROM events e JOIN messages m ON m.id = e.message_id
   WHERE e.tenant_id = $1 AND e.type IN ('opened', 'clicked') AND e.class = 'human'
     AND e.occurred_at >= now() - make_interval(days => $2)
   LIMIT $3
-), known AS MATERIALIZED (
-  SELECT name FROM pg_timezone_names
 )
 SELECT extract(hour FROM s.occurred_at AT TIME ZONE
-         CASE WHEN s.time_zone IN (SELECT name FROM known) THEN s.time_zone ELSE 'UTC' END)::int AS hour,
+         CASE WHEN s.time_zone IN (SELECT unnest($4::text[])) THEN s.time_zone ELSE 'UTC' END)::int AS hour,
        count(*)::float8 AS weight
 FROM sample s GROUP BY 1;

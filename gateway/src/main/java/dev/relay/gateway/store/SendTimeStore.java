@@ -12,9 +12,24 @@ import java.util.Map;
 public final class SendTimeStore {
 
   private final Pool pool;
+  /** The zones PostgreSQL knows, read once; Java knows zones it may not (and reads offsets another way). */
+  private Future<String[]> zoneNames;
 
   public SendTimeStore(Pool pool) {
     this.pool = pool;
+  }
+
+  private synchronized Future<String[]> zoneNames() {
+    if (zoneNames == null) {
+      zoneNames = pool.query(Queries.sql("time-zone-names")).execute()
+        .map(rows -> rows.iterator().next().getArrayOfStrings("names"));
+      zoneNames.onFailure(e -> forgetZoneNames());
+    }
+    return zoneNames;
+  }
+
+  private synchronized void forgetZoneNames() {
+    zoneNames = null;
   }
 
   /**
@@ -33,8 +48,8 @@ public final class SendTimeStore {
    */
   public Future<Map<String, History>> recipientHours(long tenantId, String[] recipientIds, String[] zones,
                                                      int halfLifeDays, int historyDays) {
-    return pool.preparedQuery(Queries.sql("send-time-recipient-hours"))
-      .execute(Tuple.of(tenantId, recipientIds, zones, halfLifeDays, historyDays))
+    return zoneNames().compose(known -> pool.preparedQuery(Queries.sql("send-time-recipient-hours"))
+      .execute(Tuple.of(tenantId, recipientIds, zones, halfLifeDays, historyDays, known)))
       .map(rows -> {
         Map<String, History> histories = new HashMap<>(rows.size() * 2);
         for (Row row : rows) {
@@ -58,8 +73,8 @@ public final class SendTimeStore {
    * local hour of their message's zone: 24 counts.
    */
   public Future<double[]> populationHours(long tenantId, int days, int sample) {
-    return pool.preparedQuery(Queries.sql("send-time-population-hours"))
-      .execute(Tuple.of(tenantId, days, sample))
+    return zoneNames().compose(known -> pool.preparedQuery(Queries.sql("send-time-population-hours"))
+      .execute(Tuple.of(tenantId, days, sample, known)))
       .map(rows -> {
         double[] histogram = new double[24];
         for (Row row : rows) {
