@@ -30,20 +30,21 @@ public record SendTimeRequest(int withinHours, Integer defaultHour) {
         "send_time optimization is for marketing batches: a transactional message goes now. Nothing was stored.",
         new JsonObject().put("pointer", "/send_time/optimize"));
     }
-    int hours = sendTime.getInteger("within_hours");
-    if (hours < MIN_HOURS || hours > MAX_HOURS) {
+    // Read as a number: a huge one must not wrap around into range as an int.
+    Number within = sendTime.getNumber("within_hours");
+    if (within.doubleValue() < MIN_HOURS || within.doubleValue() > MAX_HOURS) {
       throw new InvalidBatchException("send-time-window",
-        "send_time.within_hours must be " + MIN_HOURS + " to " + MAX_HOURS + " (7 days); this batch asks for " + hours
+        "send_time.within_hours must be " + MIN_HOURS + " to " + MAX_HOURS + " (7 days); this batch asks for " + within
           + ". Nothing was stored.",
         new JsonObject().put("pointer", "/send_time/within_hours").put("minimum", MIN_HOURS).put("maximum", MAX_HOURS)
-          .put("actual", hours));
+          .put("actual", within));
     }
-    Integer defaultHour = sendTime.getInteger("default_hour");
-    if (defaultHour != null && (defaultHour < 0 || defaultHour > 23)) {
+    Number hour = sendTime.getNumber("default_hour");
+    if (hour != null && (hour.doubleValue() < 0 || hour.doubleValue() > 23)) {
       throw new InvalidBatchException("send-time-default-hour",
-        "send_time.default_hour is a local hour, 0 to 23; this batch gives " + defaultHour + ". Nothing was stored.",
-        new JsonObject().put("pointer", "/send_time/default_hour").put("actual", defaultHour));
+        "send_time.default_hour is a local hour, 0 to 23; this batch gives " + hour + ". Nothing was stored.",
+        new JsonObject().put("pointer", "/send_time/default_hour").put("actual", hour));
     }
-    return new SendTimeRequest(hours, defaultHour);
+    return new SendTimeRequest(within.intValue(), hour == null ? null : hour.intValue());
   }
 }

@@ -302,6 +302,8 @@ class SendTimeTest {
         "send-time-window", "/send_time/within_hours"),
       Arguments.of("negative window", "marketing", new JsonObject().put("optimize", true).put("within_hours", -5),
         "send-time-window", "/send_time/within_hours"),
+      Arguments.of("window of 2^32 + 24 hours (no int wrap-around)", "marketing", new JsonObject().put("optimize", true)
+        .put("within_hours", 4294967320L), "send-time-window", "/send_time/within_hours"),
       Arguments.of("default hour 24", "marketing", new JsonObject().put("optimize", true).put("within_hours", 24)
         .put("default_hour", 24), "send-time-default-hour", "/send_time/default_hour"),
       Arguments.of("default hour -1", "marketing", new JsonObject().put("optimize", true).put("within_hours", 24)
