@@ -244,6 +244,41 @@ class SendTimeTest {
   }
 
   @Test
+  @DisplayName("the history read probes per recipient and per message on the indexes, whatever the statistics say")
+  void historyPlan() throws SQLException {
+    java.util.List<String> ids = new java.util.ArrayList<>();
+    java.util.List<String> zones = new java.util.ArrayList<>();
+    try (Connection c = gateway.database().connect(); Statement st = c.createStatement();
+         ResultSet rs = st.executeQuery("SELECT recipient_id, zone FROM population ORDER BY recipient_id")) {
+      while (rs.next()) {
+        ids.add(rs.getString(1));
+        zones.add(rs.getString(2));
+      }
+    }
+    // The named statement with its parameters in JDBC's order of appearance ($2, $3, $1, $5, $6, $4).
+    String sql = dev.relay.gateway.store.Queries.sql("send-time-recipient-hours");
+    for (String p : new String[] {"$1", "$2", "$3", "$4", "$5", "$6"}) {
+      sql = sql.replace(p, "?");
+    }
+    StringBuilder plan = new StringBuilder();
+    try (Connection c = gateway.database().connect(); PreparedStatement st = c.prepareStatement("EXPLAIN " + sql)) {
+      st.setArray(1, c.createArrayOf("text", ids.toArray()));
+      st.setArray(2, c.createArrayOf("text", zones.toArray()));
+      st.setLong(3, gateway.database().count("SELECT id FROM tenants WHERE name = 'acme'"));
+      st.setInt(4, 90);
+      st.setArray(5, c.createArrayOf("text", ZONES));
+      st.setInt(6, 30);
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          plan.append(rs.getString(1)).append('\n');
+        }
+      }
+    }
+    assertThat(plan.toString()).contains("messages_recipient").contains("message_id_occurred_at_idx")
+      .doesNotContain("Seq Scan on messages").doesNotContain("Seq Scan on events");
+  }
+
+  @Test
   @DisplayName("without default_hour, recipients with no history get the population's best hour; the window "
     + "starts at send_at")
   void populationFallback() throws SQLException {
