@@ -22,6 +22,7 @@ import dev.relay.gateway.metrics.RelayMetrics;
 import dev.relay.gateway.store.BatchStore;
 import dev.relay.gateway.store.CampaignStore;
 import dev.relay.gateway.store.DispatchStore;
+import dev.relay.gateway.store.ConversionStore;
 import dev.relay.gateway.store.EngagementStore;
 import dev.relay.gateway.store.SuppressionStore;
 import dev.relay.gateway.store.MessageStore;
@@ -78,6 +79,9 @@ public final class RelayServer {
   private static final Logger LOG = LoggerFactory.getLogger(RelayServer.class);
   private static final String CONTRACT = "openapi.json";
   private static final long IDEMPOTENCY_EXPIRY_PERIOD_MS = 10 * 60 * 1000L;
+  /** Batches whose messages one retention statement deletes, and statements per maintenance run at most. */
+  private static final int EXPIRY_BATCHES = 10;
+  private static final int EXPIRY_ROUNDS = 1000;
 
   private final Vertx vertx;
   private final Pool pool;
@@ -170,6 +174,19 @@ public final class RelayServer {
   }
 
   /**
+   * Deletes the messages past their retention, {@link #EXPIRY_BATCHES} batches a statement, until none is left or
+   * {@code rounds} statements ran: how many messages went.
+   */
+  private static Future<Long> expireMessages(EngagementStore engagement, int retentionDays, int rounds) {
+    return engagement.expireMessages(retentionDays, EXPIRY_BATCHES).compose(done -> {
+      long deleted = done.getLong("messages");
+      return done.getLong("batches") < EXPIRY_BATCHES || rounds <= 1
+        ? Future.succeededFuture(deleted)
+        : expireMessages(engagement, retentionDays, rounds - 1).map(more -> more + deleted);
+    });
+  }
+
+  /**
    * The contract as vertx-openapi 5.0 can load it: it rejects application/problem+json as a response
    * media type, and responses are not validated, so the copy used for request validation names them
    * application/json. The document served at /openapi.json is the original.
@@ -234,7 +251,8 @@ public final class RelayServer {
       config.integer(Setting.HEALTH_TIMEOUT_MS),
       metrics, config.bool(Setting.METRICS_ENABLED) ? registry : null,
       new AuthFailureLimiter(config.integer(Setting.API_AUTH_FAILURE_LIMIT),
-        config.integer(Setting.API_AUTH_FAILURE_WINDOW_SECONDS), clients), trackingRoutes, suppressions, engagement);
+        config.integer(Setting.API_AUTH_FAILURE_WINDOW_SECONDS), clients), trackingRoutes, suppressions, engagement,
+      new ConversionStore(pool, config.integer(Setting.CONVERSIONS_ATTRIBUTION_WINDOW_HOURS)));
 
     RelayServer server = new RelayServer(vertx, pool, limits, accounts, sandbox, recorder);
 
@@ -260,10 +278,14 @@ public final class RelayServer {
     server.timers.add(applier.start(config.integer(Setting.WEBHOOKS_APPLY_INTERVAL_MS)));
     int aheadDays = config.integer(Setting.ENGAGEMENT_PARTITIONS_AHEAD_DAYS);
     int retentionDays = config.integer(Setting.ENGAGEMENT_RETENTION_DAYS);
+    int messagesRetentionDays = config.integer(Setting.MESSAGES_RETENTION_DAYS);
     server.timers.add(vertx.setPeriodic(1, config.integer(Setting.ENGAGEMENT_MAINTENANCE_INTERVAL_SECONDS) * 1000L, id ->
       engagement.maintainPartitions(aheadDays, retentionDays)
         .onSuccess(done -> LOG.debug("events partitions maintained: {}", done.encode()))
-        .onFailure(err -> LOG.warn("events partitions not maintained: {}", err.toString()))));
+        .onFailure(err -> LOG.warn("events partitions not maintained: {}", err.toString()))
+        .eventually(() -> expireMessages(engagement, messagesRetentionDays, EXPIRY_ROUNDS)
+          .onSuccess(n -> LOG.debug("deleted {} messages past their retention", n))
+          .onFailure(err -> LOG.warn("messages past their retention not deleted: {}", err.toString())))));
 
     Future<Void> shipped = shipTemplates(vertx, templateStore);
     Future<Void> dispatch = shipped.compose(v -> dispatching

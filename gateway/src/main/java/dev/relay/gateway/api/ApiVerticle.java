@@ -10,7 +10,9 @@ import dev.relay.gateway.render.TemplateCache;
 import dev.relay.gateway.store.TemplateStore;
 import dev.relay.gateway.store.TenantStore;
 import dev.relay.gateway.store.WebhookStore;
+import dev.relay.gateway.store.ConversionStore;
 import dev.relay.gateway.store.EngagementStore;
+import dev.relay.gateway.store.ErasureStore;
 import dev.relay.gateway.store.SuppressionStore;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -44,7 +46,7 @@ public final class ApiVerticle extends VerticleBase {
                      TemplateStore templateStore, TemplateCache templates, String publicBaseUrl, int maxBodyBytes,
                      int retryAfterSeconds, long healthTimeoutMs, RelayMetrics metrics, PrometheusMeterRegistry scrape,
                      AuthFailureLimiter authFailures, TrackingRoutes tracking, SuppressionStore suppressions,
-                     EngagementStore engagement) {
+                     EngagementStore engagement, ConversionStore conversions) {
   }
 
   private static final int WEBHOOK_BODY_LIMIT = 1024 * 1024;
@@ -94,6 +96,7 @@ public final class ApiVerticle extends VerticleBase {
     router.post("/v1/templates/:name/preview").handler(ApiVerticle::requireJson);
     router.post("/v1/templates/:name/test").handler(ApiVerticle::requireJson);
     router.post("/v1/suppressions").handler(ApiVerticle::requireJson);
+    router.post("/v1/conversions").handler(ApiVerticle::requireJson);
 
     RouterBuilder api = RouterBuilder.create(vertx, deps.contract(),
       StringParameters.around(RequestExtractor.withBodyHandler()));
@@ -116,9 +119,12 @@ public final class ApiVerticle extends VerticleBase {
     api.getRoute("listSuppressions").addHandler(suppressionRoutes::list);
     api.getRoute("addSuppression").addHandler(suppressionRoutes::add);
     api.getRoute("removeSuppression").addHandler(suppressionRoutes::remove);
-    EngagementRoutes engagementRoutes = new EngagementRoutes(deps.engagement());
+    EngagementRoutes engagementRoutes = new EngagementRoutes(deps.engagement(), deps.conversions());
     api.getRoute("getCampaignStats").addHandler(engagementRoutes::stats);
     api.getRoute("getRecipientEngagement").addHandler(engagementRoutes::recipient);
+    api.getRoute("eraseRecipient").addHandler(new ErasureRoutes(new ErasureStore(deps.pool()))::erase);
+    ConversionRoutes conversionRoutes = new ConversionRoutes(deps.conversions(), deps.metrics());
+    api.getRoute("recordConversion").addHandler(conversionRoutes::record);
     Router apiRouter = api.createRouter();
     router.route("/*").subRouter(apiRouter);
 

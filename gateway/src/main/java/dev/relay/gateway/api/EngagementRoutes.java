@@ -1,7 +1,9 @@
 package dev.relay.gateway.api;
 
 import dev.relay.gateway.engagement.CampaignStats;
+import dev.relay.gateway.engagement.ConversionStats;
 import dev.relay.gateway.engagement.Ladder;
+import dev.relay.gateway.store.ConversionStore;
 import dev.relay.gateway.store.EngagementStore;
 import dev.relay.gateway.store.MessageStore;
 import io.vertx.core.Future;
@@ -12,6 +14,7 @@ import io.vertx.ext.web.RoutingContext;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
 /** A campaign's funnel ({@code /v1/campaigns/{id}/stats}) and a recipient's engagement ({@code /v1/recipients/{id}/engagement}). */
 final class EngagementRoutes {
@@ -19,21 +22,29 @@ final class EngagementRoutes {
   private static final int HISTORY_LIMIT = 500;
 
   private final EngagementStore store;
+  private final ConversionStore conversions;
 
-  EngagementRoutes(EngagementStore store) {
+  EngagementRoutes(EngagementStore store, ConversionStore conversions) {
     this.store = store;
+    this.conversions = conversions;
   }
 
   void stats(RoutingContext ctx) {
     String campaign = ctx.pathParam("id");
-    store.counters(ApiKeyAuth.tenant(ctx).id(), campaign)
-      .onSuccess(counters -> {
-        if (counters.isEmpty()) {
+    long tenant = ApiKeyAuth.tenant(ctx).id();
+    store.counters(tenant, campaign)
+      .compose(counters -> counters.isEmpty()
+        ? Future.succeededFuture((JsonObject) null)
+        : Future.all(store.variantCounters(tenant, campaign), conversions.campaign(tenant, campaign))
+          .map(both -> CampaignStats.of(campaign, counters.get(), both.<List<EngagementStore.VariantCounter>>resultAt(0))
+            .put("conversions", ConversionStats.of(both.<Optional<ConversionStore.CampaignConversions>>resultAt(1)
+              .orElseThrow()))))
+      .onSuccess(stats -> {
+        if (stats == null) {
           ctx.fail(ApiProblem.of(404, "campaign-not-found", "Campaign not found",
             "There is no campaign '" + campaign + "'."));
         } else {
-          ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-            .end(CampaignStats.of(campaign, counters.get()).toBuffer());
+          ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(stats.toBuffer());
         }
       })
       .onFailure(ctx::fail);

@@ -228,10 +228,17 @@ public enum Setting {
   ENGAGEMENT_RETENTION_DAYS("engagement.retention-days", Type.INT, "400",
       "Days of events kept: older daily partitions of `events` are dropped, and older rows of its DEFAULT "
         + "partition deleted. Campaign counters are kept."),
+  MESSAGES_RETENTION_DAYS("messages.retention-days", Type.INT, "400",
+      "Days a finished message is kept with its personal data (addresses, variables): batches older than this lose "
+        + "their finished messages, then go themselves once none is left to send. Campaign counters are kept."),
   ENGAGEMENT_PARTITIONS_AHEAD_DAYS("engagement.partitions-ahead-days", Type.INT, "3",
       "Daily partitions of `events` created ahead of today (events outside them land in the DEFAULT partition)."),
   ENGAGEMENT_MAINTENANCE_INTERVAL_SECONDS("engagement.maintenance-interval-seconds", Type.INT, "3600",
       "How often partitions are created ahead and old ones dropped (also once at start-up)."),
+  CONVERSIONS_ATTRIBUTION_WINDOW_HOURS("conversions.attribution-window-hours", Type.INT, "168",
+      "How long before a conversion a campaign's message (sent or held out) counts for it: the conversion is "
+        + "attributed to every such campaign, and its value to the campaign of the recipient's last human click in "
+        + "that window."),
   SANDBOX_PORT("sandbox.port", Type.INT, "8081",
       "Port of the in-process sandbox provider that serves when no accounts are configured (0: any free port)."),
 

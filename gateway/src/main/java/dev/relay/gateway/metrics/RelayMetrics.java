@@ -55,6 +55,9 @@ public final class RelayMetrics {
   public static final String TRACKING_REMARKED = "relay.tracking.remarked";
   /** {@code relay_circuit_state{provider}}: 0 closed, 1 half-open, 2 open, per account. */
   public static final String CIRCUIT_STATE = "relay.circuit.state";
+  /** Conversions posted, by result: accepted (stored), replayed (a key seen before) or rejected (nothing stored). */
+  public static final String CONVERSIONS = "relay.conversions";
+  public static final List<String> CONVERSION_RESULTS = List.of("accepted", "replayed", "rejected");
 
   /** Dispatch outcomes: the event each state change appends. */
   public static final List<String> OUTCOMES = List.of("sent", "retry", "failover", "deferred", "failed", "dead");
@@ -76,6 +79,7 @@ public final class RelayMetrics {
   private final Timer intakeDuration;
   private final Map<String, Counter> intake = new ConcurrentHashMap<>();
   private final Map<String, Counter> messages = new ConcurrentHashMap<>();
+  private final Map<String, Counter> conversions = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> queueDepth = new ConcurrentHashMap<>();
   private final AtomicLong queueLagMillis = new AtomicLong();
   private final Map<String, AtomicReference<DoubleSupplier>> rates = new ConcurrentHashMap<>();
@@ -89,6 +93,11 @@ public final class RelayMetrics {
     for (String outcome : List.of("accepted", "rejected")) {
       intake.put(outcome, Counter.builder(INTAKE_MESSAGES).tag("outcome", outcome)
         .description("Recipients of batch requests: accepted (stored) or rejected one by one")
+        .register(registry));
+    }
+    for (String result : CONVERSION_RESULTS) {
+      conversions.put(result, Counter.builder(CONVERSIONS).tag("result", result)
+        .description("Conversions posted: accepted (stored and attributed), replayed (same key and body) or rejected")
         .register(registry));
     }
     for (String state : QUEUE_STATES) {
@@ -117,6 +126,15 @@ public final class RelayMetrics {
       throw new IllegalArgumentException("no intake outcome '" + outcome + "'");
     }
     counter.increment(messages);
+  }
+
+  /** Counts one posted conversion by its result, one of {@link #CONVERSION_RESULTS}. */
+  public void conversion(String result) {
+    Counter counter = conversions.get(result);
+    if (counter == null) {
+      throw new IllegalArgumentException("no conversion result '" + result + "'");
+    }
+    counter.increment();
   }
 
   /** Records how long one {@code POST /v1/batches} took. */

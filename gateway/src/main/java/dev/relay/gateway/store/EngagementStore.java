@@ -21,6 +21,10 @@ public final class EngagementStore {
   public record Counter(String channel, String metric, long n) {
   }
 
+  /** One counter of a campaign's variant: a metric's count over all channels. */
+  public record VariantCounter(String variant, String metric, long n) {
+  }
+
   /** One engagement fact of a recipient. */
   public record Fact(String type, String eventClass, String reason, java.time.OffsetDateTime occurredAt, String url,
                      long messageId, String channel, String campaign, String template) {
@@ -53,6 +57,19 @@ public final class EngagementStore {
       .map(rows -> (JsonObject) rows.iterator().next().getJson("result"));
   }
 
+  /**
+   * Deletes the batches older than {@code retentionDays} whose messages are all finished, with those messages,
+   * at most {@code batches} batches a call: how many messages and batches went.
+   */
+  public Future<JsonObject> expireMessages(int retentionDays, int batches) {
+    return pool.preparedQuery(Queries.sql("messages-expire"))
+      .execute(Tuple.of(retentionDays, batches))
+      .map(rows -> {
+        Row row = rows.iterator().next();
+        return new JsonObject().put("messages", row.getLong("messages")).put("batches", row.getLong("batches"));
+      });
+  }
+
   /** A campaign's counters; empty when the tenant has no campaign of that name. */
   public Future<Optional<List<Counter>>> counters(long tenantId, String campaign) {
     return pool.preparedQuery(Queries.sql("campaign-exists")).execute(Tuple.of(tenantId, campaign))
@@ -67,6 +84,18 @@ public final class EngagementStore {
             }
             return Optional.of(counters);
           }));
+  }
+
+  /** A campaign's counters per variant; empty when it has no variants (or does not exist). */
+  public Future<List<VariantCounter>> variantCounters(long tenantId, String campaign) {
+    return pool.preparedQuery(Queries.sql("campaign-variant-stats")).execute(Tuple.of(tenantId, campaign))
+      .map(rows -> {
+        List<VariantCounter> counters = new ArrayList<>();
+        for (Row row : rows) {
+          counters.add(new VariantCounter(row.getString("variant"), row.getString("metric"), row.getLong("n")));
+        }
+        return counters;
+      });
   }
 
   /** A recipient's engagement facts, newest first. */

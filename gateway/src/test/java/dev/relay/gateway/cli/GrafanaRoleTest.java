@@ -66,7 +66,7 @@ class GrafanaRoleTest {
   void dashboardQueriesRunAsTheRole() throws Exception {
     assertThat(created.code).as(created.err).isZero();
     assertThat(created.out).startsWith("role " + role + " created: it may log in to database " + gateway.database().name()
-      + " and SELECT campaigns, tenants, messages, events; nothing else");
+      + " and SELECT campaigns, tenants, messages, events, conversion_attributions; nothing else");
     Run again = grafanaRole(role, null, Map.of(DbCommand.PASSWORD_ENV, PASSWORD));
     assertThat(again.code).as(again.err).isZero();
     assertThat(again.out).startsWith("role " + role + " updated");
@@ -95,7 +95,8 @@ class GrafanaRoleTest {
       }
       st.execute("SET default_transaction_read_only = off");
       // A column of each that is neither an identity nor generated.
-      Map<String, String> columns = Map.of("campaigns", "name", "tenants", "name", "messages", "state", "events", "type");
+      Map<String, String> columns = Map.of("campaigns", "name", "tenants", "name", "messages", "state", "events", "type",
+        "conversion_attributions", "variant");
       assertThat(columns).containsOnlyKeys(GrafanaRole.TABLES);
       for (String table : GrafanaRole.TABLES) {
         String column = columns.get(table);
@@ -105,7 +106,7 @@ class GrafanaRoleTest {
         assertThat(sqlState(st, "INSERT INTO " + table + " DEFAULT VALUES")).as("INSERT INTO " + table)
           .isEqualTo("42501");
       }
-      for (String table : List.of("api_keys", "suppressions", "templates", "webhook_receipts")) {
+      for (String table : List.of("api_keys", "suppressions", "templates", "webhook_receipts", "conversions")) {
         assertThat(sqlState(st, "SELECT * FROM " + table)).as("SELECT from " + table).isEqualTo("42501");
       }
       assertThat(sqlState(st, "CREATE TABLE grafana_was_here (x int)")).isEqualTo("42501");

@@ -190,7 +190,7 @@ public final class OperatorsFiles {
    * of the last day and the given campaign ids. A {@code $} left over fails: the check must know
    * every macro the dashboards use.
    */
-  static String expand(String sql, String campaignIds) {
+  public static String expand(String sql, String campaignIds) {
     String from = "'2000-01-01T00:00:00Z'::timestamptz";
     String to = "now()";
     String text = sql

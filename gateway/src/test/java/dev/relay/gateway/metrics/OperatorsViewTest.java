@@ -193,6 +193,9 @@ class OperatorsViewTest {
       assertThat(exposition).contains("relay_throttle_deferred_total{reason=\"" + reason + "\"} 0.0");
     }
     assertThat(exposition).contains("relay_tracking_events_total{class=\"machine\",type=\"click\"} 0.0");
+    for (String result : RelayMetrics.CONVERSION_RESULTS) {
+      assertThat(exposition).contains("relay_conversions_total{result=\"" + result + "\"} 0.0");
+    }
     assertThat(exposition).contains("relay_throttle_effective_rate{account=\"sandbox-email\"} +Inf");
     String samples = String.join("\n", exposition.lines().filter(l -> !l.startsWith("#")).toList());
     assertThat(samples).as("no campaign, recipient or URL in any label")
@@ -273,6 +276,22 @@ class OperatorsViewTest {
       .containsExactly("relay_queue_lag_seconds", "relay_messages_total");
     assertThat(OperatorsFiles.metricNames("label_values(relay_messages_total, channel)"))
       .containsExactly("relay_messages_total");
+  }
+
+  @Test
+  @DisplayName("the campaign dashboard shows variants, holdout and lift, read from the messages' variants and the "
+    + "conversions' attributions; the operations dashboard the conversions posted")
+  void experimentPanels() throws Exception {
+    List<OperatorsFiles.Query> sql = OperatorsFiles.sql("relay-engagement.json",
+      OperatorsFiles.json(OperatorsFiles.GRAFANA.resolve("dashboards/relay-engagement.json")));
+    assertThat(sql)
+      .anyMatch(q -> q.where().contains("'Variants: funnel and conversions per variant'")
+        && q.text().contains("m.variant") && q.text().contains("conversion_attributions"))
+      .anyMatch(q -> q.where().contains("'Holdout and lift'") && q.text().contains("'held_out'")
+        && q.text().contains("conversion_attributions") && q.text().contains("1.959964"));
+    List<OperatorsFiles.Query> promql = OperatorsFiles.promql("relay-operations.json",
+      OperatorsFiles.json(OperatorsFiles.GRAFANA.resolve("dashboards/relay-operations.json")));
+    assertThat(promql).anyMatch(q -> q.text().contains("relay_conversions_total"));
   }
 
   @Test

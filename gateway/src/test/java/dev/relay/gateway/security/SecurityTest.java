@@ -141,6 +141,8 @@ class SecurityTest {
       .put("address", "owner@example.com"))).statusCode()).isEqualTo(201);
     asOtherTenant.put("getCampaignStats", key -> await(gateway.get("/v1/campaigns/spring/stats", key).send()));
     asOtherTenant.put("getRecipientEngagement", key -> await(gateway.get("/v1/recipients/a-0/engagement", key).send()));
+    asOtherTenant.put("eraseRecipient", key -> await(gateway.get("/v1/recipients/a-0", key).method(HttpMethod.DELETE)
+      .send()));
     asOtherTenant.put("removeSuppression", key -> await(gateway.get("/v1/suppressions", key).method(HttpMethod.DELETE)
       .addQueryParam("channel", "email").addQueryParam("address", "owner@example.com").send()));
     Map<String, Integer> expected = new HashMap<>();
@@ -151,6 +153,11 @@ class SecurityTest {
     asOtherTenant.put("addSuppression", key -> await(gateway.post("/v1/suppressions", key)
       .sendJsonObject(new JsonObject().put("channel", "email").put("address", "owner@example.com"))));
     expected.put("addSuppression", 201);
+    // A conversion of the owner's recipient is refused: the recipient is unknown to another tenant; nothing stored.
+    asOtherTenant.put("recordConversion", key -> await(gateway.post("/v1/conversions", key).sendJsonObject(
+      new JsonObject().put("key", "order-1").put("recipient_id", "a-0")
+        .put("occurred_at", java.time.OffsetDateTime.now().toString()))));
+    expected.put("recordConversion", 422);
     // PUT by another tenant makes that tenant's own first version; the owner's stay as they were.
     asOtherTenant.put("putTemplate", key -> await(gateway.post("/v1/templates/promo", key).method(HttpMethod.PUT)
       .sendJsonObject(new JsonObject().put("locales", new JsonObject().put("en", new JsonObject()
@@ -173,12 +180,15 @@ class SecurityTest {
       assertThat(await(gateway.get("/v1/batches/" + batchId, acme).send()).statusCode()).isEqualTo(200);
       assertThat(gateway.database().count("SELECT count(*) FROM campaigns WHERE name = 'spring' AND status = 'active'"))
         .isEqualTo(1);
+      assertThat(gateway.database().count("SELECT count(*) FROM messages WHERE recipient_id = 'a-0'"
+        + " AND addresses ? 'email'")).as("acme's recipient a-0, not erased").isEqualTo(1);
       JsonObject acmeVersions = await(gateway.get("/v1/templates/promo", acme).send()).bodyAsJsonObject();
       assertThat(acmeVersions.getJsonArray("versions").size()).as("acme's versions of promo").isEqualTo(1);
       JsonObject acmeList = await(gateway.get("/v1/suppressions", acme).send()).bodyAsJsonObject();
       assertThat(acmeList.getJsonArray("suppressions").size()).as("acme's suppressions").isEqualTo(1);
       assertThat(acmeList.getJsonArray("suppressions").getJsonObject(0).getString("source")).isEqualTo("api");
     }
+    assertThat(gateway.database().count("SELECT count(*) FROM conversions")).isZero();
     JsonObject globexList = await(gateway.get("/v1/suppressions", globex).send()).bodyAsJsonObject();
     assertThat(globexList.getJsonArray("suppressions").stream().map(e -> ((JsonObject) e).getString("address")))
       .as("globex sees only what it added").containsExactly("owner@example.com");
