@@ -53,6 +53,7 @@ class SendTimeTest {
   private static String initech;
   private static String globex;
   private static String hooli;
+  private static String umbrella;
 
   @BeforeAll
   static void start() throws SQLException {
@@ -62,6 +63,7 @@ class SendTimeTest {
     initech = gateway.apiKey("initech");
     globex = gateway.apiKey("globex");
     hooli = gateway.apiKey("hooli");
+    umbrella = gateway.apiKey("umbrella");
     try (Connection c = gateway.database().connect(); Statement st = c.createStatement()) {
       st.execute("SELECT setseed(0.23)");
       // readers: true hours 7 to 21 (outside quiet hours), 5 to 30 human events; night owls read at 23:xx
@@ -82,6 +84,12 @@ class SendTimeTest {
         + " 18 AS true_hour, 6 AS human FROM generate_series(0, 59) i");
     }
     seed("globex", "globex_population", false);
+    try (Connection c = gateway.database().connect(); Statement st = c.createStatement()) {
+      // umbrella's recipients read at 20:xx in Kolkata (UTC+05:30), where their earlier messages went.
+      st.execute("CREATE TABLE umbrella_population AS SELECT 'u-' || i AS recipient_id, 'Asia/Kolkata'::text AS zone,"
+        + " 20 AS true_hour, 8 AS human FROM generate_series(0, 19) i");
+    }
+    seed("umbrella", "umbrella_population", false);
   }
 
   @AfterAll
@@ -299,6 +307,35 @@ class SendTimeTest {
       + "' AND due_at >= '" + sendAt + "' AND due_at < '" + sendAt.plusHours(48) + "'")).isEqualTo(31);
     assertThat(status(batchId, globex).getJsonObject("send_time")).isEqualTo(new JsonObject()
       .put("within_hours", 48).put("optimized", 1).put("fell_back", 30));
+  }
+
+  @Test
+  @DisplayName("history is read in the batch's zone for the recipient, else its earlier messages' zone; an unknown "
+    + "zone as UTC")
+  void historyZones() {
+    io.vertx.sqlclient.Pool pool = dev.relay.gateway.store.Database.pool(gateway.vertx(), gateway.config());
+    try {
+      long tenant = gateway.database().count("SELECT id FROM tenants WHERE name = 'umbrella'");
+      Map<String, dev.relay.gateway.store.SendTimeStore.History> histories = await(
+        new dev.relay.gateway.store.SendTimeStore(pool).recipientHours(tenant, new String[] {"u-0", "u-1", "u-2", "none"},
+          new String[] {null, "Europe/Istanbul", "Mars/Olympus", null}, 30, 90));
+
+      assertThat(histories).containsOnlyKeys("u-0", "u-1", "u-2");
+      // Reading at 20:30 plus or minus an hour in Kolkata: hours 19 to 21 there, 17 to 19 in Istanbul (2.5 h
+      // behind), 14 to 16 in UTC.
+      assertThat(histories.get("u-0").zone()).isEqualTo("Asia/Kolkata");
+      assertThat(java.util.Arrays.stream(histories.get("u-0").hours()).boxed().toList()).allSatisfy(h -> assertThat(h).isBetween(19, 21));
+      assertThat(histories.get("u-1").zone()).isEqualTo("Europe/Istanbul");
+      assertThat(java.util.Arrays.stream(histories.get("u-1").hours()).boxed().toList()).allSatisfy(h -> assertThat(h).isBetween(17, 19));
+      assertThat(histories.get("u-2").zone()).isEqualTo("UTC");
+      assertThat(java.util.Arrays.stream(histories.get("u-2").hours()).boxed().toList()).allSatisfy(h -> assertThat(h).isBetween(14, 16));
+      assertThat(histories.values()).allSatisfy(h -> {
+        assertThat(h.events()).isEqualTo(8);
+        assertThat(java.util.Arrays.stream(h.weights()).boxed().toList()).allSatisfy(w -> assertThat(w).isPositive().isLessThanOrEqualTo(8.0));
+      });
+    } finally {
+      await(pool.close());
+    }
   }
 
   @Test
