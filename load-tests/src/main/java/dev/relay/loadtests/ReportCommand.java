@@ -30,19 +30,21 @@ import java.util.function.Supplier;
  * {@code relay-bench report}: the project's performance report in one run. It measures, each against its
  * baseline taken in the same run: delivery end to end against a bare HTTP client to the same sink (as
  * {@code e2e}); one gateway against two on the same database, end to end; Relay end to end against
- * graphile-worker doing the same durable work (as {@code peer}); the most recipients per second
+ * graphile-worker doing the same durable work (as {@code peer}); one-recipient transactional batches from the POST to
+ * the sink while a marketing backlog drains (as {@code transactional}); the most recipients per second
  * intake accepts against a COPY of the same rows (as {@code intake}); and intake's latency under an open
  * load of 80% of that maximum. It writes a JSON result and a self-contained HTML page with plots of
  * throughput and latency over time ({@link ReportWriter}).
  *
- * <p>Three databases: one for the end-to-end runs (e2e, then the scale-out runs, then Relay's side of the peer
- * comparison, each after the other on the same tables), the peer's own, one for intake (whose COPY baseline empties {@code messages}, so no dispatcher may ever see
+ * <p>Four databases: one for the end-to-end runs (e2e, then the scale-out runs, then Relay's side of the peer
+ * comparison, each after the other on the same tables), the peer's own, the transactional part's, one for intake (whose COPY baseline empties {@code messages}, so no dispatcher may ever see
  * it). All are dropped at the end unless {@code --keep-db}.
  */
 @Command(name = "report", mixinStandardHelpOptions = true, sortOptions = false,
   description = {
     "Runs the performance report in one go: end to end against a bare HTTP client, one gateway against two on "
-      + "one database, Relay against graphile-worker doing the same work, the intake maximum against COPY, and intake latency at 80%% of that maximum; writes a JSON "
+      + "one database, Relay against graphile-worker doing the same work, the latency of transactional messages while a "
+      + "marketing backlog drains, the intake maximum against COPY, and intake latency at 80%% of that maximum; writes a JSON "
       + "result and an HTML report with plots. Run it from the repository root."})
 final class ReportCommand implements Callable<Integer> {
 
@@ -141,16 +143,19 @@ final class ReportCommand implements Callable<Integer> {
   boolean scaleShareCores;
 
   /** The parts of the report that {@code --parts} can name. */
-  enum ReportPart { e2e, scale_out, peer, intake }
+  enum ReportPart { e2e, scale_out, peer, transactional, intake }
 
   @Option(names = "--parts", split = ",", paramLabel = "PART",
-    defaultValue = "e2e,scale_out,peer,intake",
+    defaultValue = "e2e,scale_out,peer,transactional,intake",
     description = "The parts to run, comma-separated, of: ${COMPLETION-CANDIDATES} (intake includes the latency "
       + "phase at 80%%); the others are reported as not run (default: ${DEFAULT-VALUE}).")
   Set<ReportPart> parts;
 
   @Mixin
   PeerOptions peer;
+
+  @Mixin
+  TransactionalOptions transactional;
 
   @Mixin
   GatewayOptions gateway;
@@ -219,6 +224,7 @@ final class ReportCommand implements Callable<Integer> {
           return measureScaleOut(vertx, sink, setup[0]);
         });
         measure(result, failures, "peer", () -> measurePeer(vertx, sink, session, setup[0]));
+        measure(result, failures, "transactional", () -> measureTransactional(vertx, sink, pg, databases));
       } finally {
         sink.close().await();
       }
@@ -278,6 +284,10 @@ final class ReportCommand implements Callable<Integer> {
     String peerProblem = peer.problem(batchSize);
     if (peerProblem != null) {
       throw new ParameterException(spec.commandLine(), peerProblem);
+    }
+    String transactionalProblem = transactional.problem();
+    if (transactionalProblem != null) {
+      throw new ParameterException(spec.commandLine(), transactionalProblem);
     }
     if (scaleRounds < 1 || scaleRounds > 10) {
       throw new ParameterException(spec.commandLine(), "--scale-rounds must be 1 to 10");
@@ -525,6 +535,45 @@ final class ReportCommand implements Callable<Integer> {
         + " of " + checks.getLong("payloads_compared") + " differ (" + checks.getString("difference_sample") + ")");
     }
     return problems;
+  }
+
+  // ------------------------------------------------------------------------------------------ transactional
+
+  /**
+   * As {@code relay-bench transactional}, on a database of its own and a fresh gateway with the end-to-end set-up:
+   * one-recipient transactional batches at a fixed rate while a marketing backlog drains, from the POST to the sink.
+   */
+  private Part measureTransactional(Vertx vertx, SandboxServer sink, BenchDatabase pg, JsonArray databases)
+    throws Exception {
+    try (BenchSession session = BenchSession.open(out, pg, keepDb, "_transactional")) {
+      databases.add(session.database());
+      Path config = session.sibling("-transactional-gateway.yaml");
+      E2eCommand.writeConfig(config, sink.url());
+      Map<String, String> env = TransactionalCommand.environment(gateway, session.database(), config, sendBatch);
+      Path log = freshLog(session, "-transactional-gateway.log");
+      progress.say("creating database %s and an API key with %s", session.database(), gateway.jar);
+      String apiKey = GatewayProcess.createApiKey(gateway.jar, env, log, Recipients.TENANT);
+      TransactionalBench bench = new TransactionalBench(transactional, progress);
+      TransactionalBench.Run run;
+      TransactionalBench.After after;
+      try (GatewayProcess child = GatewayProcess.start(gateway.jar, gateway.jvmArgs, env, log)) {
+        progress.say("transactional: started the gateway (pid %d) on 127.0.0.1:%d, log %s", child.pid(), child.port(),
+          log);
+        E2eBench.awaitReady(vertx, child);
+        run = bench.measure(vertx, sink, child, apiKey, session);
+        after = bench.stop(child, sink, session);
+      }
+      JsonObject json = bench.json(run, after)
+        .put("database", session.database())
+        .put("gateway_log", log.toString());
+      // The backlog's receipts are not needed any more: do not hold them through the intake part.
+      sink.reset();
+      JsonObject latency = json.getJsonObject("transactional").getJsonObject("latency_ms");
+      progress.say("transactional: p50 %s ms, p99 %s ms, max %s ms from the POST to the sink, while %d marketing "
+          + "messages drained", latency.getValue("p50"), latency.getValue("p99"), latency.getValue("max"),
+        transactional.backlog);
+      return new Part(json, TransactionalBench.problems(json));
+    }
   }
 
   // ---------------------------------------------------------------------------------------------- intake
@@ -782,6 +831,7 @@ final class ReportCommand implements Callable<Integer> {
         .put("peer_messages", peer.messages)
         .put("peer_warmup_messages", peer.warmupMessages)
         .put("peer_rounds", peer.rounds)
+        .put("transactional", transactional.describe())
         .put("parts", new JsonArray(parts.stream().map(Enum::name).sorted().toList())))
       .put("databases", databases)
       .put("databases_kept", keepDb);

@@ -31,7 +31,7 @@ import java.util.regex.Pattern;
  * time as SVG plots drawn by XChart and inlined.
  *
  * <p>The result has one object per part ({@code e2e}, {@code intake}, {@code intake_latency},
- * {@code scale_out}); a part that could not be measured is {@code {"error": "..."}} and its plots are
+ * {@code scale_out}, and when run {@code peer} and {@code transactional}); a part that could not be measured is {@code {"error": "..."}} and its plots are
  * replaced by that error. A part that was measured must carry every series its plots draw: a missing one
  * is an {@link IllegalArgumentException}, never a page with a plot left out.
  */
@@ -99,6 +99,13 @@ final class ReportWriter {
     } else {
       goals.addAll(PeerBench.goals(new JsonObject()
         .put("relay", new JsonObject()).put("peer", new JsonObject()).put("ratios", new JsonObject())));
+    }
+    if (result.containsKey("transactional")) {
+      JsonObject tx = part(result, "transactional");
+      goals.add(goal("transactional_p99_under_backlog",
+        "Transactional: p99 (ms) from the POST to the sink while a marketing backlog drains",
+        tx == null ? null : tx.getJsonObject("transactional").getJsonObject("latency_ms").getValue("p99"),
+        "< " + Math.round(TransactionalBench.GOAL_P99_MS) + " ms", tx != null && tx.getBoolean("goal_met", false)));
     }
     Long duplicates = sum(result, "duplicates");
     goals.add(goal("no_duplicates", "Messages the sink received twice (every end-to-end run)",
@@ -207,7 +214,8 @@ final class ReportWriter {
     JsonObject e2e = part(result, "e2e");
     JsonObject scale = part(result, "scale_out");
     JsonObject peer = part(result, "peer");
-    if (e2e == null && scale == null && peer == null) {
+    JsonObject transactional = part(result, "transactional");
+    if (e2e == null && scale == null && peer == null && transactional == null) {
       return null;
     }
     long total = 0;
@@ -220,6 +228,9 @@ final class ReportWriter {
     }
     if (peer != null) {
       total += peer.getLong(key);
+    }
+    if (transactional != null) {
+      total += transactional.getLong(key);
     }
     return total;
   }
@@ -273,6 +284,9 @@ final class ReportWriter {
     intakePlots(h, r.getJsonObject("intake"), figure);
     latencyPlots(h, r.getJsonObject("intake_latency"), figure);
     scalePlots(h, r.getJsonObject("scale_out"), figure);
+    if (r.containsKey("transactional")) {
+      transactionalPlots(h, r.getJsonObject("transactional"), figure);
+    }
     h.append("<h2>Parameters</h2>\n<pre>").append(esc(r.getJsonObject("parameters", new JsonObject()).encodePrettily()))
       .append("</pre>\n");
     h.append("<details><summary>The whole JSON result</summary>\n<pre>").append(esc(r.encodePrettily()))
@@ -354,6 +368,24 @@ final class ReportWriter {
           + Math.round(PeerBench.GOAL_WAL_BYTES) + " B", peer.getBoolean("goals_met"));
     } else if (r.containsKey("peer")) {
       errorRow(h, "Against graphile-worker", r.getJsonObject("peer"));
+    }
+    JsonObject tx = part(r, "transactional");
+    if (tx != null) {
+      JsonObject b = tx.getJsonObject("backlog");
+      JsonObject t = tx.getJsonObject("transactional");
+      JsonObject lat = t.getJsonObject("latency_ms");
+      row(h, "Transactional under a marketing backlog (one-recipient batches, POST to the sink)",
+        t.getLong("accepted") + " batches at " + t.getDouble("rate_per_second") + "/s: p50 " + num(lat.getDouble("p50"), 2)
+          + " ms, p90 " + num(lat.getDouble("p90"), 2) + " ms, max " + num(lat.getDouble("max"), 2) + " ms; lost "
+          + t.getLong("lost") + ", duplicates " + t.getLong("duplicates"),
+        b.getLong("messages") + " marketing messages enqueued first; " + b.getLong("pending_at_window_start")
+          + " pending at the window's start, " + b.getLong("pending_at_window_end") + " at its end ("
+          + num(b.getDouble("drained_share_during_window") * 100, 1) + "% drained during it)"
+          + (tx.getBoolean("under_backlog_whole_window") ? "" : "; the backlog ran out before the window ended"),
+        "p99 " + num(lat.getDouble("p99"), 2) + " ms", "< " + Math.round(TransactionalBench.GOAL_P99_MS) + " ms",
+        tx.getBoolean("goal_met"));
+    } else if (r.containsKey("transactional")) {
+      errorRow(h, "Transactional under a marketing backlog", r.getJsonObject("transactional"));
     }
     h.append("</table>\n");
     goalsTable(h, "goals", r.getJsonArray("goals", new JsonArray()));
@@ -463,6 +495,10 @@ final class ReportWriter {
           phases.put("Against graphile-worker: " + PeerReport.runLabel(run), run.getJsonObject("cpu_cores"));
         }
       }
+    }
+    JsonObject tx = part(r, "transactional");
+    if (tx != null) {
+      phases.put("Transactional under a marketing backlog", tx.getJsonObject("window").getJsonObject("cpu_cores"));
     }
     JsonObject intake = part(r, "intake");
     if (intake != null) {
@@ -653,6 +689,25 @@ final class ReportWriter {
     plot(h, figure, "scale-out-latency", "Scale-out: delivery latency", "milliseconds", false, latency, null, "");
   }
 
+  private static void transactionalPlots(StringBuilder h, JsonObject tx, int[] figure) {
+    h.append("<h3>Transactional messages under a marketing backlog</h3>\n");
+    if (tx.containsKey("error")) {
+      notMeasured(h, tx);
+      return;
+    }
+    JsonObject s = series(tx, null);
+    plot(h, figure, "transactional-throughput", "Transactional under a backlog: arrivals at the sink", "per second",
+      false, List.of(
+        new Line("marketing backlog: messages arriving", s, "backlog_arrivals_per_second", 0, false),
+        new Line("transactional: messages arriving", s, "transactional_arrivals_per_second", 1, false)),
+      null, "From the first transactional POST to the last transactional arrival.");
+    plot(h, figure, "transactional-latency", "Transactional under a backlog: latency from the POST to the sink",
+      "milliseconds", false, List.of(
+        new Line("transactional p50 (by arrival)", s, "transactional_p50_ms", 1, false),
+        new Line("transactional p99", s, "transactional_p99_ms", 1, true)),
+      TransactionalBench.GOAL_P99_MS, "The dashed red line is the goal for the p99 over the whole run.");
+  }
+
   private static String runLabel(JsonObject run) {
     int instances = run.getInteger("instances");
     String label = instances == 1 ? "one instance" : instances == 2 ? "two instances" : instances + " instances";
@@ -802,6 +857,11 @@ final class ReportWriter {
     JsonObject peer = part(r, "peer");
     if (peer != null) {
       s.append("  ").append(PeerReport.summary(peer, false).replace("\n", "\n  ").stripTrailing()).append('\n');
+    }
+    JsonObject tx = part(r, "transactional");
+    if (tx != null) {
+      s.append("  Transactional under a marketing backlog:\n")
+        .append(TransactionalBench.summary(tx).replace("\n  ", "\n    ").replaceFirst("^  ", "    "));
     }
     for (Object o : r.getJsonArray("noisy_phases", new JsonArray())) {
       JsonObject n = (JsonObject) o;

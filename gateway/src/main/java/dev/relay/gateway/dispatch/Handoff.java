@@ -38,7 +38,8 @@ public final class Handoff {
    */
   public record Batch(long tenantId, long campaignId, String tenant, String campaign, List<Channel> channels,
                       Long templateId, Map<String, Long> variantTemplateIds, JsonArray recipients,
-                      Map<String, Long> idsByRecipient, long leaseDeadlineNanos, String priority, String onCap) {
+                      Map<String, Long> idsByRecipient, long leaseDeadlineNanos, String priority, String onCap,
+                      String topic) {
   }
 
   /** How many seconds of the dispatcher's measured pace handoffs may put in its hands. */
@@ -119,7 +120,7 @@ public final class Handoff {
         r.getString("id"), r.getJsonObject("addresses"), r.getString("locale"),
         variables == null ? new JsonObject() : variables, false, 0, batch.channels(),
         batch.variantTemplateIds() == null ? batch.templateId() : batch.variantTemplateIds().get(r.getString("variant")),
-        batch.priority(), r.getString("time_zone"), "defer".equals(batch.onCap())));
+        batch.priority(), r.getString("time_zone"), "defer".equals(batch.onCap()), batch.topic()));
     }
     Receiver target = receiver;
     target.context().runOnContext(v -> target.target().accept(messages, batch.leaseDeadlineNanos()));

@@ -118,7 +118,7 @@ public final class BatchValidator {
     }
     return new ValidatedBatch(body.getString("campaign"), body.getString("template"), body.getInteger("template_version"),
       List.copyOf(channels), body.getString("priority", "marketing"), sendAt, ttl, accepted, List.copyOf(rejected),
-      body.getString("on_cap", "skip"), variants, holdout);
+      body.getString("on_cap", "skip"), variants, holdout, body.getString("topic"));
   }
 
   /** The batch's variants, or null when it names one template; exactly one of the two is given. */

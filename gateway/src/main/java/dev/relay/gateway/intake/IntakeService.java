@@ -7,6 +7,7 @@ import dev.relay.gateway.metrics.RelayMetrics;
 import dev.relay.gateway.sendtime.SendTimeOptimizer;
 import dev.relay.gateway.store.BatchStore;
 import dev.relay.gateway.store.NewBatch;
+import dev.relay.gateway.store.PreferenceStore;
 import dev.relay.gateway.store.SendSchedule;
 import dev.relay.gateway.store.TemplateStore;
 import dev.relay.gateway.store.Tenant;
@@ -43,14 +44,18 @@ public final class IntakeService {
   private final TemplateStore templates;
   private final Handoff handoff;
   private final RelayMetrics metrics;
+  private final PreferenceStore topics;
   private final SendTimeOptimizer sendTimes;
 
   /**
    * @param handoff this process's dispatcher, to store due batches leased to it and hand them over
    *                after the commit; null to store every batch queued for any instance to claim
+   * @param topics  the tenants' subscription topics, which a batch may name
    */
   public IntakeService(BatchValidator validator, BatchStore store, QueueDepth queueDepth, TemplateStore templates,
-                       Handoff handoff, RelayMetrics metrics, SendTimeOptimizer sendTimes) {
+                       Handoff handoff, RelayMetrics metrics, PreferenceStore topics,
+                       SendTimeOptimizer sendTimes) {
+    this.topics = topics;
     this.sendTimes = sendTimes;
     this.templates = templates;
     this.validator = validator;
@@ -109,7 +114,13 @@ public final class IntakeService {
       .put("rejected", rejected)
       .encode();
     byte[] hash = sha256(rawBody);
-    return resolveTemplates(tenant, batch)
+    Future<Boolean> topicKnown = batch.topic() == null ? Future.succeededFuture(true)
+      : topics.topic(tenant.id(), batch.topic()).map(Optional::isPresent);
+    return topicKnown
+      .compose(known -> known ? resolveTemplates(tenant, batch)
+        : Future.failedFuture(new InvalidBatchException("unknown-topic", "There is no topic '" + batch.topic()
+          + "'; define it with PUT /v1/topics/" + batch.topic() + " first. Nothing was stored.",
+          new JsonObject().put("topic", batch.topic()).put("pointer", "/topic"))))
       .compose(resolved -> schedule(tenant, batch, sendTime)
         .compose(schedule -> store.campaignHoldout(tenant.id(), batch.campaign())
           .compose(campaignHoldout -> storePlaced(tenant, idempotencyKey, hash, batchId, answer, batch, resolved,
@@ -217,7 +228,7 @@ public final class IntakeService {
       batch.templateName(), resolved.templateVersion(),
       batch.channels().stream().map(Channel::wireName).toArray(String[]::new), batch.priority(), batch.sendAt(),
       batch.ttlSeconds(), batch.accepted(), batch.rejected().size(), 202, answer, resolved.templateId(),
-      batch.onCap(), resolved.variants(), holdout, batch.holdout(), heldOut);
+      batch.onCap(), resolved.variants(), holdout, batch.holdout(), heldOut, batch.topic());
     return store(tenant, batch, batchId, row, resolved, sendNow, schedule)
       .recover(err -> {
         if (err instanceof BatchStore.HoldoutMismatch mismatch) {
@@ -302,7 +313,7 @@ public final class IntakeService {
     try {
       handoff.deliver(new Handoff.Batch(tenant.id(), outcome.campaignId(), tenant.name(), batch.campaign(),
         batch.channels(), resolved.templateId(), resolved.variantTemplateIds(), sendNow, outcome.leasedIds(),
-        leaseDeadline, batch.priority(), batch.onCap()));
+        leaseDeadline, batch.priority(), batch.onCap(), batch.topic()));
     } catch (RuntimeException e) {
       handoff.cancel(sendNow.size());
       LOG.error("batch {} is stored but could not be handed to the dispatcher; its messages are sent when their lease "

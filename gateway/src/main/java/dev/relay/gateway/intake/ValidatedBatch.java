@@ -14,10 +14,12 @@ import java.util.List;
  * @param templateName the batch's one template; null when it gives {@code variants}
  * @param variants     the batch's variants (2 to 26, names unique), or null when it gives one template
  * @param holdout      the holdout share the batch gives (0 ≤ x < 1), or null when it gives none
+ * @param topic        the subscription topic the batch names, or null
  */
 public record ValidatedBatch(String campaign, String templateName, Integer templateVersion, List<Channel> channels,
                              String priority, OffsetDateTime sendAt, int ttlSeconds, JsonArray accepted,
-                             List<Rejection> rejected, String onCap, List<Variant> variants, Double holdout) {
+                             List<Rejection> rejected, String onCap, List<Variant> variants, Double holdout,
+                             String topic) {
 
   /** One variant of a batch: its name, its template (a version pinned or null for the newest) and its weight. */
   public record Variant(String name, String template, Integer templateVersion, double weight) {

@@ -7,10 +7,12 @@ import java.util.Set;
 import static dev.relay.gateway.lifecycle.MessageState.DEAD;
 import static dev.relay.gateway.lifecycle.MessageState.DELIVERED;
 import static dev.relay.gateway.lifecycle.MessageState.FAILED;
+import static dev.relay.gateway.lifecycle.MessageState.HELD_OUT;
 import static dev.relay.gateway.lifecycle.MessageState.QUEUED;
 import static dev.relay.gateway.lifecycle.MessageState.RETRY;
 import static dev.relay.gateway.lifecycle.MessageState.SENDING;
 import static dev.relay.gateway.lifecycle.MessageState.SENT;
+import static dev.relay.gateway.lifecycle.MessageState.OPTED_OUT;
 import static dev.relay.gateway.lifecycle.MessageState.SUPPRESSED;
 import static dev.relay.gateway.lifecycle.MessageState.WAITING;
 import static dev.relay.gateway.lifecycle.MessageState.CAPPED;
@@ -39,13 +41,18 @@ public final class Lifecycle {
     // Kept in the CHECK and the batch status for rows and clients of earlier releases; a message whose
     // time to live passed ends dead (Outcome.dead).
     MessageState.EXPIRED,
-    MessageState.WAITING, MessageState.HELD_OUT, MessageState.OPTED_OUT);
+    MessageState.WAITING);
+
+  private static final String HOLDOUT = "a recipient in its campaign's holdout (the control group of an experiment, "
+    + "see [Experiments](experiments.md#holdout)) is stored out of reach: never claimed, rendered, sent or retried";
 
   public static final List<Transition> TRANSITIONS = List.of(
     new Transition(Set.of(), QUEUED, "a batch is accepted; due at its `send_at` or now",
       "messages-insert"),
     new Transition(Set.of(), SENDING, "a batch due now is accepted and handed to this instance's dispatcher, under "
       + "its lease (attempt 1, no claim)", "messages-insert-leased"),
+    new Transition(Set.of(), HELD_OUT, HOLDOUT, "messages-insert"),
+    new Transition(Set.of(), HELD_OUT, HOLDOUT, "messages-insert-leased"),
     new Transition(EnumSet.of(QUEUED, RETRY), SENDING, "due, its campaign not paused: claimed under a lease, the "
       + "attempt bumped", "dispatch-claim"),
     new Transition(EnumSet.of(SENDING), SENT, "the provider accepted it", "dispatch-record ← Outcome.sent"),
@@ -62,6 +69,8 @@ public final class Lifecycle {
       "dispatch-record ← Outcome.dead"),
     new Transition(EnumSet.of(SENDING), SUPPRESSED, "every remaining address is on the tenant's suppression list",
       "dispatch-record ← Outcome.suppressed"),
+    new Transition(EnumSet.of(SENDING), OPTED_OUT, "its recipient opted out of its batch's topic on every remaining "
+      + "channel it has an address on", "dispatch-record ← Outcome.optedOut"),
     new Transition(EnumSet.of(SENDING), CAPPED, "a marketing message over a frequency cap (`on_cap: skip`)",
       "dispatch-record ← Outcome.capped"),
     new Transition(EnumSet.of(SENDING), RETRY, "its lease ran out (the instance died or stalled): any instance "

@@ -140,7 +140,7 @@ public final class BatchStore {
             batch.batchId(), batch.tenantId(), campaignId, batch.templateName(), batch.templateVersion(),
             batch.channels(), batch.priority(), batch.sendAt(), (double) batch.ttlSeconds(),
             batch.recipients().size(), batch.rejected(), batch.templateId(), batch.onCap(), batch.variants(),
-            batch.holdout()}))
+            batch.holdout(), batch.topic()}))
           .compose(v -> leased
             ? conn.preparedQuery(Queries.sql("messages-insert-leased"))
               .execute(Tuple.from(new Object[] {
@@ -269,6 +269,7 @@ public final class BatchStore {
       .put("channels", new JsonArray(java.util.List.of(row.getArrayOfStrings("channels"))))
       .put("priority", row.getString("priority"))
       .put("on_cap", row.getString("on_cap"))
+      .put("topic", row.getString("topic"))
       .put("send_at", format(row.getOffsetDateTime("send_at")))
       .put("expires_at", format(row.getOffsetDateTime("expires_at")))
       .put("created_at", format(row.getOffsetDateTime("created_at")))
