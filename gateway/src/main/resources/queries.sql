@@ -56,12 +56,14 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($8, now()) + make_interval(secs
 
 -- name: messages-insert
 -- A recipient's 'variant' and 'state' (held_out, …; queued when absent) are what intake placed it in.
+-- $8: each recipient's own due time, in the order of $7 (send-time optimization), or null: all due at $5.
 INSERT INTO messages (batch_id, tenant_id, campaign_id, recipient_id, addresses, locale, time_zone,
                       variables, priority, due_at, expires_at, variant, state)
 SELECT $1, $2, $3, r ->> 'id', r -> 'addresses', r ->> 'locale', r ->> 'time_zone',
-       coalesce(r -> 'variables', '{}'::jsonb), $4, coalesce($5, now()),
-       coalesce($5, now()) + make_interval(secs => $6), r ->> 'variant', coalesce(r ->> 'state', 'queued')
-FROM jsonb_array_elements($7::jsonb) AS r;
+       coalesce(r -> 'variables', '{}'::jsonb), $4, coalesce(($8::timestamptz[])[i], $5, now()),
+       coalesce(($8::timestamptz[])[i], $5, now()) + make_interval(secs => $6), r ->> 'variant',
+       coalesce(r ->> 'state', 'queued')
+FROM jsonb_array_elements($7::jsonb) WITH ORDINALITY AS x(r, i);
 
 -- name: messages-insert-leased
 -- The same messages, stored already leased to the dispatcher of the process that accepted them
@@ -96,9 +98,15 @@ ON CONFLICT (campaign_id, variant, metric) DO UPDATE SET n = v.n + EXCLUDED.n;
 
 -- name: batch-find
 SELECT b.id, c.name AS campaign, b.template_name, b.template_version, b.channels, b.priority, b.on_cap,
-       b.send_at, b.expires_at, b.accepted, b.rejected, b.created_at, b.variants, b.holdout, b.topic
+       b.send_at, b.expires_at, b.accepted, b.rejected, b.created_at, b.variants, b.holdout, b.topic,
+       b.send_time_within_hours, b.send_time_optimized, b.send_time_fell_back
 FROM batches b JOIN campaigns c ON c.id = b.campaign_id
 WHERE b.id = $1 AND b.tenant_id = $2;
+
+-- name: batch-send-time
+-- What send-time optimization did for a batch; its messages expire up to the window's end + ttl.
+UPDATE batches SET send_time_within_hours = $2, send_time_optimized = $3, send_time_fell_back = $4, expires_at = $5
+WHERE id = $1;
 
 -- name: batch-state-counts
 SELECT state, count(*) AS n FROM messages WHERE batch_id = $1 GROUP BY state;
@@ -862,3 +870,64 @@ GROUP BY p.variant, p.held_out;
 SELECT variant, currency, sum(revenue)::text AS revenue FROM conversion_attributions
 WHERE campaign_id = $1 AND last_click AND revenue IS NOT NULL
 GROUP BY variant, currency;
+
+-- name: time-zone-names
+-- The time zones PostgreSQL knows (read once per process: the view reads every zone file).
+SELECT array_agg(name) AS names FROM pg_timezone_names;
+
+-- name: send-time-recipient-hours
+-- Send-time optimization: the human opens and clicks of the last $5 days of each recipient in $2, read in the
+-- recipient's time zone ($3: the batch's; else the zone of its newest message that has one; else UTC; a zone not
+-- in $6, the zones PostgreSQL knows, is read as UTC), counted and weighted by recency (half-life $4 days) per
+-- local hour. One row per recipient with any such event. Machine events are never read. The LATERAL subqueries
+-- (their LIMITs, which bound the work per recipient: its newest 500 messages, 100 events each, keep them from
+-- being flattened) hold the plan to one index probe per recipient on messages_recipient and per message on each
+-- partition's events_message, whatever the statistics say: the planner cannot estimate an unnest of a parameter,
+-- and on fresh tables it chose a nested loop over sequential scans. The zone is found with a window over the rows
+-- rather than a join back to them (a nested loop over a CTE is quadratic).
+WITH given AS (
+  SELECT * FROM unnest($2::text[], $3::text[]) AS g(recipient_id, zone)
+), history AS (
+  SELECT g.recipient_id, e.occurred_at,
+         coalesce(g.zone, first_value(m.time_zone) OVER (PARTITION BY g.recipient_id
+                                                          ORDER BY m.time_zone IS NULL, m.id DESC)) AS zone
+  FROM given g
+  CROSS JOIN LATERAL (
+    SELECT m.id, m.time_zone FROM messages m WHERE m.tenant_id = $1 AND m.recipient_id = g.recipient_id
+    ORDER BY m.id DESC LIMIT 500
+  ) m
+  CROSS JOIN LATERAL (
+    SELECT e.occurred_at FROM events e
+    WHERE e.message_id = m.id AND e.type IN ('opened', 'clicked') AND e.class = 'human'
+      AND e.occurred_at >= now() - make_interval(days => $5)
+    LIMIT 100
+  ) e
+), readable AS (
+  SELECT recipient_id, occurred_at,
+         CASE WHEN zone IN (SELECT unnest($6::text[])) THEN zone ELSE 'UTC' END AS zone
+  FROM history
+), hours AS (
+  SELECT recipient_id, zone, extract(hour FROM occurred_at AT TIME ZONE zone)::int AS hour, count(*) AS n,
+         sum(exp(-ln(2) * extract(epoch FROM now() - occurred_at)::float8 / ($4::float8 * 86400))) AS weight
+  FROM readable
+  GROUP BY 1, 2, 3
+)
+SELECT recipient_id, zone, sum(n)::int AS events, array_agg(hour ORDER BY hour) AS hours,
+       array_agg(weight ORDER BY hour) AS weights
+FROM hours GROUP BY recipient_id, zone;
+
+-- name: send-time-population-hours
+-- The tenant's human opens and clicks of the last $2 days (at most $3 of them, on events_tenant_type) per local
+-- hour of their message's time zone (UTC when none, or not in $4, the zones PostgreSQL knows): the fallback hour
+-- of send-time optimization.
+WITH sample AS (
+  SELECT e.occurred_at, m.time_zone
+  FROM events e JOIN messages m ON m.id = e.message_id
+  WHERE e.tenant_id = $1 AND e.type IN ('opened', 'clicked') AND e.class = 'human'
+    AND e.occurred_at >= now() - make_interval(days => $2)
+  LIMIT $3
+)
+SELECT extract(hour FROM s.occurred_at AT TIME ZONE
+         CASE WHEN s.time_zone IN (SELECT unnest($4::text[])) THEN s.time_zone ELSE 'UTC' END)::int AS hour,
+       count(*)::float8 AS weight
+FROM sample s GROUP BY 1;

@@ -41,6 +41,8 @@ import dev.relay.gateway.startup.Limits;
 import dev.relay.gateway.throttle.CapRule;
 import dev.relay.gateway.throttle.Limit;
 import dev.relay.gateway.throttle.QuietHours;
+import dev.relay.gateway.sendtime.SendTimeOptimizer;
+import dev.relay.gateway.store.SendTimeStore;
 import dev.relay.gateway.throttle.Throttle;
 import dev.relay.gateway.config.ConfigException;
 import dev.relay.gateway.api.TrackingRoutes;
@@ -232,7 +234,8 @@ public final class RelayServer {
       dispatchOptions.leaseSeconds());
     PreferenceStore preferences = new PreferenceStore(pool);
     IntakeService intake = new IntakeService(new BatchValidator(IntakeLimits.from(config)), batches, depth,
-      templateStore, dispatching && config.bool(Setting.DISPATCH_HANDOFF) ? handoff : null, metrics, preferences);
+      templateStore, dispatching && config.bool(Setting.DISPATCH_HANDOFF) ? handoff : null, metrics, preferences,
+      new SendTimeOptimizer(new SendTimeStore(pool), SendTimeOptimizer.Options.from(config)));
     TrackingStore trackingStore = new TrackingStore(pool);
     TrackingRecorder recorder = TrackingRecorder.start(vertx, journal, trackingStore, Classifier.from(config), metrics,
       config.integer(Setting.TRACKING_FLUSH_MS));

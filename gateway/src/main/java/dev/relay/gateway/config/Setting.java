@@ -201,6 +201,22 @@ public enum Setting {
   THROTTLE_REDIS_RETRY_MS("throttle.redis-retry-ms", Type.INT, "2000",
       "How long messages that need Redis (limits, caps) wait while it cannot be reached."),
 
+  SEND_TIME_MIN_EVENTS("send-time.min-events", Type.INT, "5",
+      "Human opens and clicks a recipient needs in send-time.history-days for send-time optimization to choose its "
+        + "hour; with fewer it falls back (the batch's default_hour, else the population's best hour)."),
+  SEND_TIME_HALF_LIFE_DAYS("send-time.half-life-days", Type.INT, "30",
+      "Recency weighting of send-time optimization: an event this many days old counts half as much as one of now."),
+  SEND_TIME_HISTORY_DAYS("send-time.history-days", Type.INT, "90",
+      "How far back send-time optimization reads a recipient's human opens and clicks."),
+  SEND_TIME_POPULATION_DAYS("send-time.population-days", Type.INT, "30",
+      "How far back the population's best hour (the fallback without default_hour) reads the tenant's human opens "
+        + "and clicks."),
+  SEND_TIME_POPULATION_SAMPLE("send-time.population-sample", Type.INT, "50000",
+      "At most this many of the tenant's human events are read for the population's best hour."),
+  SEND_TIME_SPREAD_MINUTES("send-time.spread-minutes", Type.INT, "30",
+      "Optimized messages due in the same hour are spread over its first this many minutes (by recipient id), so "
+        + "that an hour does not start with one burst; 1 to 60."),
+
   WEBHOOKS_APPLY_INTERVAL_MS("webhooks.apply-interval-ms", Type.INT, "500",
       "How often stored provider events not applied yet are applied to their messages (every instance; rows are "
         + "taken with SKIP LOCKED)."),

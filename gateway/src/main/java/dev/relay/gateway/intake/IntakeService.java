@@ -4,9 +4,11 @@ import dev.relay.adapters.spi.Channel;
 import dev.relay.gateway.dispatch.Handoff;
 import dev.relay.gateway.experiment.Assignment;
 import dev.relay.gateway.metrics.RelayMetrics;
+import dev.relay.gateway.sendtime.SendTimeOptimizer;
 import dev.relay.gateway.store.BatchStore;
 import dev.relay.gateway.store.NewBatch;
 import dev.relay.gateway.store.PreferenceStore;
+import dev.relay.gateway.store.SendSchedule;
 import dev.relay.gateway.store.TemplateStore;
 import dev.relay.gateway.store.Tenant;
 import io.vertx.core.Future;
@@ -18,6 +20,7 @@ import org.slf4j.LoggerFactory;
 
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -42,6 +45,7 @@ public final class IntakeService {
   private final Handoff handoff;
   private final RelayMetrics metrics;
   private final PreferenceStore topics;
+  private final SendTimeOptimizer sendTimes;
 
   /**
    * @param handoff this process's dispatcher, to store due batches leased to it and hand them over
@@ -49,8 +53,10 @@ public final class IntakeService {
    * @param topics  the tenants' subscription topics, which a batch may name
    */
   public IntakeService(BatchValidator validator, BatchStore store, QueueDepth queueDepth, TemplateStore templates,
-                       Handoff handoff, RelayMetrics metrics, PreferenceStore topics) {
+                       Handoff handoff, RelayMetrics metrics, PreferenceStore topics,
+                       SendTimeOptimizer sendTimes) {
     this.topics = topics;
+    this.sendTimes = sendTimes;
     this.templates = templates;
     this.validator = validator;
     this.metrics = metrics;
@@ -85,6 +91,7 @@ public final class IntakeService {
    */
   public Future<Answer> submit(Tenant tenant, String idempotencyKey, Buffer rawBody, JsonObject body) {
     ValidatedBatch batch = validator.validate(body);
+    SendTimeRequest sendTime = SendTimeRequest.of(body);
     JsonArray rejected = new JsonArray();
     batch.rejected().forEach(r -> rejected.add(r.toJson()));
     if (batch.accepted().isEmpty()) {
@@ -114,9 +121,10 @@ public final class IntakeService {
         : Future.failedFuture(new InvalidBatchException("unknown-topic", "There is no topic '" + batch.topic()
           + "'; define it with PUT /v1/topics/" + batch.topic() + " first. Nothing was stored.",
           new JsonObject().put("topic", batch.topic()).put("pointer", "/topic"))))
-      .compose(resolved -> store.campaignHoldout(tenant.id(), batch.campaign())
-        .compose(campaignHoldout -> storePlaced(tenant, idempotencyKey, hash, batchId, answer, batch, resolved,
-          campaignHoldout, true)))
+      .compose(resolved -> schedule(tenant, batch, sendTime)
+        .compose(schedule -> store.campaignHoldout(tenant.id(), batch.campaign())
+          .compose(campaignHoldout -> storePlaced(tenant, idempotencyKey, hash, batchId, answer, batch, resolved,
+            campaignHoldout, schedule, true))))
       .map(stored -> {
         BatchStore.Outcome outcome = stored.outcome();
         switch (outcome.kind()) {
@@ -132,6 +140,15 @@ public final class IntakeService {
             throw new KeyReusedException(idempotencyKey);
         }
       });
+  }
+
+  /** Each recipient's due time when the batch asks for send-time optimization (null when it does not). */
+  private Future<SendSchedule> schedule(Tenant tenant, ValidatedBatch batch, SendTimeRequest sendTime) {
+    if (sendTime == null) {
+      return Future.succeededFuture(null);
+    }
+    Instant start = batch.sendAt() == null ? Instant.now() : batch.sendAt().toInstant();
+    return sendTimes.plan(tenant.id(), sendTime, batch.accepted(), start, batch.ttlSeconds());
   }
 
   /**
@@ -185,7 +202,7 @@ public final class IntakeService {
    */
   private Future<Stored> storePlaced(Tenant tenant, String idempotencyKey, byte[] hash, UUID batchId, String answer,
                                      ValidatedBatch batch, Resolved resolved, double campaignHoldout,
-                                     boolean mayRetry) {
+                                     SendSchedule schedule, boolean mayRetry) {
     if (batch.holdout() != null && campaignHoldout != 0 && campaignHoldout != batch.holdout()) {
       return Future.failedFuture(holdoutConflict(batch.campaign(), campaignHoldout, batch.holdout()));
     }
@@ -212,12 +229,12 @@ public final class IntakeService {
       batch.channels().stream().map(Channel::wireName).toArray(String[]::new), batch.priority(), batch.sendAt(),
       batch.ttlSeconds(), batch.accepted(), batch.rejected().size(), 202, answer, resolved.templateId(),
       batch.onCap(), resolved.variants(), holdout, batch.holdout(), heldOut, batch.topic());
-    return store(tenant, batch, batchId, row, resolved, sendNow)
+    return store(tenant, batch, batchId, row, resolved, sendNow, schedule)
       .recover(err -> {
         if (err instanceof BatchStore.HoldoutMismatch mismatch) {
           if (!mismatch.given() && mayRetry) {
             return storePlaced(tenant, idempotencyKey, hash, batchId, answer, batch, resolved,
-              mismatch.campaignHoldout(), false);
+              mismatch.campaignHoldout(), schedule, false);
           }
           return Future.failedFuture(holdoutConflict(batch.campaign(), mismatch.campaignHoldout(),
             batch.holdout() != null ? batch.holdout() : holdout));
@@ -257,11 +274,15 @@ public final class IntakeService {
   /**
    * Stores the batch: leased to this process's dispatcher and handed over after the commit when it
    * is due and the dispatcher has room, queued for any instance otherwise. Only the recipients to send
-   * now count and are handed over.
+   * now count and are handed over. Messages due over a send-time window are never handed over: the
+   * dispatchers claim each when it is due.
    */
   private Future<Stored> store(Tenant tenant, ValidatedBatch batch, UUID batchId, NewBatch row, Resolved resolved,
-                               JsonArray sendNow) {
+                               JsonArray sendNow, SendSchedule schedule) {
     int count = sendNow.size();
+    if (schedule != null) {
+      return store.persist(row, 0, schedule).map(outcome -> new Stored(outcome, count));
+    }
     boolean due = batch.sendAt() == null || !batch.sendAt().isAfter(OffsetDateTime.now());
     boolean handingOver = handoff != null && due && count > 0
       && handoff.tryReserve(count, "transactional".equals(batch.priority()));

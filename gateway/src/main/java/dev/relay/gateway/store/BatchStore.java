@@ -63,11 +63,24 @@ public final class BatchStore {
    *                     for that long (unless their campaign is paused), and the outcome has their ids
    */
   public Future<Outcome> persist(NewBatch batch, int leaseSeconds) {
+    return persist(batch, leaseSeconds, null);
+  }
+
+  /**
+   * Stores the batch as {@link #persist(NewBatch, int)} does, each message due at the time {@code schedule}
+   * chose for it (send-time optimization), or all at the batch's send_at when it is null.
+   */
+  public Future<Outcome> persist(NewBatch batch, int leaseSeconds, SendSchedule schedule) {
     return pool.withTransaction(conn -> claimKey(conn, batch).compose(claimed -> {
         if (!claimed) {
           return Future.succeededFuture((Outcome) null);
         }
-        return insertBatch(conn, batch, leaseSeconds);
+        Future<Outcome> inserted = insertBatch(conn, batch, leaseSeconds, schedule);
+        return schedule == null ? inserted : inserted.compose(outcome -> conn
+          .preparedQuery(Queries.sql("batch-send-time"))
+          .execute(Tuple.of(batch.batchId(), schedule.withinHours(), schedule.optimized(), schedule.fellBack(),
+            schedule.expiresAt()))
+          .map(outcome));
       }))
       .compose(outcome -> outcome != null ? Future.succeededFuture(outcome) : replay(batch));
   }
@@ -116,7 +129,7 @@ public final class BatchStore {
       });
   }
 
-  private Future<Outcome> insertBatch(SqlConnection conn, NewBatch batch, int leaseSeconds) {
+  private Future<Outcome> insertBatch(SqlConnection conn, NewBatch batch, int leaseSeconds, SendSchedule schedule) {
     return ensureCampaign(conn, batch.tenantId(), batch.campaign(), true)
       .compose(campaign -> experiment(conn, batch, campaign).map(campaign))
       .compose(campaign -> {
@@ -137,7 +150,7 @@ public final class BatchStore {
             : conn.preparedQuery(Queries.sql("messages-insert"))
               .execute(Tuple.from(new Object[] {
                 batch.batchId(), batch.tenantId(), campaignId, batch.priority(), batch.sendAt(),
-                (double) batch.ttlSeconds(), batch.recipients()}))
+                (double) batch.ttlSeconds(), batch.recipients(), schedule == null ? null : schedule.dueAt()}))
               .map(rows -> (Map<String, Long>) null))
           .compose(ids -> afterMessages(conn, batch).map(ids))
           .map(ids -> new Outcome(Outcome.Kind.STORED, batch.responseStatus(), batch.responseBody(), campaignId, ids));
@@ -251,7 +264,7 @@ public final class BatchStore {
       });
       described.put("variants", list);
     }
-    return described
+    described
       .put("holdout", row.getDouble("holdout"))
       .put("channels", new JsonArray(java.util.List.of(row.getArrayOfStrings("channels"))))
       .put("priority", row.getString("priority"))
@@ -263,6 +276,13 @@ public final class BatchStore {
       .put("recipients", new JsonObject()
         .put("accepted", row.getInteger("accepted"))
         .put("rejected", row.getInteger("rejected")));
+    if (row.getInteger("send_time_within_hours") != null) {
+      described.put("send_time", new JsonObject()
+        .put("within_hours", row.getInteger("send_time_within_hours"))
+        .put("optimized", row.getInteger("send_time_optimized"))
+        .put("fell_back", row.getInteger("send_time_fell_back")));
+    }
+    return described;
   }
 
   private static JsonObject countStates(RowSet<Row> rows) {
