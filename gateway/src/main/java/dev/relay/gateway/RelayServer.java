@@ -13,6 +13,8 @@ import dev.relay.gateway.dispatch.Accounts;
 import dev.relay.gateway.dispatch.Adapters;
 import dev.relay.gateway.dispatch.Dispatcher;
 import dev.relay.gateway.dispatch.Handoff;
+import dev.relay.gateway.experiment.Experiments;
+import dev.relay.gateway.store.ExperimentStore;
 import dev.relay.gateway.intake.BatchValidator;
 import dev.relay.gateway.intake.IntakeLimits;
 import dev.relay.gateway.intake.IntakeService;
@@ -219,6 +221,8 @@ public final class RelayServer {
       config.integer(Setting.TRACKING_FLUSH_MS));
     SuppressionStore suppressions = new SuppressionStore(pool);
     EngagementStore engagement = new EngagementStore(pool);
+    Experiments experiments = new Experiments(vertx, new ExperimentStore(pool), Experiments.Options.from(config),
+      metrics, null);
     ClientAddress clients = ClientAddress.from(config);
     TrackingRoutes trackingRoutes = new TrackingRoutes(templates.tracking().tokens(), templates, recorder,
       trackingStore, suppressions, clients, trackingClock);
@@ -231,7 +235,8 @@ public final class RelayServer {
       config.integer(Setting.HEALTH_TIMEOUT_MS),
       metrics, config.bool(Setting.METRICS_ENABLED) ? registry : null,
       new AuthFailureLimiter(config.integer(Setting.API_AUTH_FAILURE_LIMIT),
-        config.integer(Setting.API_AUTH_FAILURE_WINDOW_SECONDS), clients), trackingRoutes, suppressions, engagement);
+        config.integer(Setting.API_AUTH_FAILURE_WINDOW_SECONDS), clients), trackingRoutes, suppressions, engagement,
+      experiments);
 
     RelayServer server = new RelayServer(vertx, pool, limits, accounts, sandbox, recorder);
 
@@ -255,6 +260,7 @@ public final class RelayServer {
     WebhookApplier applier = new WebhookApplier(vertx, engagement, config.integer(Setting.WEBHOOKS_APPLY_RETRY_SECONDS),
       config.integer(Setting.WEBHOOKS_APPLY_GIVE_UP_HOURS) * 3600L);
     server.timers.add(applier.start(config.integer(Setting.WEBHOOKS_APPLY_INTERVAL_MS)));
+    server.timers.add(experiments.start());
     int aheadDays = config.integer(Setting.ENGAGEMENT_PARTITIONS_AHEAD_DAYS);
     int retentionDays = config.integer(Setting.ENGAGEMENT_RETENTION_DAYS);
     server.timers.add(vertx.setPeriodic(1, config.integer(Setting.ENGAGEMENT_MAINTENANCE_INTERVAL_SECONDS) * 1000L, id ->

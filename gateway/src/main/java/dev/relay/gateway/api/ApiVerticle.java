@@ -1,6 +1,7 @@
 package dev.relay.gateway.api;
 
 import dev.relay.gateway.dispatch.Accounts;
+import dev.relay.gateway.experiment.Experiments;
 import dev.relay.gateway.intake.IntakeService;
 import dev.relay.gateway.metrics.RelayMetrics;
 import dev.relay.gateway.store.BatchStore;
@@ -44,7 +45,7 @@ public final class ApiVerticle extends VerticleBase {
                      TemplateStore templateStore, TemplateCache templates, String publicBaseUrl, int maxBodyBytes,
                      int retryAfterSeconds, long healthTimeoutMs, RelayMetrics metrics, PrometheusMeterRegistry scrape,
                      AuthFailureLimiter authFailures, TrackingRoutes tracking, SuppressionStore suppressions,
-                     EngagementStore engagement) {
+                     EngagementStore engagement, Experiments experiments) {
   }
 
   private static final int WEBHOOK_BODY_LIMIT = 1024 * 1024;
@@ -94,6 +95,7 @@ public final class ApiVerticle extends VerticleBase {
     router.post("/v1/templates/:name/preview").handler(ApiVerticle::requireJson);
     router.post("/v1/templates/:name/test").handler(ApiVerticle::requireJson);
     router.post("/v1/suppressions").handler(ApiVerticle::requireJson);
+    router.post("/v1/campaigns/:id/experiment/decide").handler(ApiVerticle::requireJson);
 
     RouterBuilder api = RouterBuilder.create(vertx, deps.contract(),
       StringParameters.around(RequestExtractor.withBodyHandler()));
@@ -119,6 +121,10 @@ public final class ApiVerticle extends VerticleBase {
     EngagementRoutes engagementRoutes = new EngagementRoutes(deps.engagement());
     api.getRoute("getCampaignStats").addHandler(engagementRoutes::stats);
     api.getRoute("getRecipientEngagement").addHandler(engagementRoutes::recipient);
+    ExperimentRoutes experimentRoutes = new ExperimentRoutes(deps.experiments());
+    api.getRoute("getCampaignExperiment").addHandler(experimentRoutes::get);
+    api.getRoute("decideCampaignExperiment").addHandler(experimentRoutes::decide);
+    api.getRoute("cancelCampaignExperiment").addHandler(experimentRoutes::cancel);
     Router apiRouter = api.createRouter();
     router.route("/*").subRouter(apiRouter);
 
