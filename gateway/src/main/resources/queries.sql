@@ -32,41 +32,70 @@ DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $
 WITH created AS (
   INSERT INTO campaigns (tenant_id, name) VALUES ($1, $2)
   ON CONFLICT (tenant_id, name) DO NOTHING
-  RETURNING id, status
+  RETURNING id, status, holdout, has_variants
 )
-SELECT id, status FROM created
+SELECT id, status, holdout, has_variants FROM created
 UNION ALL
-SELECT id, status FROM campaigns WHERE tenant_id = $1 AND name = $2
+SELECT id, status, holdout, has_variants FROM campaigns WHERE tenant_id = $1 AND name = $2
 LIMIT 1;
+
+-- name: campaign-holdout
+SELECT holdout FROM campaigns WHERE tenant_id = $1 AND name = $2;
+
+-- name: campaign-experiment-mark
+-- The first batch that gives a holdout sets the campaign's; a concurrent one waits for this row lock and then sees
+-- the value set (READ COMMITTED re-reads the row), which intake compares with its own. Returns the holdout now held.
+UPDATE campaigns SET holdout = coalesce(holdout, $2), has_variants = has_variants OR $3 WHERE id = $1
+RETURNING holdout;
 
 -- name: batch-insert
 INSERT INTO batches (id, tenant_id, campaign_id, template_name, template_version, channels, priority,
-                     send_at, expires_at, accepted, rejected, template_id, on_cap)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($8, now()) + make_interval(secs => $9), $10, $11, $12, $13);
+                     send_at, expires_at, accepted, rejected, template_id, on_cap, variants, holdout)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($8, now()) + make_interval(secs => $9), $10, $11, $12, $13, $14, $15);
 
 -- name: messages-insert
+-- A recipient's 'variant' and 'state' (held_out, …; queued when absent) are what intake placed it in.
 INSERT INTO messages (batch_id, tenant_id, campaign_id, recipient_id, addresses, locale, time_zone,
-                      variables, priority, due_at, expires_at)
+                      variables, priority, due_at, expires_at, variant, state)
 SELECT $1, $2, $3, r ->> 'id', r -> 'addresses', r ->> 'locale', r ->> 'time_zone',
        coalesce(r -> 'variables', '{}'::jsonb), $4, coalesce($5, now()),
-       coalesce($5, now()) + make_interval(secs => $6)
+       coalesce($5, now()) + make_interval(secs => $6), r ->> 'variant', coalesce(r ->> 'state', 'queued')
 FROM jsonb_array_elements($7::jsonb) AS r;
 
 -- name: messages-insert-leased
 -- The same messages, stored already leased to the dispatcher of the process that accepted them
 -- (handoff): 'sending', attempt 1, under the dispatcher's lease, so that it needs no claim; if that
--- process dies, the lease expires and any instance reclaims them.
-INSERT INTO messages (batch_id, tenant_id, campaign_id, recipient_id, addresses, locale, time_zone,
-                      variables, priority, due_at, expires_at, state, attempt, lease_until)
-SELECT $1, $2, $3, r ->> 'id', r -> 'addresses', r ->> 'locale', r ->> 'time_zone',
-       coalesce(r -> 'variables', '{}'::jsonb), $4, coalesce($5, now()),
-       coalesce($5, now()) + make_interval(secs => $6), 'sending', 1, now() + make_interval(secs => $8)
-FROM jsonb_array_elements($7::jsonb) AS r
-RETURNING id, recipient_id;
+-- process dies, the lease expires and any instance reclaims them. A recipient intake placed in another state
+-- (held_out, …) is stored in it, not leased, and not returned.
+WITH stored AS (
+  INSERT INTO messages (batch_id, tenant_id, campaign_id, recipient_id, addresses, locale, time_zone,
+                        variables, priority, due_at, expires_at, variant, state, attempt, lease_until)
+  SELECT $1, $2, $3, r ->> 'id', r -> 'addresses', r ->> 'locale', r ->> 'time_zone',
+         coalesce(r -> 'variables', '{}'::jsonb), $4, coalesce($5, now()),
+         coalesce($5, now()) + make_interval(secs => $6), r ->> 'variant', coalesce(r ->> 'state', 'sending'),
+         CASE WHEN r ? 'state' THEN 0 ELSE 1 END,
+         CASE WHEN r ? 'state' THEN NULL ELSE now() + make_interval(secs => $8) END
+  FROM jsonb_array_elements($7::jsonb) AS r
+  RETURNING id, recipient_id, state
+)
+SELECT id, recipient_id FROM stored WHERE state = 'sending';
+
+-- name: messages-held-out-events
+-- The held_out event of each recipient of the batch held out at intake (counted by the events trigger).
+INSERT INTO events (message_id, tenant_id, campaign_id, type)
+SELECT id, tenant_id, campaign_id, 'held_out' FROM messages WHERE batch_id = $1 AND state = 'held_out';
+
+-- name: variant-accepted
+-- The messages a batch stored per variant, in the campaign's per-variant counters (metric 'accepted').
+INSERT INTO campaign_variant_counters AS v (campaign_id, variant, metric, n)
+SELECT campaign_id, variant, 'accepted', count(*) FROM messages
+WHERE batch_id = $1 AND variant IS NOT NULL
+GROUP BY 1, 2 ORDER BY 1, 2
+ON CONFLICT (campaign_id, variant, metric) DO UPDATE SET n = v.n + EXCLUDED.n;
 
 -- name: batch-find
 SELECT b.id, c.name AS campaign, b.template_name, b.template_version, b.channels, b.priority, b.on_cap,
-       b.send_at, b.expires_at, b.accepted, b.rejected, b.created_at
+       b.send_at, b.expires_at, b.accepted, b.rejected, b.created_at, b.variants, b.holdout
 FROM batches b JOIN campaigns c ON c.id = b.campaign_id
 WHERE b.id = $1 AND b.tenant_id = $2;
 
@@ -148,14 +177,15 @@ WITH RECURSIVE tenant_scan AS (
   SET state = 'sending', attempt = m.attempt + 1, lease_until = now() + make_interval(secs => $2), updated_at = now()
   FROM due WHERE m.id = due.id
   RETURNING m.id, m.attempt, m.tenant_id, m.campaign_id, m.batch_id, m.recipient_id, m.addresses, m.locale,
-            m.time_zone, m.variables, m.expires_at, m.channel_index, m.priority
+            m.time_zone, m.variables, m.expires_at, m.channel_index, m.priority, m.variant
 ), logged AS (
   INSERT INTO events (message_id, tenant_id, campaign_id, type, data)
   SELECT id, tenant_id, campaign_id, 'sending', jsonb_build_object('attempt', attempt, 'instance', $3::text)
   FROM claimed
 )
 SELECT c.id, c.attempt, c.tenant_id, c.campaign_id, c.recipient_id, c.addresses, c.locale, c.time_zone, c.variables,
-       c.expires_at <= now() AS expired, c.channel_index, b.channels, b.template_id, t.name AS tenant,
+       c.expires_at <= now() AS expired, c.channel_index, b.channels,
+       coalesce((b.variants -> c.variant ->> 'template_id')::bigint, b.template_id) AS template_id, t.name AS tenant,
        cp.name AS campaign, c.priority, b.on_cap
 FROM claimed c
 JOIN batches b ON b.id = c.batch_id
@@ -483,13 +513,20 @@ JOIN campaigns c ON c.id = b.campaign_id
 WHERE c.tenant_id = $1 AND c.name = $2
 GROUP BY b.channels[1];
 
+-- name: campaign-variant-stats
+-- A campaign's counters per variant (kept by the events triggers and intake).
+SELECT v.variant, v.metric, v.n FROM campaign_variant_counters v
+JOIN campaigns c ON c.id = v.campaign_id
+WHERE c.tenant_id = $1 AND c.name = $2;
+
 -- name: campaign-exists
 SELECT id FROM campaigns WHERE tenant_id = $1 AND name = $2;
 
 -- name: recipient-history
 -- A recipient's engagement facts, newest first, with the campaign and template of each message.
 SELECT e.type, e.class, e.reason, e.occurred_at, e.data ->> 'url' AS url, m.id AS message_id,
-       coalesce(e.data ->> 'channel', m.channel) AS channel, c.name AS campaign, b.template_name
+       coalesce(e.data ->> 'channel', m.channel) AS channel, c.name AS campaign,
+       coalesce(b.variants -> m.variant ->> 'template', b.template_name) AS template_name
 FROM messages m
 JOIN events e ON e.message_id = m.id
 JOIN campaigns c ON c.id = m.campaign_id
@@ -504,14 +541,14 @@ LIMIT $3;
 -- What the engagement ladder needs of a recipient, however long the history: the human opens and clicks of
 -- the last $3 days, one row per kind, campaign, template and link (the newest of each).
 SELECT e.type, e.class, max(e.occurred_at) AS occurred_at, e.data ->> 'url' AS url, c.name AS campaign,
-       b.template_name
+       coalesce(b.variants -> m.variant ->> 'template', b.template_name) AS template_name
 FROM messages m
 JOIN events e ON e.message_id = m.id
 JOIN campaigns c ON c.id = m.campaign_id
 JOIN batches b ON b.id = m.batch_id
 WHERE m.tenant_id = $1 AND m.recipient_id = $2 AND e.type IN ('opened', 'clicked') AND e.class = 'human'
   AND e.occurred_at >= now() - make_interval(days => $3)
-GROUP BY e.type, e.class, e.data ->> 'url', c.name, b.template_name;
+GROUP BY e.type, e.class, e.data ->> 'url', c.name, coalesce(b.variants -> m.variant ->> 'template', b.template_name);
 
 -- name: experiment-create
 -- A campaign's test, created by the first batch that gives one; its wait starts when that batch is due.

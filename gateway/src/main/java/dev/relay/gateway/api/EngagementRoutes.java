@@ -26,14 +26,17 @@ final class EngagementRoutes {
 
   void stats(RoutingContext ctx) {
     String campaign = ctx.pathParam("id");
-    store.counters(ApiKeyAuth.tenant(ctx).id(), campaign)
-      .onSuccess(counters -> {
-        if (counters.isEmpty()) {
+    long tenant = ApiKeyAuth.tenant(ctx).id();
+    store.counters(tenant, campaign)
+      .compose(counters -> counters.isEmpty()
+        ? Future.succeededFuture((JsonObject) null)
+        : store.variantCounters(tenant, campaign).map(variants -> CampaignStats.of(campaign, counters.get(), variants)))
+      .onSuccess(stats -> {
+        if (stats == null) {
           ctx.fail(ApiProblem.of(404, "campaign-not-found", "Campaign not found",
             "There is no campaign '" + campaign + "'."));
         } else {
-          ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-            .end(CampaignStats.of(campaign, counters.get()).toBuffer());
+          ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(stats.toBuffer());
         }
       })
       .onFailure(ctx::fail);

@@ -86,7 +86,7 @@ public final class ProblemHandler implements Handler<RoutingContext> {
     }
     if (failure instanceof InvalidBatchException) {
       InvalidBatchException invalid = (InvalidBatchException) failure;
-      ApiProblem problem = ApiProblem.of(422, invalid.kind(), "Batch not accepted", invalid.getMessage());
+      ApiProblem problem = ApiProblem.of(invalid.status(), invalid.kind(), "Batch not accepted", invalid.getMessage());
       invalid.members().forEach(e -> problem.with(e.getKey(), e.getValue()));
       return problem;
     }

@@ -28,10 +28,17 @@ import java.util.function.BiConsumer;
  */
 public final class Handoff {
 
-  /** A batch intake stored leased to this process: its envelope and its messages' ids by recipient id. */
+  /**
+   * A batch intake stored leased to this process: its envelope and its messages' ids by recipient id.
+   *
+   * @param templateId         the batch's one template (null when it has variants)
+   * @param variantTemplateIds each variant's template id by name (null when the batch has none); a recipient's
+   *                           {@code variant} member names its variant
+   * @param recipients         the recipients stored leased (those to send now)
+   */
   public record Batch(long tenantId, long campaignId, String tenant, String campaign, List<Channel> channels,
-                      long templateId, JsonArray recipients, Map<String, Long> idsByRecipient,
-                      long leaseDeadlineNanos, String priority, String onCap) {
+                      Long templateId, Map<String, Long> variantTemplateIds, JsonArray recipients,
+                      Map<String, Long> idsByRecipient, long leaseDeadlineNanos, String priority, String onCap) {
   }
 
   /** How many seconds of the dispatcher's measured pace handoffs may put in its hands. */
@@ -110,7 +117,8 @@ public final class Handoff {
       JsonObject variables = r.getJsonObject("variables");
       messages.add(new Claimed(id, 1, batch.tenantId(), batch.campaignId(), batch.tenant(), batch.campaign(),
         r.getString("id"), r.getJsonObject("addresses"), r.getString("locale"),
-        variables == null ? new JsonObject() : variables, false, 0, batch.channels(), batch.templateId(),
+        variables == null ? new JsonObject() : variables, false, 0, batch.channels(),
+        batch.variantTemplateIds() == null ? batch.templateId() : batch.variantTemplateIds().get(r.getString("variant")),
         batch.priority(), r.getString("time_zone"), "defer".equals(batch.onCap())));
     }
     Receiver target = receiver;

@@ -12,7 +12,9 @@ import java.util.TreeMap;
 /**
  * A campaign's funnel per channel from its counters. Counts of steps are messages (each counted once,
  * however often the step was reported); opens and clicks are also given as totals (every report);
- * {@code machine_by_reason} counts the machine opens and clicks (events) by the classifier's reason. Rates are
+ * {@code machine_by_reason} counts the machine opens and clicks (events) by the classifier's reason; {@code held_out}
+ * counts the recipients kept out as the campaign's control group (in the total only: they have no channel).
+ * {@code variants} gives the same funnel per variant of an experiment (over all channels). Rates are
  * fractions with four decimals, null when their denominator is 0:
  * <ul>
  *   <li>{@code delivery_rate} = delivered / sent; {@code bounce_rate} = bounced / sent;</li>
@@ -24,24 +26,42 @@ import java.util.TreeMap;
  */
 public final class CampaignStats {
 
+  private static final String HELD_OUT = "held_out";
   private static final String[] STEPS = {"accepted", "sent", "delivered", "bounced", "failed", "suppressed"};
 
   private CampaignStats() {
   }
 
   public static JsonObject of(String campaign, List<EngagementStore.Counter> counters) {
+    return of(campaign, counters, List.of());
+  }
+
+  /** The stats of a campaign from its counters per channel and per variant. */
+  public static JsonObject of(String campaign, List<EngagementStore.Counter> counters,
+                              List<EngagementStore.VariantCounter> variantCounters) {
     Map<String, Map<String, Long>> byChannel = new TreeMap<>();
     for (EngagementStore.Counter c : counters) {
       byChannel.computeIfAbsent(c.channel(), k -> new TreeMap<>()).merge(c.metric(), c.n(), Long::sum);
     }
-    byChannel.remove("none");
+    Map<String, Long> none = byChannel.remove("none");
     JsonObject channels = new JsonObject();
     Map<String, Long> all = new TreeMap<>();
     byChannel.forEach((channel, metrics) -> {
       metrics.forEach((k, v) -> all.merge(k, v, Long::sum));
       channels.put(channel, funnel(metrics));
     });
-    return new JsonObject().put("campaign", campaign).put("total", funnel(all)).put("channels", channels);
+    // A held-out recipient was never given a channel: its event is counted under 'none'.
+    if (none != null) {
+      all.merge(HELD_OUT, none.getOrDefault(HELD_OUT, 0L), Long::sum);
+    }
+    Map<String, Map<String, Long>> byVariant = new TreeMap<>();
+    for (EngagementStore.VariantCounter c : variantCounters) {
+      byVariant.computeIfAbsent(c.variant(), k -> new TreeMap<>()).merge(c.metric(), c.n(), Long::sum);
+    }
+    JsonObject variants = new JsonObject();
+    byVariant.forEach((variant, metrics) -> variants.put(variant, funnel(metrics)));
+    return new JsonObject().put("campaign", campaign).put("total", funnel(all)).put("channels", channels)
+      .put("variants", variants);
   }
 
   private static JsonObject funnel(Map<String, Long> m) {
@@ -50,6 +70,7 @@ public final class CampaignStats {
       f.put(step, n(m, step));
     }
     f.put("failed", n(m, "failed") + n(m, "dead"));
+    f.put(HELD_OUT, n(m, HELD_OUT));
     f.put("bounced_hard", n(m, "bounced_hard")).put("bounced_soft", n(m, "bounced_soft"));
     for (String step : new String[] {"opened", "clicked"}) {
       JsonObject byReason = new JsonObject();

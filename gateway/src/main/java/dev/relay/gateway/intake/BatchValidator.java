@@ -1,6 +1,7 @@
 package dev.relay.gateway.intake;
 
 import dev.relay.adapters.spi.Channel;
+import dev.relay.gateway.experiment.Assignment;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -29,6 +30,11 @@ public final class BatchValidator {
   private static final Pattern PUSH_TOKEN = Pattern.compile("[A-Za-z0-9:_.\\-]{8,4096}");
   private static final Pattern LOCALE = Pattern.compile("[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}");
   private static final int KNOWN_CACHE_LIMIT = 10_000;
+  /** A batch's variants: at least two (one is no experiment), at most 26 (a to z). */
+  public static final int MIN_VARIANTS = 2;
+  public static final int MAX_VARIANTS = 26;
+  /** The largest weight of a variant: weights are relative, and their sum must stay exact enough. */
+  public static final double MAX_WEIGHT = 1e9;
 
   /** Locales and time zones already found valid: a batch repeats a handful of them thousands of times. */
   private static final Set<String> KNOWN_LOCALES = ConcurrentHashMap.newKeySet();
@@ -60,6 +66,8 @@ public final class BatchValidator {
       throw new InvalidBatchException("invalid-text", "campaign " + campaignProblem + "; nothing was stored.",
         new JsonObject().put("pointer", "/campaign"));
     }
+    List<ValidatedBatch.Variant> variants = variants(body);
+    Double holdout = holdout(body);
     OffsetDateTime sendAt = null;
     if (body.getString("send_at") != null) {
       try {
@@ -110,7 +118,77 @@ public final class BatchValidator {
     }
     return new ValidatedBatch(body.getString("campaign"), body.getString("template"), body.getInteger("template_version"),
       List.copyOf(channels), body.getString("priority", "marketing"), sendAt, ttl, accepted, List.copyOf(rejected),
-      body.getString("on_cap", "skip"));
+      body.getString("on_cap", "skip"), variants, holdout);
+  }
+
+  /** The batch's variants, or null when it names one template; exactly one of the two is given. */
+  private static List<ValidatedBatch.Variant> variants(JsonObject body) {
+    JsonArray given = body.getJsonArray("variants");
+    if (given == null) {
+      if (body.getString("template") == null) {
+        throw new InvalidBatchException("template-or-variants",
+          "A batch gives either template (one template for every recipient) or variants; this one gives neither.",
+          new JsonObject().put("pointer", "/template"));
+      }
+      return null;
+    }
+    if (body.getValue("template") != null || body.getValue("template_version") != null) {
+      throw new InvalidBatchException("template-or-variants", "A batch gives either template (with "
+        + "template_version) or variants, each naming its own template; this one gives both.",
+        new JsonObject().put("pointer", body.getValue("template") != null ? "/template" : "/template_version"));
+    }
+    if (given.size() < MIN_VARIANTS || given.size() > MAX_VARIANTS) {
+      throw new InvalidBatchException("invalid-variant-count", "variants must list " + MIN_VARIANTS + " to "
+        + MAX_VARIANTS + " variants; this batch lists " + given.size() + ". Nothing was stored.",
+        new JsonObject().put("pointer", "/variants").put("min", MIN_VARIANTS).put("max", MAX_VARIANTS)
+          .put("actual", given.size()));
+    }
+    List<ValidatedBatch.Variant> variants = new ArrayList<>(given.size());
+    Map<String, Integer> seen = new HashMap<>();
+    for (int i = 0; i < given.size(); i++) {
+      JsonObject v = given.getJsonObject(i);
+      String at = "/variants/" + i;
+      Object name = v.getValue("name");
+      if (!(name instanceof String) || !Assignment.NAME.matcher((String) name).matches()) {
+        throw new InvalidBatchException("invalid-variant-name", at + "/name: a variant's name is 1 to 32 of a-z, 0-9, "
+          + "_ and -, starting with a letter or digit; nothing was stored.", new JsonObject().put("pointer", at + "/name"));
+      }
+      Integer first = seen.putIfAbsent((String) name, i);
+      if (first != null) {
+        throw new InvalidBatchException("duplicate-variant", at + "/name: variant '" + name
+          + "' is already named at /variants/" + first + "; nothing was stored.",
+          new JsonObject().put("pointer", at + "/name").put("variant", name));
+      }
+      if (v.getValue("template") == null) {
+        throw new InvalidBatchException("missing-variant-template", at + "/template: variant '" + name
+          + "' names no template; nothing was stored.", new JsonObject().put("pointer", at + "/template"));
+      }
+      Object weight = v.getValue("weight", 1);
+      double w = weight instanceof Number ? ((Number) weight).doubleValue() : Double.NaN;
+      if (!(w > 0 && w <= MAX_WEIGHT)) {
+        throw new InvalidBatchException("invalid-variant-weight", at + "/weight: a variant's weight is a number over 0 "
+          + "and at most " + (long) MAX_WEIGHT + "; variant '" + name + "' has " + weight + ". Nothing was stored.",
+          new JsonObject().put("pointer", at + "/weight"));
+      }
+      variants.add(new ValidatedBatch.Variant((String) name, v.getString("template"), v.getInteger("template_version"),
+        w));
+    }
+    return List.copyOf(variants);
+  }
+
+  /** The holdout share the batch gives, or null: 0 ≤ holdout < 1. */
+  private static Double holdout(JsonObject body) {
+    Object given = body.getValue("holdout");
+    if (given == null) {
+      return null;
+    }
+    double h = ((Number) given).doubleValue();
+    if (!(h >= 0 && h < 1)) {
+      throw new InvalidBatchException("invalid-holdout", "holdout is the share of the campaign's recipients kept out "
+        + "as a control group, at least 0 and under 1; this batch gives " + given + ". Nothing was stored.",
+        new JsonObject().put("pointer", "/holdout"));
+    }
+    return h;
   }
 
   /** What is wrong with a recipient: the JSON pointer of the value at fault, relative to the recipient, and why. */

@@ -2,6 +2,7 @@ package dev.relay.gateway.intake;
 
 import dev.relay.adapters.spi.Channel;
 import dev.relay.gateway.dispatch.Handoff;
+import dev.relay.gateway.experiment.Assignment;
 import dev.relay.gateway.metrics.RelayMetrics;
 import dev.relay.gateway.store.BatchStore;
 import dev.relay.gateway.store.NewBatch;
@@ -15,10 +16,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.security.MessageDigest;
-import java.time.OffsetDateTime;
-import java.util.concurrent.TimeUnit;
 import java.security.NoSuchAlgorithmException;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The intake step: validate a batch, admit it under the queue bound, and store it atomically under
@@ -97,22 +103,15 @@ public final class IntakeService {
       .put("rejected", rejected)
       .encode();
     byte[] hash = sha256(rawBody);
-    return templates.resolve(tenant.id(), batch.templateName(), batch.templateVersion())
-      .compose(template -> {
-        if (template.isEmpty()) {
-          return Future.failedFuture(unknownTemplate(batch.templateName(), batch.templateVersion()));
-        }
-        NewBatch row = new NewBatch(tenant.id(), idempotencyKey, hash, batchId, batch.campaign(),
-          batch.templateName(), template.get().version(),
-          batch.channels().stream().map(Channel::wireName).toArray(String[]::new), batch.priority(), batch.sendAt(),
-          batch.ttlSeconds(), batch.accepted(), batch.rejected().size(), 202, answer, template.get().id(),
-          batch.onCap());
-        return store(tenant, batch, batchId, row, count);
-      })
-      .map(outcome -> {
+    return resolveTemplates(tenant, batch)
+      .compose(resolved -> store.campaignHoldout(tenant.id(), batch.campaign())
+        .compose(campaignHoldout -> storePlaced(tenant, idempotencyKey, hash, batchId, answer, batch, resolved,
+          campaignHoldout, true)))
+      .map(stored -> {
+        BatchStore.Outcome outcome = stored.outcome();
         switch (outcome.kind()) {
           case STORED:
-            queueDepth.added(count);
+            queueDepth.added(stored.sendNow());
             metrics.intake("accepted", count);
             metrics.intake("rejected", batch.rejected().size());
             return new Answer(outcome.status(), outcome.body(), batchId, false);
@@ -126,43 +125,166 @@ public final class IntakeService {
   }
 
   /**
-   * Stores the batch: leased to this process's dispatcher and handed over after the commit when it
-   * is due and the dispatcher has room, queued for any instance otherwise.
+   * The templates a batch renders, resolved at intake: its one template, or each variant's.
+   *
+   * @param templateId      the one template's id (null with variants)
+   * @param templateVersion the one template's version (null with variants)
+   * @param variants        what {@code batches.variants} stores (null without variants)
+   * @param weighted        the variants' weights, for {@link Assignment#variant} (null without variants)
+   * @param variantTemplateIds each variant's template id (null without variants)
    */
-  private Future<BatchStore.Outcome> store(Tenant tenant, ValidatedBatch batch, UUID batchId, NewBatch row, int count) {
+  private record Resolved(Long templateId, Integer templateVersion, JsonObject variants,
+                          List<Assignment.Weighted> weighted, Map<String, Long> variantTemplateIds) {
+  }
+
+  private Future<Resolved> resolveTemplates(Tenant tenant, ValidatedBatch batch) {
+    if (batch.variants() == null) {
+      return templates.resolve(tenant.id(), batch.templateName(), batch.templateVersion())
+        .compose(template -> template.isEmpty()
+          ? Future.failedFuture(unknownTemplate("/template", batch.templateName(), batch.templateVersion()))
+          : Future.succeededFuture(new Resolved(template.get().id(), template.get().version(), null, null, null)));
+    }
+    List<Future<Optional<TemplateStore.Version>>> lookups = new ArrayList<>();
+    for (ValidatedBatch.Variant v : batch.variants()) {
+      lookups.add(templates.resolve(tenant.id(), v.template(), v.templateVersion()));
+    }
+    return Future.all(lookups).compose(all -> {
+      JsonObject stored = new JsonObject();
+      List<Assignment.Weighted> weighted = new ArrayList<>();
+      Map<String, Long> ids = new HashMap<>();
+      for (int i = 0; i < batch.variants().size(); i++) {
+        ValidatedBatch.Variant v = batch.variants().get(i);
+        Optional<TemplateStore.Version> version = lookups.get(i).result();
+        if (version.isEmpty()) {
+          return Future.failedFuture(unknownTemplate("/variants/" + i + "/template", v.template(), v.templateVersion()));
+        }
+        stored.put(v.name(), new JsonObject().put("template", v.template())
+          .put("template_version", version.get().version()).put("template_id", version.get().id())
+          .put("weight", v.weight()));
+        weighted.add(new Assignment.Weighted(v.name(), v.weight()));
+        ids.put(v.name(), version.get().id());
+      }
+      return Future.succeededFuture(new Resolved(null, null, stored, List.copyOf(weighted), Map.copyOf(ids)));
+    });
+  }
+
+  /**
+   * Places every recipient under the campaign's holdout (the batch's own when it gives one) and stores the batch.
+   * A batch giving a holdout other than the campaign's is refused; one giving none whose campaign got a holdout
+   * between the read and the store is placed again under it, once.
+   */
+  private Future<Stored> storePlaced(Tenant tenant, String idempotencyKey, byte[] hash, UUID batchId,
+                                                 String answer, ValidatedBatch batch, Resolved resolved,
+                                                 double campaignHoldout, boolean mayRetry) {
+    if (batch.holdout() != null && campaignHoldout != 0 && campaignHoldout != batch.holdout()) {
+      return Future.failedFuture(holdoutConflict(batch.campaign(), campaignHoldout, batch.holdout()));
+    }
+    double holdout = batch.holdout() != null ? batch.holdout() : campaignHoldout;
+    JsonArray sendNow = new JsonArray(new ArrayList<>(batch.accepted().size()));
+    int heldOut = 0;
+    for (int i = 0; i < batch.accepted().size(); i++) {
+      JsonObject r = batch.accepted().getJsonObject(i);
+      r.remove("variant");
+      r.remove("state");
+      Placement placement = place(tenant.id(), batch.campaign(), r.getString("id"), resolved.weighted(), holdout);
+      if (placement.variant() != null) {
+        r.put("variant", placement.variant());
+      }
+      if (placement.sendNow()) {
+        sendNow.add(r);
+      } else {
+        r.put("state", placement.state());
+        heldOut += Placement.HELD_OUT.equals(placement.state()) ? 1 : 0;
+      }
+    }
+    NewBatch row = new NewBatch(tenant.id(), idempotencyKey, hash, batchId, batch.campaign(),
+      batch.templateName(), resolved.templateVersion(),
+      batch.channels().stream().map(Channel::wireName).toArray(String[]::new), batch.priority(), batch.sendAt(),
+      batch.ttlSeconds(), batch.accepted(), batch.rejected().size(), 202, answer, resolved.templateId(),
+      batch.onCap(), resolved.variants(), holdout, batch.holdout(), heldOut);
+    return store(tenant, batch, batchId, row, resolved, sendNow)
+      .recover(err -> {
+        if (err instanceof BatchStore.HoldoutMismatch mismatch) {
+          if (!mismatch.given() && mayRetry) {
+            return storePlaced(tenant, idempotencyKey, hash, batchId, answer, batch, resolved,
+              mismatch.campaignHoldout(), false);
+          }
+          return Future.failedFuture(holdoutConflict(batch.campaign(), mismatch.campaignHoldout(),
+            batch.holdout() != null ? batch.holdout() : holdout));
+        }
+        return Future.failedFuture(err);
+      });
+  }
+
+  /**
+   * Where one recipient goes: held out (state {@code held_out}, no variant) when its holdout draw is under the
+   * campaign's holdout; otherwise sent now, with its variant when the batch has variants. The draws are
+   * {@link Assignment#unit} with the salts {@code holdout} and {@code variant}, so a recipient lands in the same place
+   * in every batch of the campaign.
+   */
+  static Placement place(long tenantId, String campaign, String recipientId, List<Assignment.Weighted> variants,
+                         double holdout) {
+    if (holdout > 0 && Assignment.unit(Assignment.HOLDOUT, tenantId, campaign, recipientId) < holdout) {
+      return new Placement(null, Placement.HELD_OUT);
+    }
+    if (variants == null) {
+      return Placement.SEND;
+    }
+    return new Placement(Assignment.variant(variants,
+      Assignment.unit(Assignment.VARIANT, tenantId, campaign, recipientId)), null);
+  }
+
+  private static InvalidBatchException holdoutConflict(String campaign, double campaignHoldout, double given) {
+    return new InvalidBatchException(409, "holdout-conflict", "Campaign '" + campaign + "' holds out " + campaignHoldout
+      + " of its recipients; a batch of it may give that holdout or none, not " + given + ". Nothing was stored.",
+      new JsonObject().put("pointer", "/holdout").put("campaign_holdout", campaignHoldout).put("holdout", given));
+  }
+
+  /** What the store made of a batch, and how many of its messages are to be sent now. */
+  private record Stored(BatchStore.Outcome outcome, int sendNow) {
+  }
+
+  /**
+   * Stores the batch: leased to this process's dispatcher and handed over after the commit when it
+   * is due and the dispatcher has room, queued for any instance otherwise. Only the recipients to send
+   * now count and are handed over.
+   */
+  private Future<Stored> store(Tenant tenant, ValidatedBatch batch, UUID batchId, NewBatch row, Resolved resolved,
+                               JsonArray sendNow) {
+    int count = sendNow.size();
     boolean due = batch.sendAt() == null || !batch.sendAt().isAfter(OffsetDateTime.now());
-    boolean handingOver = handoff != null && due && handoff.tryReserve(count);
+    boolean handingOver = handoff != null && due && count > 0 && handoff.tryReserve(count);
     if (!handingOver) {
-      return store.persist(row, 0);
+      return store.persist(row, 0).map(outcome -> new Stored(outcome, count));
     }
     long leaseDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(handoff.leaseSeconds());
     return store.persist(row, handoff.leaseSeconds()).andThen(ar -> {
       if (ar.succeeded() && ar.result().leasedIds() != null) {
-        handOver(tenant, batch, batchId, row.templateId(), ar.result(), leaseDeadline);
+        handOver(tenant, batch, batchId, resolved, sendNow, ar.result(), leaseDeadline);
       } else {
         handoff.cancel(count);
       }
-    });
+    }).map(outcome -> new Stored(outcome, count));
   }
 
-  private static InvalidBatchException unknownTemplate(String name, Integer version) {
-    JsonObject members = new JsonObject().put("template", name);
+  private static InvalidBatchException unknownTemplate(String pointer, String name, Integer version) {
+    JsonObject members = new JsonObject().put("pointer", pointer).put("template", name);
     if (version != null) {
       members.put("template_version", version);
     }
     return new InvalidBatchException("unknown-template", version == null
-      ? "There is no template '" + name + "'; nothing was stored."
-      : "Template '" + name + "' has no version " + version + "; nothing was stored.", members);
+      ? "There is no template '" + name + "' (" + pointer + "); nothing was stored."
+      : "Template '" + name + "' has no version " + version + " (" + pointer + "); nothing was stored.", members);
   }
 
-  private void handOver(Tenant tenant, ValidatedBatch batch, UUID batchId, long templateId, BatchStore.Outcome outcome,
-                        long leaseDeadline) {
+  private void handOver(Tenant tenant, ValidatedBatch batch, UUID batchId, Resolved resolved, JsonArray sendNow,
+                        BatchStore.Outcome outcome, long leaseDeadline) {
     try {
       handoff.deliver(new Handoff.Batch(tenant.id(), outcome.campaignId(), tenant.name(), batch.campaign(),
-        batch.channels(), templateId, batch.accepted(), outcome.leasedIds(), leaseDeadline, batch.priority(),
-        batch.onCap()));
+        batch.channels(), resolved.templateId(), resolved.variantTemplateIds(), sendNow, outcome.leasedIds(),
+        leaseDeadline, batch.priority(), batch.onCap()));
     } catch (RuntimeException e) {
-      handoff.cancel(batch.accepted().size());
+      handoff.cancel(sendNow.size());
       LOG.error("batch {} is stored but could not be handed to the dispatcher; its messages are sent when their lease "
         + "expires and they are reclaimed", batchId, e);
     }

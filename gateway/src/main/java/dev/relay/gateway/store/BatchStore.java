@@ -81,8 +81,43 @@ public final class BatchStore {
       .map(rows -> rows.rowCount() == 1);
   }
 
+  /**
+   * The campaign holds another holdout than the one the batch's recipients were placed with: the batch gave another
+   * share ({@code given}), or it gave none and the campaign's was set since intake read it. Nothing was stored.
+   */
+  public static final class HoldoutMismatch extends RuntimeException {
+    private final double campaignHoldout;
+    private final boolean given;
+
+    HoldoutMismatch(double campaignHoldout, boolean given) {
+      super("the campaign's holdout is " + campaignHoldout, null, false, false);
+      this.campaignHoldout = campaignHoldout;
+      this.given = given;
+    }
+
+    /** The campaign's holdout. */
+    public double campaignHoldout() {
+      return campaignHoldout;
+    }
+
+    /** Whether the batch gave its own (other) holdout, rather than none. */
+    public boolean given() {
+      return given;
+    }
+  }
+
+  /** A campaign's holdout (0 when it has none or does not exist yet). */
+  public Future<Double> campaignHoldout(long tenantId, String campaign) {
+    return pool.preparedQuery(Queries.sql("campaign-holdout")).execute(Tuple.of(tenantId, campaign))
+      .map(rows -> {
+        Double holdout = rows.size() == 0 ? null : rows.iterator().next().getDouble("holdout");
+        return holdout == null ? 0.0 : holdout;
+      });
+  }
+
   private Future<Outcome> insertBatch(SqlConnection conn, NewBatch batch, int leaseSeconds) {
     return ensureCampaign(conn, batch.tenantId(), batch.campaign(), true)
+      .compose(campaign -> experiment(conn, batch, campaign).map(campaign))
       .compose(campaign -> {
         long campaignId = campaign.getLong("id");
         boolean leased = leaseSeconds > 0 && "active".equals(campaign.getString("status"));
@@ -90,7 +125,8 @@ public final class BatchStore {
           .execute(Tuple.from(new Object[] {
             batch.batchId(), batch.tenantId(), campaignId, batch.templateName(), batch.templateVersion(),
             batch.channels(), batch.priority(), batch.sendAt(), (double) batch.ttlSeconds(),
-            batch.recipients().size(), batch.rejected(), batch.templateId(), batch.onCap()}))
+            batch.recipients().size(), batch.rejected(), batch.templateId(), batch.onCap(), batch.variants(),
+            batch.holdout()}))
           .compose(v -> leased
             ? conn.preparedQuery(Queries.sql("messages-insert-leased"))
               .execute(Tuple.from(new Object[] {
@@ -102,8 +138,39 @@ public final class BatchStore {
                 batch.batchId(), batch.tenantId(), campaignId, batch.priority(), batch.sendAt(),
                 (double) batch.ttlSeconds(), batch.recipients()}))
               .map(rows -> (Map<String, Long>) null))
+          .compose(ids -> afterMessages(conn, batch).map(ids))
           .map(ids -> new Outcome(Outcome.Kind.STORED, batch.responseStatus(), batch.responseBody(), campaignId, ids));
       });
+  }
+
+  /**
+   * Sets the campaign's holdout from the first batch that gives one and marks it as having variants (a write only
+   * when either changes), and checks that the campaign holds the holdout the batch was placed with.
+   */
+  private Future<Void> experiment(SqlConnection conn, NewBatch batch, Row campaign) {
+    Double current = campaign.getDouble("holdout");
+    boolean mark = batch.givenHoldout() != null && current == null
+      || batch.variants() != null && !campaign.getBoolean("has_variants");
+    Future<Double> held = mark
+      ? conn.preparedQuery(Queries.sql("campaign-experiment-mark"))
+        .execute(Tuple.of(campaign.getLong("id"), batch.givenHoldout(), batch.variants() != null))
+        .map(rows -> rows.iterator().next().getDouble("holdout"))
+      : Future.succeededFuture(current);
+    return held.compose(h -> {
+      double holds = h == null ? 0.0 : h;
+      if (holds != batch.holdout() || batch.givenHoldout() != null && holds != batch.givenHoldout()) {
+        return Future.failedFuture(new HoldoutMismatch(holds, batch.givenHoldout() != null));
+      }
+      return Future.succeededFuture();
+    });
+  }
+
+  /** What the batch's messages bring beside them: their held_out events, the counts of its variants. */
+  private Future<Void> afterMessages(SqlConnection conn, NewBatch batch) {
+    Future<?> events = batch.heldOut() == 0 ? Future.succeededFuture()
+      : conn.preparedQuery(Queries.sql("messages-held-out-events")).execute(Tuple.of(batch.batchId()));
+    return events.compose(v -> batch.variants() == null ? Future.succeededFuture()
+      : conn.preparedQuery(Queries.sql("variant-accepted")).execute(Tuple.of(batch.batchId())).mapEmpty());
   }
 
   private static Map<String, Long> idsByRecipient(RowSet<Row> rows) {
@@ -162,14 +229,29 @@ public final class BatchStore {
   }
 
   private static JsonObject describe(Row row) {
-    JsonObject template = new JsonObject().put("name", row.getString("template_name"));
-    if (row.getInteger("template_version") != null) {
-      template.put("version", row.getInteger("template_version"));
-    }
-    return new JsonObject()
+    JsonObject described = new JsonObject()
       .put("batch_id", row.getUUID("id").toString())
-      .put("campaign", row.getString("campaign"))
-      .put("template", template)
+      .put("campaign", row.getString("campaign"));
+    JsonObject variants = (JsonObject) row.getJson("variants");
+    if (variants == null) {
+      JsonObject template = new JsonObject().put("name", row.getString("template_name"));
+      if (row.getInteger("template_version") != null) {
+        template.put("version", row.getInteger("template_version"));
+      }
+      described.put("template", template);
+    } else {
+      JsonArray list = new JsonArray();
+      new java.util.TreeMap<>(variants.getMap()).keySet().forEach(name -> {
+        JsonObject v = variants.getJsonObject(name);
+        list.add(new JsonObject().put("name", name)
+          .put("template", new JsonObject().put("name", v.getString("template"))
+            .put("version", v.getInteger("template_version")))
+          .put("weight", v.getNumber("weight")));
+      });
+      described.put("variants", list);
+    }
+    return described
+      .put("holdout", row.getDouble("holdout"))
       .put("channels", new JsonArray(java.util.List.of(row.getArrayOfStrings("channels"))))
       .put("priority", row.getString("priority"))
       .put("on_cap", row.getString("on_cap"))

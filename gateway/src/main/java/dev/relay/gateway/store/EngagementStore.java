@@ -21,6 +21,10 @@ public final class EngagementStore {
   public record Counter(String channel, String metric, long n) {
   }
 
+  /** One counter of a campaign's variant: a metric's count over all channels. */
+  public record VariantCounter(String variant, String metric, long n) {
+  }
+
   /** One engagement fact of a recipient. */
   public record Fact(String type, String eventClass, String reason, java.time.OffsetDateTime occurredAt, String url,
                      long messageId, String channel, String campaign, String template) {
@@ -67,6 +71,18 @@ public final class EngagementStore {
             }
             return Optional.of(counters);
           }));
+  }
+
+  /** A campaign's counters per variant; empty when it has no variants (or does not exist). */
+  public Future<List<VariantCounter>> variantCounters(long tenantId, String campaign) {
+    return pool.preparedQuery(Queries.sql("campaign-variant-stats")).execute(Tuple.of(tenantId, campaign))
+      .map(rows -> {
+        List<VariantCounter> counters = new ArrayList<>();
+        for (Row row : rows) {
+          counters.add(new VariantCounter(row.getString("variant"), row.getString("metric"), row.getLong("n")));
+        }
+        return counters;
+      });
   }
 
   /** A recipient's engagement facts, newest first. */
