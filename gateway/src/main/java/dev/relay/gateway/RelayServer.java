@@ -214,15 +214,15 @@ public final class RelayServer {
     boolean dispatching = config.bool(Setting.DISPATCH_ENABLED);
     Handoff handoff = new Handoff(dispatchOptions.maxPending(), config.integer(Setting.DISPATCH_HANDOFF_MAX_PENDING),
       dispatchOptions.leaseSeconds());
+    Experiments experiments = new Experiments(vertx, new ExperimentStore(pool), Experiments.Options.from(config),
+      metrics, null);
     IntakeService intake = new IntakeService(new BatchValidator(IntakeLimits.from(config)), batches, depth,
-      templateStore, dispatching && config.bool(Setting.DISPATCH_HANDOFF) ? handoff : null, metrics);
+      templateStore, dispatching && config.bool(Setting.DISPATCH_HANDOFF) ? handoff : null, metrics, experiments);
     TrackingStore trackingStore = new TrackingStore(pool);
     TrackingRecorder recorder = TrackingRecorder.start(vertx, journal, trackingStore, Classifier.from(config), metrics,
       config.integer(Setting.TRACKING_FLUSH_MS));
     SuppressionStore suppressions = new SuppressionStore(pool);
     EngagementStore engagement = new EngagementStore(pool);
-    Experiments experiments = new Experiments(vertx, new ExperimentStore(pool), Experiments.Options.from(config),
-      metrics, null);
     ClientAddress clients = ClientAddress.from(config);
     TrackingRoutes trackingRoutes = new TrackingRoutes(templates.tracking().tokens(), templates, recorder,
       trackingStore, suppressions, clients, trackingClock);

@@ -46,22 +46,43 @@ public final class ExperimentStore {
   }
 
   /**
-   * Within intake's transaction: creates the campaign's test when {@code config} is given and it has none, then
-   * reads it under a share lock; empty when the campaign has no test.
+   * What intake placed a batch's recipients with: the campaign's test as intake read it before its transaction
+   * ({@code status} and {@code winner}; {@code status} null when the campaign had none), and the config to create
+   * the test with when the batch gives one (null when it gives none).
    */
-  public static Future<Optional<Locked>> lockForIntake(SqlConnection conn, long campaignId, long tenantId,
-                                                       JsonObject config, OffsetDateTime sendAt, int waitSeconds) {
-    Future<?> created = config == null ? Future.succeededFuture()
+  public record Intake(JsonObject create, int waitSeconds, String status, String winner) {
+  }
+
+  /** The campaign's test is not what intake placed the batch's recipients with (it changed since); nothing stored. */
+  public static final class Mismatch extends RuntimeException {
+    public Mismatch() {
+      super("the campaign's test changed since intake read it", null, false, false);
+    }
+  }
+
+  /**
+   * Within intake's transaction: creates the campaign's test when the batch gives one and it has none, then reads
+   * it under a share lock and fails with {@link Mismatch} unless it is what the recipients were placed with. Only
+   * campaigns with variants (now or in this batch) can have a test; the others are not read.
+   */
+  static Future<Void> checkInIntake(SqlConnection conn, long campaignId, boolean mayHaveTest, NewBatch batch) {
+    Intake placed = batch.experiment();
+    if (!mayHaveTest && placed == null) {
+      return Future.succeededFuture();
+    }
+    Future<?> created = placed == null || placed.create() == null ? Future.succeededFuture()
       : conn.preparedQuery(Queries.sql("experiment-create"))
-        .execute(Tuple.of(campaignId, tenantId, config, sendAt, (double) waitSeconds));
+        .execute(Tuple.of(campaignId, batch.tenantId(), placed.create(), batch.sendAt(), (double) placed.waitSeconds()));
     return created.compose(v -> conn.preparedQuery(Queries.sql("experiment-lock")).execute(Tuple.of(campaignId)))
-      .map(rows -> {
-        if (rows.size() == 0) {
-          return Optional.empty();
-        }
-        Row row = rows.iterator().next();
-        return Optional.of(new Locked((JsonObject) row.getJson("config"), row.getString("status"),
-          row.getString("winner")));
+      .compose(rows -> {
+        boolean has = rows.size() > 0;
+        Row row = has ? rows.iterator().next() : null;
+        boolean same = placed == null || placed.status() == null
+          ? !has || placed != null && placed.create() != null && "testing".equals(row.getString("status"))
+            && placed.create().equals(row.getJson("config"))
+          : has && placed.status().equals(row.getString("status"))
+            && java.util.Objects.equals(placed.winner(), row.getString("winner"));
+        return same ? Future.succeededFuture() : Future.failedFuture(new Mismatch());
       });
   }
 
