@@ -126,7 +126,7 @@ public final class ExperimentStore {
   /** A campaign's per-variant counters of these metrics: variant → metric → n. */
   public Future<Map<String, Map<String, Long>>> counters(long campaignId, List<String> metrics) {
     return pool.preparedQuery(Queries.sql("experiment-counters"))
-      .execute(Tuple.of(campaignId, metrics.toArray(String[]::new)))
+      .execute(Tuple.from(new Object[] {campaignId, metrics.toArray(String[]::new)}))
       .map(rows -> {
         Map<String, Map<String, Long>> counters = new HashMap<>();
         rows.forEach(r -> counters.computeIfAbsent(r.getString("variant"), v -> new HashMap<>())
@@ -174,7 +174,7 @@ public final class ExperimentStore {
           recipients.add(r.getString("recipient_id"));
           batches.add(r.getUUID("batch_id"));
         }
-        return conn.preparedQuery(Queries.sql("batch-variants")).execute(Tuple.of(batches.toArray(UUID[]::new)))
+        return conn.preparedQuery(Queries.sql("batch-variants")).execute(Tuple.from(new Object[] {batches.toArray(UUID[]::new)}))
           .compose(variantRows -> {
             Map<UUID, JsonObject> variants = new HashMap<>();
             variantRows.forEach(r -> variants.put(r.getUUID("id"), (JsonObject) r.getJson("variants")));
@@ -183,7 +183,7 @@ public final class ExperimentStore {
             for (int i = 0; i < ids.size(); i++) {
               chosen[i] = variantOf.apply(new Waiting(idArray[i], recipients.get(i), variants.get(batchOf.get(i))));
             }
-            return conn.preparedQuery(Queries.sql("experiment-release")).execute(Tuple.of(idArray, chosen, by))
+            return conn.preparedQuery(Queries.sql("experiment-release")).execute(Tuple.from(new Object[] {idArray, chosen, by}))
               .map(released -> released.iterator().next().getLong("n").intValue());
           });
       }));
