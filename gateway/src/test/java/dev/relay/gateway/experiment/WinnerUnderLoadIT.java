@@ -108,7 +108,9 @@ class WinnerUnderLoadIT {
     for (int i = part * BATCH; i < (part + 1) * BATCH; i++) {
       recipients.add(Batches.recipient("r-" + i));
     }
-    return Batches.envelope(CAMPAIGN).put("recipients", recipients)
+    JsonObject batch = Batches.envelope(CAMPAIGN);
+    batch.remove("template");
+    return batch.put("recipients", recipients)
       .put("variants", new JsonArray()
         .add(new JsonObject().put("name", "a").put("template", "sale-a"))
         .add(new JsonObject().put("name", "b").put("template", "sale-b")))
