@@ -277,7 +277,7 @@ UPDATE campaigns SET status = 'paused', paused_reason = $2 WHERE id = $1 AND sta
 RETURNING tenant_id, name;
 
 -- name: message-find
-SELECT m.id, m.batch_id, m.recipient_id, m.state, m.attempt, m.channel, m.account, m.provider_message_id,
+SELECT m.id, m.batch_id, m.recipient_id, m.variant, m.state, m.attempt, m.channel, m.account, m.provider_message_id,
        m.last_error, m.due_at, m.expires_at, m.created_at, m.updated_at, c.name AS campaign
 FROM messages m JOIN campaigns c ON c.id = m.campaign_id
 WHERE m.id = $1 AND m.tenant_id = $2;

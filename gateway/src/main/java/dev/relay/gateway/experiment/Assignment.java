@@ -37,6 +37,8 @@ public final class Assignment {
 
   private static final double TWO_TO_MINUS_53 = 0x1.0p-53;
   private static final Comparator<Weighted> BY_NAME = Comparator.comparing(Weighted::name);
+  /** Intake draws twice per recipient of a batch: one digest per thread, not one per draw. */
+  private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(Assignment::sha256);
 
   private Assignment() {
   }
@@ -52,7 +54,7 @@ public final class Assignment {
 
   /** A uniform value in [0, 1), the same for the same arguments wherever and whenever it is computed. */
   public static double unit(String salt, long tenantId, String campaign, String recipientId) {
-    byte[] digest = sha256().digest((salt + "|" + tenantId + "|" + campaign + "|" + recipientId)
+    byte[] digest = SHA256.get().digest((salt + "|" + tenantId + "|" + campaign + "|" + recipientId)
       .getBytes(StandardCharsets.UTF_8));
     long x = ByteBuffer.wrap(digest, 0, 8).getLong();
     return (x >>> 11) * TWO_TO_MINUS_53;

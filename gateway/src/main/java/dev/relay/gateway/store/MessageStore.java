@@ -48,6 +48,7 @@ public final class MessageStore {
           .put("batch_id", m.getUUID("batch_id").toString())
           .put("campaign", m.getString("campaign"))
           .put("recipient_id", m.getString("recipient_id"))
+          .put("variant", m.getString("variant"))
           .put("state", m.getString("state"))
           .put("attempts", m.getInteger("attempt"))
           .put("channel", m.getString("channel"))
