@@ -42,8 +42,9 @@ public final class Experiments {
   private final Options options;
   private final RelayMetrics metrics;
   private final ConversionCounts conversions;
-  private boolean running;
-  private boolean failing;
+  /** A pass runs on the timer's context or, after a force or cancel, on the API's: one at a time. */
+  private final java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean();
+  private volatile boolean failing;
 
   /** @param conversions where the conversions metric is counted; null when conversions are not available */
   public Experiments(Vertx vertx, ExperimentStore store, Options options, RelayMetrics metrics,
@@ -76,16 +77,15 @@ public final class Experiments {
 
   /** One pass: decide what is due, release what waits; a pass already running makes this a no-op. */
   public Future<Void> pass() {
-    if (running) {
+    if (!running.compareAndSet(false, true)) {
       return Future.succeededFuture();
     }
-    running = true;
     return store.due(DUE_BATCH)
       .compose(due -> sequentially(due, this::decide))
       .compose(v -> store.releasing())
       .compose(list -> sequentially(list, this::release))
       .transform(ar -> {
-        running = false;
+        running.set(false);
         if (ar.failed()) {
           if (!failing) {
             LOG.warn("experiments not decided or released now; the next pass tries again: {}", ar.cause().toString());
@@ -148,7 +148,7 @@ public final class Experiments {
           : "cancelled through the API")), outcome))
       .onSuccess(ended -> {
         if (ended) {
-          // The release runs now rather than at the next pass; a pass already running releases it too.
+          // The release starts now rather than at the next pass (when a pass is running, that one or the next).
           vertx.runOnContext(v -> pass());
         }
       });
