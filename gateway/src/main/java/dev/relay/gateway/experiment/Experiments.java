@@ -81,9 +81,9 @@ public final class Experiments {
       return Future.succeededFuture();
     }
     return store.due(DUE_BATCH)
-      .compose(due -> sequentially(due, this::decide))
+      .compose(due -> sequentially(due, test -> decide(test).recover(err -> skipped("decided", test, err))))
       .compose(v -> store.releasing())
-      .compose(list -> sequentially(list, this::release))
+      .compose(list -> sequentially(list, test -> release(test).recover(err -> skipped("released", test, err))))
       .transform(ar -> {
         running.set(false);
         if (ar.failed()) {
@@ -96,6 +96,13 @@ public final class Experiments {
         }
         return Future.succeededFuture();
       });
+  }
+
+  /** One test that fails does not hold up the others; it is tried again by the next pass. */
+  private static <T> Future<T> skipped(String what, Pending test, Throwable err) {
+    LOG.warn("experiment of campaign {} not {} now; the next pass tries again: {}", test.campaignId(), what,
+      err.toString());
+    return Future.succeededFuture();
   }
 
   private static <T> Future<Void> sequentially(List<T> items, java.util.function.Function<T, Future<?>> step) {

@@ -163,6 +163,7 @@ class WinnerUnderLoadIT {
       Map<String, String> env = environment(database, dir);
       String key = GatewayProcess.run(env, "api-key", "create", "--tenant", "acme").stdout().trim();
       try (GatewayProcess a = GatewayProcess.serve(env); GatewayProcess b = GatewayProcess.serve(env)) {
+        long started = System.nanoTime();
         putTemplate(a, key, "a");
         putTemplate(a, key, "b");
         for (int part = 0; part < RECIPIENTS / BATCH; part++) {
@@ -213,6 +214,8 @@ class WinnerUnderLoadIT {
         }
         until("the clicks written", 30, () -> database.count("SELECT count(*) FROM events WHERE type = 'clicked' "
           + "AND class = 'human'") == 330);
+        System.out.printf("experiment under load: posted, test share sent and clicked after %d s of the %d s wait%n",
+          TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started), WAIT_SECONDS);
         assertThat(experiment(a, key).getString("status"))
           .as("the wait (%d s) outlasted posting, sending the test share and clicking", WAIT_SECONDS)
           .isEqualTo("testing");
@@ -226,6 +229,8 @@ class WinnerUnderLoadIT {
 
         until("everyone sent", 90, () -> database.count("SELECT count(*) FROM messages WHERE state = 'sent'")
           == RECIPIENTS);
+        System.out.printf("experiment under load: all %d sent after %d s%n", RECIPIENTS,
+          TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started));
         assertThat(sandbox.uniqueCount()).isEqualTo(RECIPIENTS);
         assertThat(sandbox.duplicateCount()).isZero();
         Set<String> seen = new HashSet<>();
