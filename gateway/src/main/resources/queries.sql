@@ -336,14 +336,17 @@ SELECT definition FROM templates WHERE id = $1;
 SELECT id FROM messages WHERE batch_id = $1 ORDER BY id;
 
 -- name: suppression-add
--- Suppresses an address on a channel for a tenant; the first reason is kept.
+-- Suppresses an address on a channel for a tenant; the first reason is kept (also when the address was kept
+-- as its keyed hash by an erasure).
 INSERT INTO suppressions (tenant_id, channel, address, reason, source, message_id)
-VALUES ($1, $2, $3, $4, $5, $6)
+SELECT $1, $2, $3, $4, $5, $6
+WHERE NOT EXISTS (SELECT 1 FROM suppressions WHERE tenant_id = $1 AND channel = $2 AND address = relay_erased($2, $3))
 ON CONFLICT (tenant_id, channel, address) DO NOTHING
 RETURNING created_at;
 
 -- name: suppression-remove
-DELETE FROM suppressions WHERE tenant_id = $1 AND channel = $2 AND address = $3 RETURNING reason;
+DELETE FROM suppressions WHERE tenant_id = $1 AND channel = $2 AND address = ANY (ARRAY[$3, relay_erased($2, $3)])
+RETURNING reason;
 
 -- name: suppression-list
 -- A page of a tenant's list, newest first, optionally of one channel; ($4, $5, $6) is the previous page's
@@ -401,9 +404,11 @@ SELECT $1::bigint, $2::bigint, $3::bigint, 'unsubscribed', $4::text, $5::jsonb
 WHERE NOT EXISTS (SELECT 1 FROM events WHERE message_id = $1::bigint AND type = 'unsubscribed');
 -- name: suppression-find-many
 -- Which of these (tenant, channel, address) triples are suppressed: one query for a dispatcher's whole group.
-SELECT s.tenant_id, s.channel, s.address, s.reason FROM suppressions s
+-- An erased recipient's suppressed address is kept as its keyed hash (relay_erased) and found by it.
+SELECT q.tenant_id, q.channel, q.address, s.reason FROM suppressions s
 JOIN unnest($1::bigint[], $2::text[], $3::text[]) AS q(tenant_id, channel, address)
-  ON s.tenant_id = q.tenant_id AND s.channel = q.channel AND s.address = q.address;
+  ON s.tenant_id = q.tenant_id AND s.channel = q.channel
+ AND s.address = ANY (ARRAY[q.address, relay_erased(q.channel, q.address)]);
 
 -- name: webhook-apply
 -- Applies a batch of stored, unapplied provider events to their messages, in one statement: an event names
@@ -501,9 +506,38 @@ SELECT (SELECT count(*) FROM pending) AS picked,
 -- name: events-maintain
 SELECT relay_events_maintain($1, $2) AS result;
 
+-- name: messages-expire
+-- Retention of messages (messages.retention-days): the finished messages of at most $2 batches created more
+-- than $1 days ago, oldest first, are deleted with their funnel firsts, and those batches too. A batch with a
+-- message still to send is left alone. Campaign counters keep what the messages counted.
+WITH old AS (
+  SELECT b.id FROM batches b
+  WHERE b.created_at < now() - make_interval(days => $1)
+    AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.batch_id = b.id
+                    AND m.state IN ('waiting', 'queued', 'sending', 'retry'))
+  ORDER BY b.created_at
+  LIMIT $2
+), gone AS (
+  DELETE FROM messages m USING old WHERE m.batch_id = old.id
+  RETURNING m.id
+), firsts AS (
+  DELETE FROM engagement_firsts f USING gone WHERE f.message_id = gone.id
+  RETURNING 1
+), batches_gone AS (
+  DELETE FROM batches b USING old WHERE b.id = old.id
+  RETURNING b.campaign_id, b.channels[1] AS channel, b.accepted
+), accepted_kept AS (
+  -- What the deleted batches accepted moves to the counters, which campaign-stats adds to the batches' own.
+  INSERT INTO campaign_counters AS c (campaign_id, channel, metric, n)
+  SELECT campaign_id, channel, 'accepted', sum(accepted) FROM batches_gone GROUP BY 1, 2 ORDER BY 1, 2
+  ON CONFLICT (campaign_id, channel, metric) DO UPDATE SET n = c.n + EXCLUDED.n
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM gone) AS messages, (SELECT count(*) FROM batches_gone) AS batches;
+
 -- name: campaign-stats
 -- A campaign's counters by channel (kept by the events trigger), and what its batches accepted by their
--- first channel.
+-- first channel (the counters' 'accepted' holds what batches deleted by the retention had accepted).
 SELECT cc.channel, cc.metric, cc.n FROM campaign_counters cc
 JOIN campaigns c ON c.id = cc.campaign_id
 WHERE c.tenant_id = $1 AND c.name = $2
@@ -637,3 +671,70 @@ WITH o AS MATERIALIZED (
   ON CONFLICT (campaign_id, variant, metric) DO UPDATE SET n = v.n + EXCLUDED.n
 )
 SELECT count(*) AS n FROM released;
+
+-- name: recipient-erase
+-- Erases a recipient of a tenant (DELETE /v1/recipients/{id}) in one statement. Their messages keep their
+-- state, times, campaign and counted events, but lose the addresses, variables, locale and time zone, and
+-- the recipient id becomes its keyed hash; an address quoted in a reason is replaced by '[erased]'. Messages
+-- not sent yet end 'suppressed' (event 'suppressed'). Events lose the clicked URL, IP address, user agent and
+-- provider detail; the provider's webhook events of the messages lose their detail and their raw receipts
+-- their body and headers. A suppressed address of the recipient stays suppressed under its keyed hash
+-- (relay_erased), which dispatch and the suppression API look up beside the plain address.
+WITH target AS (
+  SELECT m.id, m.state, m.addresses, m.provider_message_id, m.account
+  FROM messages m WHERE m.tenant_id = $1 AND m.recipient_id = $2
+  FOR UPDATE
+), addresses AS (
+  SELECT DISTINCT a.key AS channel, a.value AS address FROM target t, jsonb_each_text(t.addresses) a
+), secrets AS (
+  SELECT coalesce(array_agg(address), '{}') || ARRAY[$2::text] AS list FROM addresses
+), hashed AS (
+  UPDATE suppressions s SET address = relay_erased(s.channel, s.address)
+  FROM addresses a
+  WHERE s.tenant_id = $1 AND s.channel = a.channel AND s.address = a.address
+    AND NOT EXISTS (SELECT 1 FROM suppressions d WHERE d.tenant_id = $1 AND d.channel = a.channel
+                    AND d.address = relay_erased(a.channel, a.address))
+  RETURNING 1
+), twins AS (
+  DELETE FROM suppressions s USING addresses a
+  WHERE s.tenant_id = $1 AND s.channel = a.channel AND s.address = a.address
+    AND EXISTS (SELECT 1 FROM suppressions d WHERE d.tenant_id = $1 AND d.channel = a.channel
+                AND d.address = relay_erased(a.channel, a.address))
+  RETURNING 1
+), erased AS (
+  UPDATE messages m
+  SET recipient_id = relay_erased('recipient', $2), addresses = '{}', variables = '{}', locale = NULL,
+      time_zone = NULL,
+      state = CASE WHEN m.state IN ('waiting', 'queued', 'retry') THEN 'suppressed' ELSE m.state END,
+      last_error = CASE WHEN m.state IN ('waiting', 'queued', 'retry') THEN 'the recipient was erased'
+                        ELSE relay_redact(m.last_error, (SELECT list FROM secrets)) END,
+      updated_at = now()
+  FROM target t WHERE m.id = t.id
+  RETURNING m.id, m.tenant_id, m.campaign_id, t.state AS was
+), stopped AS (
+  INSERT INTO events (message_id, tenant_id, campaign_id, type, reason)
+  SELECT id, tenant_id, campaign_id, 'suppressed', 'the recipient was erased' FROM erased
+  WHERE was IN ('waiting', 'queued', 'retry')
+  RETURNING 1
+), events_erased AS (
+  UPDATE events e SET data = e.data - 'url' - 'ip' - 'user_agent' - 'detail',
+                      reason = relay_redact(e.reason, (SELECT list FROM secrets))
+  FROM target t WHERE e.message_id = t.id
+  RETURNING 1
+), provider_events AS (
+  UPDATE webhook_events w SET detail = NULL
+  FROM target t WHERE w.provider_message_id = t.provider_message_id AND w.account = t.account
+  RETURNING w.receipt_id
+), stop_events AS (
+  UPDATE webhook_events w SET detail = NULL
+  FROM addresses a WHERE w.provider_message_id IS NULL AND w.detail ->> 'address' = a.address
+  RETURNING w.receipt_id
+), receipts AS (
+  UPDATE webhook_receipts r SET body = ''::bytea, headers = '{}'::jsonb
+  WHERE r.id IN (SELECT receipt_id FROM provider_events UNION SELECT receipt_id FROM stop_events)
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM erased) AS messages, (SELECT count(*) FROM stopped) AS stopped,
+       (SELECT count(*) FROM events_erased) AS events,
+       (SELECT count(*) FROM hashed) + (SELECT count(*) FROM twins) AS suppressions,
+       (SELECT count(*) FROM receipts) AS webhook_receipts;

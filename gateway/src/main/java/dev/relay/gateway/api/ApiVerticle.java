@@ -12,6 +12,7 @@ import dev.relay.gateway.store.TemplateStore;
 import dev.relay.gateway.store.TenantStore;
 import dev.relay.gateway.store.WebhookStore;
 import dev.relay.gateway.store.EngagementStore;
+import dev.relay.gateway.store.ErasureStore;
 import dev.relay.gateway.store.SuppressionStore;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -125,6 +126,7 @@ public final class ApiVerticle extends VerticleBase {
     api.getRoute("getCampaignExperiment").addHandler(experimentRoutes::get);
     api.getRoute("decideCampaignExperiment").addHandler(experimentRoutes::decide);
     api.getRoute("cancelCampaignExperiment").addHandler(experimentRoutes::cancel);
+    api.getRoute("eraseRecipient").addHandler(new ErasureRoutes(new ErasureStore(deps.pool()))::erase);
     Router apiRouter = api.createRouter();
     router.route("/*").subRouter(apiRouter);
 

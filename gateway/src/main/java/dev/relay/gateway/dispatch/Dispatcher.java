@@ -4,6 +4,7 @@ import dev.relay.adapters.spi.Channel;
 import dev.relay.adapters.spi.SendResult;
 import dev.relay.gateway.config.RelayConfig;
 import dev.relay.gateway.config.Setting;
+import dev.relay.gateway.lifecycle.MessageState;
 import dev.relay.gateway.metrics.RelayMetrics;
 import dev.relay.gateway.render.RenderException;
 import dev.relay.gateway.render.Renderer;
@@ -462,15 +463,15 @@ public final class Dispatcher extends VerticleBase {
 
   private void complete(Claimed m, Outcome outcome) {
     handoff.done(1);
-    if ("sent".equals(outcome.state())) {
+    if (outcome.state() == MessageState.SENT) {
       sentThisSecond++;
     }
-    throttle.completed(m.id(), "sent".equals(outcome.state()));
+    throttle.completed(m.id(), outcome.state() == MessageState.SENT);
     writer.add(outcome);
     metrics.message(outcome.channel() != null ? outcome.channel() : m.channels().get(outcome.channelIndex()).wireName(),
       outcome.account(), outcome.event());
-    boolean terminal = "sent".equals(outcome.state()) || "failed".equals(outcome.state());
-    if (terminal && pauseGuard.record(m.campaignId(), "failed".equals(outcome.state()))) {
+    boolean terminal = outcome.state() == MessageState.SENT || outcome.state() == MessageState.FAILED;
+    if (terminal && pauseGuard.record(m.campaignId(), outcome.state() == MessageState.FAILED)) {
       String reason = "paused by Relay: over " + options.pauseFailurePercent() + "% of the last "
         + options.pauseWindow() + " messages failed permanently";
       store.autoPause(m.campaignId(), reason)

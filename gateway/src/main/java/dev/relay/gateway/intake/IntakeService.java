@@ -236,9 +236,9 @@ public final class IntakeService {
    * A batch giving a holdout other than the campaign's is refused; one giving none whose campaign got a holdout
    * between the read and the store is placed again under it, once.
    */
-  private Future<Stored> storePlaced(Tenant tenant, String idempotencyKey, byte[] hash, UUID batchId,
-                                                 String answer, ValidatedBatch batch, Resolved resolved,
-                                                 double campaignHoldout, ExperimentPlan plan, boolean mayRetry) {
+  private Future<Stored> storePlaced(Tenant tenant, String idempotencyKey, byte[] hash, UUID batchId, String answer,
+                                     ValidatedBatch batch, Resolved resolved, double campaignHoldout,
+                                     ExperimentPlan plan, boolean mayRetry) {
     if (batch.holdout() != null && campaignHoldout != 0 && campaignHoldout != batch.holdout()) {
       return Future.failedFuture(holdoutConflict(batch.campaign(), campaignHoldout, batch.holdout()));
     }

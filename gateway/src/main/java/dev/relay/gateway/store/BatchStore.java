@@ -1,5 +1,6 @@
 package dev.relay.gateway.store;
 
+import dev.relay.gateway.lifecycle.MessageState;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
@@ -12,6 +13,7 @@ import io.vertx.sqlclient.Tuple;
 
 import java.security.MessageDigest;
 import java.time.OffsetDateTime;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -21,9 +23,8 @@ import java.util.UUID;
 public final class BatchStore {
 
   /** Every message state, in the order of a message's life; the status of a batch counts each. */
-  public static final String[] STATES = {
-    "waiting", "queued", "sending", "retry", "sent", "delivered", "failed", "dead", "suppressed", "capped", "expired",
-    "held_out", "opted_out"};
+  public static final String[] STATES =
+    Arrays.stream(MessageState.values()).map(MessageState::wireName).toArray(String[]::new);
 
   private final Pool pool;
 

@@ -140,4 +140,35 @@ class BatchValidatorTest {
       .hasMessageContaining("at most 10 recipients")
       .extracting(e -> ((InvalidBatchException) e).kind()).isEqualTo("too-many-recipients");
   }
+
+  @Test
+  @DisplayName("variants instead of a template: kept in the order given, weight 1 when absent; holdout kept as given")
+  void variantsAndHoldout() {
+    JsonObject body = Batches.batch("c", "r", 1);
+    body.remove("template");
+    body.put("variants", new JsonArray()
+      .add(new JsonObject().put("name", "b").put("template", "t-b").put("template_version", 2).put("weight", 2.5))
+      .add(new JsonObject().put("name", "a_1").put("template", "t-a")))
+      .put("holdout", 0.1);
+    ValidatedBatch batch = validator.validate(body);
+    assertThat(batch.templateName()).isNull();
+    assertThat(batch.variants()).containsExactly(new ValidatedBatch.Variant("b", "t-b", 2, 2.5),
+      new ValidatedBatch.Variant("a_1", "t-a", null, 1.0));
+    assertThat(batch.holdout()).isEqualTo(0.1);
+    ValidatedBatch plain = validator.validate(Batches.batch("c", "r", 1));
+    assertThat(plain.variants()).isNull();
+    assertThat(plain.holdout()).isNull();
+    assertThat(validator.validate(Batches.batch("c", "r", 1).put("holdout", 0)).holdout()).isZero();
+  }
+
+  @ParameterizedTest
+  @ValueSource(doubles = {1.0, 1.5, -0.01})
+  @DisplayName("a holdout outside [0, 1) is refused as invalid-holdout")
+  void badHoldout(double holdout) {
+    assertThatThrownBy(() -> validator.validate(Batches.batch("c", "r", 1).put("holdout", holdout)))
+      .isInstanceOfSatisfying(InvalidBatchException.class, e -> {
+        assertThat(e.kind()).isEqualTo("invalid-holdout");
+        assertThat(e.members().getString("pointer")).isEqualTo("/holdout");
+      });
+  }
 }

@@ -153,6 +153,8 @@ class SecurityTest {
       .sendJsonObject(new JsonObject().put("variant", "a"))));
     asOtherTenant.put("cancelCampaignExperiment", key -> await(gateway.post("/v1/campaigns/ab-test/experiment/cancel", key)
       .send()));
+    asOtherTenant.put("eraseRecipient", key -> await(gateway.get("/v1/recipients/a-0", key).method(HttpMethod.DELETE)
+      .send()));
     asOtherTenant.put("removeSuppression", key -> await(gateway.get("/v1/suppressions", key).method(HttpMethod.DELETE)
       .addQueryParam("channel", "email").addQueryParam("address", "owner@example.com").send()));
     Map<String, Integer> expected = new HashMap<>();
@@ -187,6 +189,8 @@ class SecurityTest {
         .isEqualTo(1);
       assertThat(gateway.database().count("SELECT count(*) FROM campaign_experiments WHERE status = 'testing'"))
         .as("the owner's test still runs").isEqualTo(1);
+      assertThat(gateway.database().count("SELECT count(*) FROM messages WHERE recipient_id = 'a-0'"
+        + " AND addresses ? 'email'")).as("acme's recipient a-0, not erased").isEqualTo(1);
       JsonObject acmeVersions = await(gateway.get("/v1/templates/promo", acme).send()).bodyAsJsonObject();
       assertThat(acmeVersions.getJsonArray("versions").size()).as("acme's versions of promo").isEqualTo(1);
       JsonObject acmeList = await(gateway.get("/v1/suppressions", acme).send()).bodyAsJsonObject();

@@ -46,7 +46,8 @@ final class EmailSmtpAccount implements ProviderAccount {
     MailComposer.Tagging tagging = config.webhooks() instanceof SendGridWebhooks ? MailComposer.Tagging.SENDGRID
       : config.webhooks() instanceof MailgunWebhooks ? MailComposer.Tagging.MAILGUN : MailComposer.Tagging.NONE;
     this.composer = new MailComposer(config.from(), config.messageIdDomain(), tagging);
-    this.client = MailClient.create(vertx, mailConfig(config));
+    // The client's sockets answer what a server that closed after a refusal left unanswered with that refusal.
+    this.client = MailClient.create(SmtpSocketTap.wrap(vertx), mailConfig(config));
   }
 
   /** The mail client's configuration for an account. */

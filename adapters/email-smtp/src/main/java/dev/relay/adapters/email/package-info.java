@@ -87,7 +87,10 @@
  * </table>
  * The reason of a refusal is {@code SMTP <code> <reply text>}, for instance
  * {@code SMTP 550 5.1.1 No such user}; of a failure without reply, {@code no answer from the SMTP server: …}.
- * At whatever stage the server refuses (greeting, AUTH, MAIL, RCPT, DATA, end of data), the code decides.
+ * At whatever stage the server refuses (greeting, EHLO, AUTH, MAIL, RCPT, DATA, end of data), the code decides,
+ * on a new or a pooled connection; also when the server closes the connection after its refusal without
+ * answering the commands the client sent meanwhile (the HELO after a refused EHLO, the next AUTH mechanism,
+ * the rest of a pipelined envelope): those are taken as refused with the same reply.
  *
  * <h2>Webhooks</h2>
  * <p><b>SendGrid Event Webhook</b> ({@code webhooks: sendgrid}): the signature header

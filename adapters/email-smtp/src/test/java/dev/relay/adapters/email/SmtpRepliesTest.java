@@ -161,30 +161,128 @@ class SmtpRepliesTest {
   }
 
   @Test
-  @DisplayName("A 421 to EHLO, after which the server closes, makes the message retryable")
+  @DisplayName("A 421 to EHLO, after which the server closes, is recorded with its code and throttles the account")
   void ehlo421(Vertx vertx, VertxTestContext ctx) {
-    // The mail client answers any EHLO refusal with HELO (RFC 5321, 3.2) into the closed connection, so
-    // it reports the closing and not the 421: the code is lost, but the decision (retry) is the 421's.
+    // The mail client answers any EHLO refusal with HELO (RFC 5321, 3.2), here into the closed connection:
+    // the 421 must still be what the message is failed with, not the closing.
     server.answer(Stage.EHLO, "421 4.7.0 Too busy, closing transmission channel");
     open(vertx, new JsonObject()).send(one()).onComplete(ctx.succeeding(results -> ctx.verify(() -> {
-      assertThat(results.get(0).isTransient()).as("%s", results.get(0)).isTrue();
+      SendResult result = results.get(0);
+      assertThat(result.reason()).isEqualTo("SMTP 421 4.7.0 Too busy, closing transmission channel");
+      assertThat(result.isThrottled()).as("%s", result).isTrue();
+      assertThat(result.isTransient()).as("%s", result).isTrue();
       assertThat(server.messages()).isEmpty();
       ctx.completeNow();
     })));
   }
 
-  @ParameterizedTest(name = "{1} at {0} on a pooled connection is {2}")
+  /** How the server is scripted at a stage: its reply only, its reply and then closing, or silence. */
+  enum Then { REPLY, CLOSE, STALL }
+
+  private static void script(ScriptedSmtpServer server, Stage stage, Then then, String reply) {
+    switch (then) {
+      case REPLY -> server.answer(stage, reply);
+      case CLOSE -> server.answerAndClose(stage, reply);
+      case STALL -> server.stall(stage);
+    }
+  }
+
+  private static void assertOutcome(SendResult result, String reason, String expected) {
+    assertThat(result.reason()).as("%s", result).isEqualTo(reason);
+    assertThat(result.isTransient()).as("%s", result).isEqualTo(!expected.equals("permanent"));
+    assertThat(result.isPermanent()).as("%s", result).isEqualTo(expected.equals("permanent"));
+    assertThat(result.isThrottled()).as("%s", result).isEqualTo(expected.equals("throttled"));
+  }
+
+  @ParameterizedTest(name = "{2} at {0}, then {1}: {3}")
+  @CsvSource(delimiter = '|', nullValues = "-", textBlock = """
+    GREETING     | REPLY | 421 4.3.2 Service not available, closing transmission channel | throttled
+    GREETING     | CLOSE | 554 5.3.2 No SMTP service here                                 | permanent
+    GREETING     | REPLY | 554 5.7.1 Connection refused by policy                        | permanent
+    GREETING     | STALL | -                                                             | retryable
+    EHLO         | REPLY | 421 4.3.2 System shutting down, closing transmission channel  | throttled
+    EHLO         | CLOSE | 421 4.7.0 Too many connections from your host                 | throttled
+    EHLO         | CLOSE | 451 4.3.0 Local error in processing                           | throttled
+    EHLO         | CLOSE | 452 4.3.1 Insufficient system storage                         | retryable
+    EHLO         | CLOSE | 550 5.7.1 Client host rejected: access denied                 | permanent
+    EHLO         | CLOSE | 554 5.7.1 Your IP is on a block list                          | permanent
+    EHLO         | REPLY | 550 5.7.1 Client host rejected: access denied                 | permanent
+    EHLO         | REPLY | 502 5.5.1 Command not implemented                             | permanent
+    EHLO         | REPLY | 504 5.5.2 Command parameter not implemented                   | permanent
+    EHLO         | STALL | -                                                             | retryable
+    AUTH         | CLOSE | 454 4.7.0 Temporary authentication failure                    | throttled
+    AUTH         | CLOSE | 535 5.7.8 Authentication credentials invalid                  | permanent
+    MAIL         | CLOSE | 550 5.7.1 Sender rejected, goodbye                            | permanent
+    RCPT         | CLOSE | 550 5.1.1 No such user here                                   | permanent
+    RCPT         | CLOSE | 452 4.2.2 Mailbox full                                        | retryable
+    DATA         | CLOSE | 554 5.5.1 No valid recipients                                 | permanent
+    END_OF_DATA  | CLOSE | 554 5.7.1 Message rejected as spam                            | permanent
+    END_OF_DATA  | CLOSE | 451 4.3.0 Error in processing, closing                        | throttled
+    """)
+  @DisplayName("From the greeting to the end of the data on a new connection, whether the server then closes or"
+    + " not, its reply is the reason with its code and decides the result; silence is a failure without reply")
+  void sessionStages(Stage stage, Then then, String reply, String expected, Vertx vertx, VertxTestContext ctx) {
+    script(server, stage, then, reply);
+    // Silence is waited out for timeout-ms (RFC 5321, 4.5.3.2 gives minutes; an account says how long it waits).
+    JsonObject overrides = then == Then.STALL ? new JsonObject().put("timeout-ms", 300) : new JsonObject();
+    open(vertx, overrides).send(one()).onComplete(ctx.succeeding(results -> ctx.verify(() -> {
+      SendResult result = results.get(0);
+      if (then == Then.STALL) {
+        assertThat(result.reason()).as("%s", result).startsWith("no answer from the SMTP server");
+        assertThat(result.isTransient()).as("%s", result).isTrue();
+        assertThat(result.isThrottled()).as("%s", result).isFalse();
+      } else {
+        assertOutcome(result, "SMTP " + reply, expected);
+      }
+      assertThat(server.messages()).isEmpty();
+      ctx.completeNow();
+    })));
+  }
+
+  @ParameterizedTest(name = "{2} at {0}, then {1}, to a pipelined envelope: {3}")
   @CsvSource(delimiter = '|', textBlock = """
-    MAIL         | 421 4.7.0 mx.example closing transmission channel | throttled
-    RCPT         | 421 4.7.0 mx.example closing transmission channel | throttled
-    DATA         | 421 4.3.2 System shutting down, closing channel   | throttled
-    END_OF_DATA  | 421 4.7.0 Try again later, closing channel        | throttled
-    MAIL         | 452 4.3.1 Insufficient system storage             | retryable
-    RCPT         | 550 5.1.1 No such user here                       | permanent
+    MAIL  | REPLY | 421 4.7.0 mx.example closing transmission channel | throttled
+    MAIL  | CLOSE | 550 5.7.1 Sender rejected, goodbye                | permanent
+    RCPT  | REPLY | 421 4.7.0 mx.example closing transmission channel | throttled
+    RCPT  | CLOSE | 550 5.1.1 No such user here                       | permanent
+    RCPT  | REPLY | 450 4.2.1 Mailbox busy                            | retryable
+    DATA  | CLOSE | 451 4.3.0 Error in processing, closing            | throttled
+    """)
+  @DisplayName("With PIPELINING, a refusal in the envelope is the reason with its code, also when the server closes"
+    + " before answering the rest of the group")
+  void pipelined(Stage stage, Then then, String reply, String expected, Vertx vertx, VertxTestContext ctx) {
+    ScriptedSmtpServer.start(vertx, ScriptedSmtpServer.Options.plain().withAuth(USER, PASSWORD).withPipelining())
+      .compose(pipelining -> {
+        script(pipelining, stage, then, reply);
+        return open(vertx, new JsonObject().put("port", pipelining.port()).put("starttls", "disabled")).send(one())
+          .eventually(() -> pipelining.close())
+          .onComplete(ctx.succeeding(results -> ctx.verify(() -> {
+            assertOutcome(results.get(0), "SMTP " + reply, expected);
+            // The envelope went as one group: the server had DATA before answering MAIL.
+            assertThat(pipelining.commands()).contains("DATA");
+            assertThat(pipelining.messages()).isEmpty();
+            ctx.completeNow();
+          })));
+      });
+  }
+
+  @ParameterizedTest(name = "{2} at {0}, then {1}, on a pooled connection is {3}")
+  @CsvSource(delimiter = '|', textBlock = """
+    MAIL         | REPLY | 421 4.7.0 mx.example closing transmission channel | throttled
+    RCPT         | REPLY | 421 4.7.0 mx.example closing transmission channel | throttled
+    DATA         | REPLY | 421 4.3.2 System shutting down, closing channel   | throttled
+    END_OF_DATA  | REPLY | 421 4.7.0 Try again later, closing channel        | throttled
+    MAIL         | REPLY | 452 4.3.1 Insufficient system storage             | retryable
+    RCPT         | REPLY | 550 5.1.1 No such user here                       | permanent
+    MAIL         | CLOSE | 553 5.7.1 Sender rejected, goodbye                | permanent
+    RCPT         | CLOSE | 450 4.2.1 Mailbox busy                            | retryable
+    DATA         | CLOSE | 554 5.5.1 No valid recipients                     | permanent
+    END_OF_DATA  | CLOSE | 552 5.3.4 Message size exceeds fixed limit        | permanent
+    END_OF_DATA  | CLOSE | 451 4.3.0 Error in processing, closing            | throttled
     """)
   @DisplayName("A reply on the second use of a pooled connection, from another event loop, is recorded with its code,"
     + " also when the server closes the connection right after it")
-  void pooledConnection(Stage stage, String reply, String expected, Vertx vertx, VertxTestContext ctx) {
+  void pooledConnection(Stage stage, Then then, String reply, String expected, Vertx vertx, VertxTestContext ctx) {
     ProviderAccount account = open(vertx, new JsonObject().put("max-connections", 1));
     // The dispatcher's lanes run on several event loops, so a pooled connection serves more than one.
     Context first = ((io.vertx.core.internal.VertxInternal) vertx).createEventLoopContext();
@@ -192,7 +290,7 @@ class SmtpRepliesTest {
     onContext(first, () -> account.send(one()))
       .compose(firstResults -> {
         ctx.verify(() -> assertThat(firstResults.get(0).isAccepted()).as("%s", firstResults.get(0)).isTrue());
-        server.answer(stage, reply);
+        script(server, stage, then, reply);
         return onContext(second, () -> {
           Future<List<SendResult>> sent = account.send(List.of(message(43, 1, "bob@customer.example", content())));
           // The caller's event loop is busy, as a dispatcher's is under load, when the server's reply and close arrive.
@@ -203,9 +301,7 @@ class SmtpRepliesTest {
       .onComplete(ctx.succeeding(results -> ctx.verify(() -> {
         SendResult result = results.get(0);
         assertThat(server.connectionCount()).as("the second mail went over the pooled connection").isEqualTo(1);
-        assertThat(result.reason()).isEqualTo("SMTP " + reply);
-        assertThat(result.isTransient()).as("%s", result).isEqualTo(!expected.equals("permanent"));
-        assertThat(result.isThrottled()).as("%s", result).isEqualTo(expected.equals("throttled"));
+        assertOutcome(result, "SMTP " + reply, expected);
         assertThat(server.messages()).hasSize(1);
         ctx.completeNow();
       })));

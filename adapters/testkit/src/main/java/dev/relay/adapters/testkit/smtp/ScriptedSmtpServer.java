@@ -29,7 +29,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * clients must trust all), {@code AUTH PLAIN} (when started with credentials, which it checks, and then
  * requires before {@code MAIL}), {@code MAIL FROM}, {@code RCPT TO}, {@code DATA} with dot-unstuffing,
  * {@code RSET}, {@code NOOP} and {@code QUIT}. It advertises {@code ENHANCEDSTATUSCODES} and answers
- * with enhanced codes, and does not offer {@code PIPELINING}.
+ * with enhanced codes, and offers {@code PIPELINING} only when started with it (it always reads commands one
+ * after the other, so a pipelined group is answered in order). Once it has decided to close a connection, it
+ * answers nothing more on it.
  *
  * <p>It records every command line it received (credentials as sent) and every message it accepted,
  * with whether the session was under TLS and who had authenticated. It listens on the loopback
@@ -61,28 +63,34 @@ public final class ScriptedSmtpServer {
    * @param username when not null, {@code AUTH PLAIN} is offered and required, and must give this user
    * @param password the password that goes with {@code username}
    * @param startTls whether {@code STARTTLS} is offered
+   * @param pipelining whether {@code PIPELINING} is offered
    */
-  public record Options(String username, String password, boolean startTls) {
+  public record Options(String username, String password, boolean startTls, boolean pipelining) {
 
-    /** No TLS, no authentication. */
+    /** No TLS, no authentication, no pipelining. */
     public static Options plain() {
-      return new Options(null, null, false);
+      return new Options(null, null, false, false);
     }
 
     /** These options, with {@code AUTH PLAIN} offered and required for {@code username} and {@code password}. */
     public Options withAuth(String username, String password) {
       return new Options(Objects.requireNonNull(username, "username"), Objects.requireNonNull(password, "password"),
-        startTls);
+        startTls, pipelining);
     }
 
     /** These options, with {@code STARTTLS} offered. */
     public Options withStartTls() {
-      return new Options(username, password, true);
+      return new Options(username, password, true, pipelining);
+    }
+
+    /** These options, with {@code PIPELINING} (RFC 2920) offered. */
+    public Options withPipelining() {
+      return new Options(username, password, startTls, true);
     }
 
     @Override
     public String toString() {
-      return "options (auth " + (username != null) + ", starttls " + startTls + ")";
+      return "options (auth " + (username != null) + ", starttls " + startTls + ", pipelining " + pipelining + ")";
     }
   }
 
@@ -158,12 +166,23 @@ public final class ScriptedSmtpServer {
     if (reply == null || !reply.matches("[2-5][0-9][0-9] .*")) {
       throw new IllegalArgumentException("a reply is a three-digit code, a space and text");
     }
-    script.put(stage, new Scripted(reply));
+    script.put(stage, new Scripted(reply, reply.startsWith("421")));
+  }
+
+  /**
+   * From now on, answers {@code reply} at {@code stage} and then closes the connection, in every session, until
+   * {@link #clearScript()}: a server that hangs up after a refusal without waiting for {@code QUIT}.
+   *
+   * @param reply a whole reply line, as for {@link #answer(Stage, String)}
+   */
+  public synchronized void answerAndClose(Stage stage, String reply) {
+    answer(stage, reply);
+    script.put(stage, new Scripted(reply, true));
   }
 
   /** From now on, answers nothing at {@code stage} (the client has to time out), until {@link #clearScript()}. */
   public synchronized void stall(Stage stage) {
-    script.put(Objects.requireNonNull(stage, "stage"), new Scripted(null));
+    script.put(Objects.requireNonNull(stage, "stage"), new Scripted(null, false));
   }
 
   /** Back to normal answers at every stage. */
@@ -201,8 +220,8 @@ public final class ScriptedSmtpServer {
     return script.get(stage);
   }
 
-  /** A scripted answer: {@code reply}, or silence when it is null. */
-  private record Scripted(String reply) {
+  /** A scripted answer: {@code reply}, or silence when it is null; then closing the connection, or not. */
+  private record Scripted(String reply, boolean close) {
   }
 
   private synchronized void record(String command) {
@@ -223,6 +242,7 @@ public final class ScriptedSmtpServer {
     private String mailFrom;
     private final List<String> recipients = new ArrayList<>();
     private StringBuilder data;
+    private boolean closing;
 
     Session(NetSocket socket) {
       this.socket = socket;
@@ -238,8 +258,9 @@ public final class ScriptedSmtpServer {
       if (greeting == null) {
         reply("220 scripted.localhost ESMTP ready");
       } else if (greeting.reply() != null) {
+        closing = greeting.close() || greeting.reply().charAt(0) >= '4';
         reply(greeting.reply()).onComplete(written -> {
-          if (greeting.reply().charAt(0) >= '4') {
+          if (closing) {
             socket.close();
           }
         });
@@ -248,6 +269,13 @@ public final class ScriptedSmtpServer {
 
     private void line(Buffer buffer) {
       String line = buffer.toString(StandardCharsets.UTF_8);
+      if (closing) {
+        // Received (a pipelined group arrives whole), recorded, and left unanswered.
+        if (data == null) {
+          record(line);
+        }
+        return;
+      }
       if (data != null) {
         dataLine(line);
         return;
@@ -281,6 +309,9 @@ public final class ScriptedSmtpServer {
     private void ehlo() {
       resetTransaction();
       List<String> extensions = new ArrayList<>(List.of("scripted.localhost", "ENHANCEDSTATUSCODES", "8BITMIME"));
+      if (options.pipelining()) {
+        extensions.add("PIPELINING");
+      }
       if (options.startTls() && !tls) {
         extensions.add("STARTTLS");
       }
@@ -413,9 +444,10 @@ public final class ScriptedSmtpServer {
       if (scripted == null) {
         normal.run();
       } else if (scripted.reply() != null) {
+        // RFC 5321, 3.8: a 421 says the server is closing the transmission channel, and it does.
+        closing = scripted.close();
         reply(scripted.reply()).onComplete(written -> {
-          if (scripted.reply().startsWith("421")) {
-            // RFC 5321, 3.8: a 421 says the server is closing the transmission channel, and it does.
+          if (closing) {
             socket.close();
           }
         });

@@ -93,4 +93,20 @@ class ScriptedSmtpServerTest {
       })));
     });
   }
+
+  @Test
+  @DisplayName("answerAndClose answers at its stage and hangs up: a pipelined group's later commands are received,"
+    + " recorded and left unanswered; PIPELINING is offered when started with it")
+  void answerAndClose(Vertx vertx, VertxTestContext ctx) {
+    ScriptedSmtpServer.start(vertx, ScriptedSmtpServer.Options.plain().withPipelining()).compose(server -> {
+      server.answerAndClose(ScriptedSmtpServer.Stage.RCPT, "550 5.7.1 Rejected, goodbye");
+      return converse(vertx, server, "EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\nQUIT\r\n")
+        .onComplete(ctx.succeeding(replies -> ctx.verify(() -> {
+          assertThat(replies).containsExactly("220 scripted.localhost ESMTP ready", "250 PIPELINING",
+            "250 2.1.0 Sender OK", "550 5.7.1 Rejected, goodbye");
+          assertThat(server.commands()).endsWith("RCPT TO:<c@d.example>", "DATA", "QUIT");
+          server.close().onComplete(ctx.succeedingThenComplete());
+        })));
+    });
+  }
 }
