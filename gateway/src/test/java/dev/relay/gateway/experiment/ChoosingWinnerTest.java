@@ -397,4 +397,36 @@ class ChoosingWinnerTest {
     assertThat(count("SELECT count(*) FROM campaign_experiments e JOIN campaigns c ON c.id = e.campaign_id "
       + "WHERE c.name = 'conflict'")).isEqualTo(1);
   }
+
+  @Test
+  @DisplayName("the store refuses a batch placed under another state of the test than the one it finds under its lock")
+  void storeChecksThePlacement() throws Exception {
+    accepted(batch("raced", "rc", 0, 5, experiment(0.5, "human_clicks", "split")));
+    io.vertx.sqlclient.Pool pool = dev.relay.gateway.store.Database.pool(gateway.vertx(), gateway.config());
+    try {
+      dev.relay.gateway.store.BatchStore store = new dev.relay.gateway.store.BatchStore(pool);
+      long messages = count("SELECT count(*) FROM messages");
+      JsonObject variants = new JsonObject()
+        .put("a", new JsonObject().put("template", "offer-a").put("template_version", 1).put("template_id", 1)
+          .put("weight", 1))
+        .put("b", new JsonObject().put("template", "offer-b").put("template_version", 1).put("template_id", 2)
+          .put("weight", 1));
+      for (dev.relay.gateway.store.ExperimentStore.Intake placed : List.of(
+        new dev.relay.gateway.store.ExperimentStore.Intake(null, 0, "decided", "a"),
+        new dev.relay.gateway.store.ExperimentStore.Intake(experiment(0.3, "human_clicks", "split")
+          .put("variants", new JsonArray().add("a").add("b")), 60, null, null))) {
+        dev.relay.gateway.store.NewBatch row = new dev.relay.gateway.store.NewBatch(tenantId, null, new byte[32],
+          java.util.UUID.randomUUID(), "raced", null, null, new String[] {"email"}, "marketing", null, 3600,
+          new JsonArray().add(Batches.recipient("rc-9").put("variant", "a")), 0, 202, "{}", null, "skip", variants,
+          0.0, null, 0, placed);
+        Throwable failure = await(store.persist(row, 0).map(o -> (Throwable) null).otherwise(err -> err));
+        assertThat(failure).as(placed.toString()).isInstanceOf(dev.relay.gateway.store.ExperimentStore.Mismatch.class);
+      }
+      assertThat(count("SELECT count(*) FROM messages")).as("nothing stored").isEqualTo(messages);
+      assertThat(getJson("/v1/campaigns/raced/experiment").getJsonObject("config").getDouble("test_share"))
+        .isEqualTo(0.5);
+    } finally {
+      await(pool.close());
+    }
+  }
 }
