@@ -683,6 +683,93 @@ JOIN topics t ON t.tenant_id = q.tenant_id AND t.name = q.topic
 LEFT JOIN preferences p ON p.tenant_id = q.tenant_id
   AND p.recipient_id = ANY (ARRAY[q.recipient_id, relay_erased('recipient', q.recipient_id)])
   AND p.topic IN (q.topic, '*');
+-- name: experiment-create
+-- A campaign's test, created by the first batch that gives one; its wait starts when that batch is due.
+INSERT INTO campaign_experiments (campaign_id, tenant_id, config, decide_at)
+VALUES ($1, $2, $3, coalesce($4, now()) + make_interval(secs => $5))
+ON CONFLICT (campaign_id) DO NOTHING;
+
+-- name: experiment-lock
+-- Intake reads the campaign's test under a share lock: a decision taken meanwhile waits for the batch to commit
+-- (and then releases its waiting messages too), and a batch that comes after a decision sees it.
+SELECT config, status, winner FROM campaign_experiments WHERE campaign_id = $1 FOR SHARE;
+
+-- name: experiment-find
+SELECT e.campaign_id, e.tenant_id, c.name AS campaign, e.config, e.status, e.created_at, e.decide_at, e.decided_at,
+       e.winner, e.decision
+FROM campaign_experiments e JOIN campaigns c ON c.id = e.campaign_id
+WHERE c.tenant_id = $1 AND c.name = $2;
+
+-- name: experiments-due
+-- Tests whose wait has passed, oldest first (on campaign_experiments_due).
+SELECT e.campaign_id, e.tenant_id, c.name AS campaign, e.config
+FROM campaign_experiments e JOIN campaigns c ON c.id = e.campaign_id
+WHERE e.status = 'testing' AND e.decide_at <= now()
+ORDER BY e.decide_at
+LIMIT $1;
+
+-- name: experiment-counters
+-- A campaign's per-variant counters of these metrics (campaign_variant_counters, kept by the events triggers).
+SELECT variant, metric, n FROM campaign_variant_counters WHERE campaign_id = $1 AND metric = ANY($2::text[]);
+
+-- name: experiment-waiting-counts
+SELECT count(*) AS n FROM messages WHERE campaign_id = $1 AND state = 'waiting';
+
+-- name: experiment-decide
+-- Ends a test: only one of several instances (or an operator's force or cancel) wins, the one whose update finds it
+-- still testing.
+UPDATE campaign_experiments SET status = $2, decided_at = now(), winner = $3, decision = $4
+WHERE campaign_id = $1 AND status = 'testing'
+RETURNING campaign_id;
+
+-- name: experiments-releasing
+-- Ended tests whose campaign still has waiting messages: the campaigns with waiting messages found by a skip scan
+-- of messages_waiting (one probe a campaign, however many messages wait), then those whose test has ended.
+WITH RECURSIVE waiting AS (
+  (SELECT campaign_id FROM messages WHERE state = 'waiting' ORDER BY campaign_id LIMIT 1)
+  UNION ALL
+  SELECT (SELECT m.campaign_id FROM messages m WHERE m.state = 'waiting' AND m.campaign_id > w.campaign_id
+          ORDER BY m.campaign_id LIMIT 1)
+  FROM waiting w WHERE w.campaign_id IS NOT NULL
+)
+SELECT e.campaign_id, e.tenant_id, c.name AS campaign, e.status, e.winner
+FROM waiting w
+JOIN campaign_experiments e ON e.campaign_id = w.campaign_id
+JOIN campaigns c ON c.id = e.campaign_id
+WHERE e.status <> 'testing';
+
+-- name: experiment-waiting-chunk
+-- A chunk of a campaign's waiting messages, locked (another instance releasing the same campaign takes the next).
+SELECT id, batch_id, recipient_id FROM messages
+WHERE campaign_id = $1 AND state = 'waiting'
+ORDER BY campaign_id, id
+LIMIT $2
+FOR UPDATE SKIP LOCKED;
+
+-- name: batch-variants
+SELECT id, variants FROM batches WHERE id = ANY($1::uuid[]);
+
+-- name: experiment-release
+-- Releases waiting messages with their variant: queued and due now (or at their batch's send_at), their time to
+-- live counted from now, one 'experiment_released' event each, and counted as accepted for their variant.
+WITH o AS MATERIALIZED (
+  SELECT * FROM unnest($1::bigint[], $2::text[]) AS o(id, variant)
+), released AS (
+  UPDATE messages m
+  SET state = 'queued', variant = o.variant, due_at = greatest(m.due_at, now()),
+      expires_at = greatest(m.due_at, now()) + (m.expires_at - m.due_at), updated_at = now()
+  FROM o WHERE m.id = ANY($1::bigint[]) AND m.id = o.id AND m.state = 'waiting'
+  RETURNING m.id, m.tenant_id, m.campaign_id, o.variant
+), logged AS (
+  INSERT INTO events (message_id, tenant_id, campaign_id, type, data)
+  SELECT id, tenant_id, campaign_id, 'experiment_released', jsonb_build_object('variant', variant, 'by', $3::text)
+  FROM released
+), counted AS (
+  INSERT INTO campaign_variant_counters AS v (campaign_id, variant, metric, n)
+  SELECT campaign_id, variant, 'accepted', count(*) FROM released GROUP BY 1, 2 ORDER BY 1, 2
+  ON CONFLICT (campaign_id, variant, metric) DO UPDATE SET n = v.n + EXCLUDED.n
+)
+SELECT count(*) AS n FROM released;
 
 -- name: recipient-erase
 -- Erases a recipient of a tenant (DELETE /v1/recipients/{id}) in one statement. Their messages keep their

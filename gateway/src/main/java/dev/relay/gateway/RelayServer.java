@@ -13,6 +13,8 @@ import dev.relay.gateway.dispatch.Accounts;
 import dev.relay.gateway.dispatch.Adapters;
 import dev.relay.gateway.dispatch.Dispatcher;
 import dev.relay.gateway.dispatch.Handoff;
+import dev.relay.gateway.experiment.Experiments;
+import dev.relay.gateway.store.ExperimentStore;
 import dev.relay.gateway.intake.BatchValidator;
 import dev.relay.gateway.intake.IntakeLimits;
 import dev.relay.gateway.intake.IntakeService;
@@ -68,7 +70,9 @@ import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -233,9 +237,16 @@ public final class RelayServer {
     Handoff handoff = new Handoff(dispatchOptions.maxPending(), config.integer(Setting.DISPATCH_HANDOFF_MAX_PENDING),
       dispatchOptions.leaseSeconds());
     PreferenceStore preferences = new PreferenceStore(pool);
+    ConversionStore conversions = new ConversionStore(pool, config.integer(Setting.CONVERSIONS_ATTRIBUTION_WINDOW_HOURS));
+    Experiments experiments = new Experiments(vertx, new ExperimentStore(pool), Experiments.Options.from(config),
+      metrics, campaignId -> conversions.perVariant(campaignId).map(byVariant -> {
+        Map<String, Long> converted = new HashMap<>();
+        byVariant.forEach((variant, figures) -> converted.put(variant, figures.converted()));
+        return converted;
+      }));
     IntakeService intake = new IntakeService(new BatchValidator(IntakeLimits.from(config)), batches, depth,
       templateStore, dispatching && config.bool(Setting.DISPATCH_HANDOFF) ? handoff : null, metrics, preferences,
-      new SendTimeOptimizer(new SendTimeStore(pool), SendTimeOptimizer.Options.from(config)));
+      new SendTimeOptimizer(new SendTimeStore(pool), SendTimeOptimizer.Options.from(config)), experiments);
     TrackingStore trackingStore = new TrackingStore(pool);
     TrackingRecorder recorder = TrackingRecorder.start(vertx, journal, trackingStore, Classifier.from(config), metrics,
       config.integer(Setting.TRACKING_FLUSH_MS));
@@ -254,7 +265,7 @@ public final class RelayServer {
       metrics, config.bool(Setting.METRICS_ENABLED) ? registry : null,
       new AuthFailureLimiter(config.integer(Setting.API_AUTH_FAILURE_LIMIT),
         config.integer(Setting.API_AUTH_FAILURE_WINDOW_SECONDS), clients), trackingRoutes, suppressions, engagement,
-      new ConversionStore(pool, config.integer(Setting.CONVERSIONS_ATTRIBUTION_WINDOW_HOURS)), preferences);
+      conversions, preferences, experiments);
 
     RelayServer server = new RelayServer(vertx, pool, limits, accounts, sandbox, recorder);
 
@@ -278,6 +289,7 @@ public final class RelayServer {
     WebhookApplier applier = new WebhookApplier(vertx, engagement, config.integer(Setting.WEBHOOKS_APPLY_RETRY_SECONDS),
       config.integer(Setting.WEBHOOKS_APPLY_GIVE_UP_HOURS) * 3600L);
     server.timers.add(applier.start(config.integer(Setting.WEBHOOKS_APPLY_INTERVAL_MS)));
+    server.timers.add(experiments.start());
     int aheadDays = config.integer(Setting.ENGAGEMENT_PARTITIONS_AHEAD_DAYS);
     int retentionDays = config.integer(Setting.ENGAGEMENT_RETENTION_DAYS);
     int messagesRetentionDays = config.integer(Setting.MESSAGES_RETENTION_DAYS);

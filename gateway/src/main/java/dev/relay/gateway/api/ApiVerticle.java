@@ -1,6 +1,7 @@
 package dev.relay.gateway.api;
 
 import dev.relay.gateway.dispatch.Accounts;
+import dev.relay.gateway.experiment.Experiments;
 import dev.relay.gateway.intake.IntakeService;
 import dev.relay.gateway.metrics.RelayMetrics;
 import dev.relay.gateway.store.BatchStore;
@@ -47,7 +48,8 @@ public final class ApiVerticle extends VerticleBase {
                      TemplateStore templateStore, TemplateCache templates, String publicBaseUrl, int maxBodyBytes,
                      int retryAfterSeconds, long healthTimeoutMs, RelayMetrics metrics, PrometheusMeterRegistry scrape,
                      AuthFailureLimiter authFailures, TrackingRoutes tracking, SuppressionStore suppressions,
-                     EngagementStore engagement, ConversionStore conversions, PreferenceStore preferences) {
+                     EngagementStore engagement, ConversionStore conversions, PreferenceStore preferences,
+                     Experiments experiments) {
   }
 
   private static final int WEBHOOK_BODY_LIMIT = 1024 * 1024;
@@ -100,6 +102,7 @@ public final class ApiVerticle extends VerticleBase {
     router.post("/v1/conversions").handler(ApiVerticle::requireJson);
     router.put("/v1/topics/:name").handler(ApiVerticle::requireJson);
     router.put("/v1/recipients/:id/preferences").handler(ApiVerticle::requireJson);
+    router.post("/v1/campaigns/:id/experiment/decide").handler(ApiVerticle::requireJson);
 
     RouterBuilder api = RouterBuilder.create(vertx, deps.contract(),
       StringParameters.around(RequestExtractor.withBodyHandler()));
@@ -131,6 +134,10 @@ public final class ApiVerticle extends VerticleBase {
     api.getRoute("getTopic").addHandler(topicRoutes::get);
     api.getRoute("getRecipientPreferences").addHandler(topicRoutes::preferences);
     api.getRoute("putRecipientPreferences").addHandler(topicRoutes::setPreferences);
+    ExperimentRoutes experimentRoutes = new ExperimentRoutes(deps.experiments());
+    api.getRoute("getCampaignExperiment").addHandler(experimentRoutes::get);
+    api.getRoute("decideCampaignExperiment").addHandler(experimentRoutes::decide);
+    api.getRoute("cancelCampaignExperiment").addHandler(experimentRoutes::cancel);
     api.getRoute("eraseRecipient").addHandler(new ErasureRoutes(new ErasureStore(deps.pool()))::erase);
     ConversionRoutes conversionRoutes = new ConversionRoutes(deps.conversions(), deps.metrics());
     api.getRoute("recordConversion").addHandler(conversionRoutes::record);

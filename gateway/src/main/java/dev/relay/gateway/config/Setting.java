@@ -239,6 +239,14 @@ public enum Setting {
       "How long before a conversion a campaign's message (sent or held out) counts for it: the conversion is "
         + "attributed to every such campaign, and its value to the campaign of the recipient's last human click in "
         + "that window."),
+  EXPERIMENTS_MIN_WAIT_SECONDS("experiments.min-wait-seconds", Type.INT, "60",
+      "The shortest wait_seconds a campaign test may ask for (the longest is 30 days)."),
+  EXPERIMENTS_DECIDE_INTERVAL_MS("experiments.decide-interval-ms", Type.INT, "5000",
+      "How often each instance looks for campaign tests whose wait has passed (decides them) and for ended tests "
+        + "whose waiting recipients are not all released yet (releases them)."),
+  EXPERIMENTS_RELEASE_CHUNK("experiments.release-chunk", Type.INT, "5000",
+      "Waiting messages queued per transaction when a test ends (released chunk by chunk, several instances "
+        + "sharing the work)."),
   SANDBOX_PORT("sandbox.port", Type.INT, "8081",
       "Port of the in-process sandbox provider that serves when no accounts are configured (0: any free port)."),
 

@@ -3,6 +3,10 @@ package dev.relay.gateway.intake;
 import dev.relay.adapters.spi.Channel;
 import dev.relay.gateway.dispatch.Handoff;
 import dev.relay.gateway.experiment.Assignment;
+import dev.relay.gateway.experiment.ExperimentConfig;
+import dev.relay.gateway.experiment.ExperimentPlan;
+import dev.relay.gateway.experiment.Experiments;
+import dev.relay.gateway.store.ExperimentStore;
 import dev.relay.gateway.metrics.RelayMetrics;
 import dev.relay.gateway.sendtime.SendTimeOptimizer;
 import dev.relay.gateway.store.BatchStore;
@@ -24,6 +28,8 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -46,17 +52,20 @@ public final class IntakeService {
   private final RelayMetrics metrics;
   private final PreferenceStore topics;
   private final SendTimeOptimizer sendTimes;
+  private final Experiments experiments;
 
   /**
    * @param handoff this process's dispatcher, to store due batches leased to it and hand them over
    *                after the commit; null to store every batch queued for any instance to claim
    * @param topics  the tenants' subscription topics, which a batch may name
+   * @param experiments campaign tests: their settings, and the test a batch's campaign runs
    */
   public IntakeService(BatchValidator validator, BatchStore store, QueueDepth queueDepth, TemplateStore templates,
                        Handoff handoff, RelayMetrics metrics, PreferenceStore topics,
-                       SendTimeOptimizer sendTimes) {
+                       SendTimeOptimizer sendTimes, Experiments experiments) {
     this.topics = topics;
     this.sendTimes = sendTimes;
+    this.experiments = experiments;
     this.templates = templates;
     this.validator = validator;
     this.metrics = metrics;
@@ -114,6 +123,7 @@ public final class IntakeService {
       .put("rejected", rejected)
       .encode();
     byte[] hash = sha256(rawBody);
+    ExperimentConfig experiment = experiment(body, batch);
     Future<Boolean> topicKnown = batch.topic() == null ? Future.succeededFuture(true)
       : topics.topic(tenant.id(), batch.topic()).map(Optional::isPresent);
     return topicKnown
@@ -122,9 +132,8 @@ public final class IntakeService {
           + "'; define it with PUT /v1/topics/" + batch.topic() + " first. Nothing was stored.",
           new JsonObject().put("topic", batch.topic()).put("pointer", "/topic"))))
       .compose(resolved -> schedule(tenant, batch, sendTime)
-        .compose(schedule -> store.campaignHoldout(tenant.id(), batch.campaign())
-          .compose(campaignHoldout -> storePlaced(tenant, idempotencyKey, hash, batchId, answer, batch, resolved,
-            campaignHoldout, schedule, true))))
+        .compose(schedule -> storeUnderTest(tenant, idempotencyKey, hash, batchId, answer, batch, resolved, experiment,
+          schedule, true)))
       .map(stored -> {
         BatchStore.Outcome outcome = stored.outcome();
         switch (outcome.kind()) {
@@ -195,6 +204,56 @@ public final class IntakeService {
     });
   }
 
+  /** The batch's {@code experiment}, checked against its variants; null when it gives none. */
+  private ExperimentConfig experiment(JsonObject body, ValidatedBatch batch) {
+    Object given = body.getValue("experiment");
+    if (given == null) {
+      return null;
+    }
+    if (!(given instanceof JsonObject)) {
+      throw new InvalidBatchException("invalid-experiment", "experiment must be an object; nothing was stored.",
+        new JsonObject().put("pointer", "/experiment"));
+    }
+    ExperimentConfig config = ExperimentConfig.parse((JsonObject) given, variantNames(batch),
+      experiments.options().minWaitSeconds());
+    return config;
+  }
+
+  private static Set<String> variantNames(ValidatedBatch batch) {
+    if (batch.variants() == null) {
+      return Set.of();
+    }
+    Set<String> names = new HashSet<>();
+    batch.variants().forEach(v -> names.add(v.name()));
+    return names;
+  }
+
+  /**
+   * Reads the campaign's holdout and test, places the recipients under both and stores the batch; when the test
+   * changed between the read and the store (created, decided or cancelled meanwhile), reads and places once more.
+   */
+  private Future<Stored> storeUnderTest(Tenant tenant, String idempotencyKey, byte[] hash, UUID batchId,
+                                        String answer, ValidatedBatch batch, Resolved resolved,
+                                        ExperimentConfig experiment, SendSchedule schedule, boolean mayRetry) {
+    return store.campaignHoldout(tenant.id(), batch.campaign())
+      .compose(campaignHoldout -> experiments.find(tenant.id(), batch.campaign())
+        .map(test -> test.map(t -> new ExperimentStore.Locked(t.config(), t.status(), t.winner())))
+        .compose(current -> storePlaced(tenant, idempotencyKey, hash, batchId, answer, batch, resolved,
+          campaignHoldout, ExperimentPlan.of(batch.campaign(), experiment,
+            batch.variants() == null ? null : variantNames(batch), current), schedule, true)))
+      .recover(err -> {
+        if (err instanceof ExperimentStore.Mismatch) {
+          return mayRetry
+            ? storeUnderTest(tenant, idempotencyKey, hash, batchId, answer, batch, resolved, experiment, schedule,
+              false)
+            : Future.failedFuture(new InvalidBatchException(409, "experiment-changed", "The test of campaign '"
+              + batch.campaign() + "' changed while this batch was stored; nothing was stored. Send it again.",
+              new JsonObject().put("pointer", "/experiment")));
+        }
+        return Future.failedFuture(err);
+      });
+  }
+
   /**
    * Places every recipient under the campaign's holdout (the batch's own when it gives one) and stores the batch.
    * A batch giving a holdout other than the campaign's is refused; one giving none whose campaign got a holdout
@@ -202,7 +261,7 @@ public final class IntakeService {
    */
   private Future<Stored> storePlaced(Tenant tenant, String idempotencyKey, byte[] hash, UUID batchId, String answer,
                                      ValidatedBatch batch, Resolved resolved, double campaignHoldout,
-                                     SendSchedule schedule, boolean mayRetry) {
+                                     ExperimentPlan plan, SendSchedule schedule, boolean mayRetry) {
     if (batch.holdout() != null && campaignHoldout != 0 && campaignHoldout != batch.holdout()) {
       return Future.failedFuture(holdoutConflict(batch.campaign(), campaignHoldout, batch.holdout()));
     }
@@ -214,6 +273,9 @@ public final class IntakeService {
       r.remove("variant");
       r.remove("state");
       Placement placement = place(tenant.id(), batch.campaign(), r.getString("id"), resolved.weighted(), holdout);
+      if (plan != null) {
+        placement = plan.adjust(placement, tenant.id(), batch.campaign(), r.getString("id"));
+      }
       if (placement.variant() != null) {
         r.put("variant", placement.variant());
       }
@@ -228,13 +290,14 @@ public final class IntakeService {
       batch.templateName(), resolved.templateVersion(),
       batch.channels().stream().map(Channel::wireName).toArray(String[]::new), batch.priority(), batch.sendAt(),
       batch.ttlSeconds(), batch.accepted(), batch.rejected().size(), 202, answer, resolved.templateId(),
-      batch.onCap(), resolved.variants(), holdout, batch.holdout(), heldOut, batch.topic());
+      batch.onCap(), resolved.variants(), holdout, batch.holdout(), heldOut, batch.topic(),
+      plan == null ? null : plan.stored());
     return store(tenant, batch, batchId, row, resolved, sendNow, schedule)
       .recover(err -> {
         if (err instanceof BatchStore.HoldoutMismatch mismatch) {
           if (!mismatch.given() && mayRetry) {
             return storePlaced(tenant, idempotencyKey, hash, batchId, answer, batch, resolved,
-              mismatch.campaignHoldout(), schedule, false);
+              mismatch.campaignHoldout(), plan, schedule, false);
           }
           return Future.failedFuture(holdoutConflict(batch.campaign(), mismatch.campaignHoldout(),
             batch.holdout() != null ? batch.holdout() : holdout));

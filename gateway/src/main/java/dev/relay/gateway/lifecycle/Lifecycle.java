@@ -40,11 +40,13 @@ public final class Lifecycle {
   public static final Set<MessageState> UNREACHED = EnumSet.of(
     // Kept in the CHECK and the batch status for rows and clients of earlier releases; a message whose
     // time to live passed ends dead (Outcome.dead).
-    MessageState.EXPIRED,
-    MessageState.WAITING);
+    MessageState.EXPIRED);
 
   private static final String HOLDOUT = "a recipient in its campaign's holdout (the control group of an experiment, "
     + "see [Experiments](experiments.md#holdout)) is stored out of reach: never claimed, rendered, sent or retried";
+
+  private static final String WAITS = "a recipient outside the test share of its campaign's running test waits for the "
+    + "winner (see [Choosing a winner](experiments.md#choosing-a-winner)): never claimed or rendered";
 
   public static final List<Transition> TRANSITIONS = List.of(
     new Transition(Set.of(), QUEUED, "a batch is accepted; due at its `send_at` or now",
@@ -53,6 +55,10 @@ public final class Lifecycle {
       + "its lease (attempt 1, no claim)", "messages-insert-leased"),
     new Transition(Set.of(), HELD_OUT, HOLDOUT, "messages-insert"),
     new Transition(Set.of(), HELD_OUT, HOLDOUT, "messages-insert-leased"),
+    new Transition(Set.of(), WAITING, WAITS, "messages-insert"),
+    new Transition(Set.of(), WAITING, WAITS, "messages-insert-leased"),
+    new Transition(EnumSet.of(WAITING), QUEUED, "its campaign's test ended (decided, forced or cancelled): queued "
+      + "with the winner or its own stable variant, due now", "experiment-release"),
     new Transition(EnumSet.of(QUEUED, RETRY), SENDING, "due, its campaign not paused: claimed under a lease, the "
       + "attempt bumped", "dispatch-claim"),
     new Transition(EnumSet.of(SENDING), SENT, "the provider accepted it", "dispatch-record ← Outcome.sent"),

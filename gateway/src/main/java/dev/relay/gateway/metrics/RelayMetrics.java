@@ -53,6 +53,15 @@ public final class RelayMetrics {
    * {@code events{class="human"} - remarked{from="human"} + remarked{to="human"}}.
    */
   public static final String TRACKING_REMARKED = "relay.tracking.remarked";
+  /**
+   * {@code relay_experiment_decisions_total{outcome}}: campaign tests ended: winner (by the rule), fallback (the
+   * configured variant), split (no winner, keep splitting), forced, cancelled (through the API).
+   */
+  public static final String EXPERIMENT_DECISIONS = "relay.experiment.decisions";
+  /** {@code relay_experiment_released_total}: waiting messages queued after their test ended. */
+  public static final String EXPERIMENT_RELEASED = "relay.experiment.released";
+  /** The outcomes of {@link #EXPERIMENT_DECISIONS}. */
+  public static final List<String> EXPERIMENT_OUTCOMES = List.of("winner", "fallback", "split", "forced", "cancelled");
   /** {@code relay_circuit_state{provider}}: 0 closed, 1 half-open, 2 open, per account. */
   public static final String CIRCUIT_STATE = "relay.circuit.state";
   /** Conversions posted, by result: accepted (stored), replayed (a key seen before) or rejected (nothing stored). */
@@ -83,6 +92,8 @@ public final class RelayMetrics {
   private final Map<String, AtomicLong> queueDepth = new ConcurrentHashMap<>();
   private final AtomicLong queueLagMillis = new AtomicLong();
   private final Map<String, AtomicReference<DoubleSupplier>> rates = new ConcurrentHashMap<>();
+  private final Map<String, Counter> experimentDecisions = new ConcurrentHashMap<>();
+  private final Counter experimentReleased;
 
   public RelayMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -111,12 +122,32 @@ public final class RelayMetrics {
       .description("How long the oldest due message of an active campaign has waited to be sent")
       .register(registry);
     DEFERRAL_REASONS.forEach(reason -> deferredCounter(reason));
+    for (String outcome : EXPERIMENT_OUTCOMES) {
+      experimentDecisions.put(outcome, Counter.builder(EXPERIMENT_DECISIONS).tag("outcome", outcome)
+        .description("Campaign tests ended, by outcome").register(registry));
+    }
+    experimentReleased = Counter.builder(EXPERIMENT_RELEASED)
+      .description("Messages that waited for their campaign's test and were queued once it ended").register(registry);
     for (String type : List.of("open", "click")) {
       for (String klass : List.of("human", "machine")) {
         trackingCounter(type, klass);
       }
       remarkedCounter(type, "human", "machine");
     }
+  }
+
+  /** Counts a campaign test ended with this outcome (one of {@link #EXPERIMENT_OUTCOMES}). */
+  public void experimentDecided(String outcome) {
+    Counter counter = experimentDecisions.get(outcome);
+    if (counter == null) {
+      throw new IllegalArgumentException("no experiment outcome '" + outcome + "'");
+    }
+    counter.increment();
+  }
+
+  /** Counts waiting messages queued after their test ended. */
+  public void experimentReleased(long messages) {
+    experimentReleased.increment(messages);
   }
 
   /** Counts recipients of a stored batch: {@code accepted} or {@code rejected}. */

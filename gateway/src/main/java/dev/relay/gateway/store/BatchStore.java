@@ -132,6 +132,8 @@ public final class BatchStore {
   private Future<Outcome> insertBatch(SqlConnection conn, NewBatch batch, int leaseSeconds, SendSchedule schedule) {
     return ensureCampaign(conn, batch.tenantId(), batch.campaign(), true)
       .compose(campaign -> experiment(conn, batch, campaign).map(campaign))
+      .compose(campaign -> ExperimentStore.checkInIntake(conn, campaign.getLong("id"),
+        campaign.getBoolean("has_variants") || batch.variants() != null, batch).map(campaign))
       .compose(campaign -> {
         long campaignId = campaign.getLong("id");
         boolean leased = leaseSeconds > 0 && "active".equals(campaign.getString("status"));

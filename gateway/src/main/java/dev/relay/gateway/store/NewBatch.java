@@ -23,11 +23,13 @@ import java.util.UUID;
  * @param givenHoldout   the holdout the request gave, which becomes the campaign's if it has none; null when none
  * @param heldOut        how many recipients were placed {@code held_out}
  * @param topic          the subscription topic the batch names, or null
+ * @param experiment     the campaign's test the recipients were placed with, and the one to create; null when the
+ *                       campaign had none and the batch gives none
  */
 public record NewBatch(long tenantId, String idempotencyKey, byte[] requestHash, UUID batchId, String campaign,
                        String templateName, Integer templateVersion, String[] channels, String priority,
                        OffsetDateTime sendAt, int ttlSeconds, JsonArray recipients, int rejected,
                        int responseStatus, String responseBody, Long templateId, String onCap,
                        JsonObject variants, double holdout, Double givenHoldout, int heldOut,
-                       String topic) {
+                       String topic, ExperimentStore.Intake experiment) {
 }

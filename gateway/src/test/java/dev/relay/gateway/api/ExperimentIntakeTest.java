@@ -275,7 +275,7 @@ class ExperimentIntakeTest {
         NewBatch placedWithout = new NewBatch(tenantId, null, new byte[32], java.util.UUID.randomUUID(), "raced",
           "promo-a", 1, new String[] {"email"}, "marketing", null, 3600,
           new JsonArray().add(Batches.recipient("q-9")), 0, 202, "{}", null, "skip", null,
-          given == null ? 0.0 : given, given, 0, null);
+          given == null ? 0.0 : given, given, 0, null, null);
         Throwable failure = await(store.persist(placedWithout, 0).map(o -> (Throwable) null)
           .otherwise(err -> err));
         assertThat(failure).isInstanceOf(BatchStore.HoldoutMismatch.class);

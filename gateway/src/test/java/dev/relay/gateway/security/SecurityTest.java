@@ -141,6 +141,18 @@ class SecurityTest {
       .put("address", "owner@example.com"))).statusCode()).isEqualTo(201);
     asOtherTenant.put("getCampaignStats", key -> await(gateway.get("/v1/campaigns/spring/stats", key).send()));
     asOtherTenant.put("getRecipientEngagement", key -> await(gateway.get("/v1/recipients/a-0/engagement", key).send()));
+    JsonObject abTest = Batches.batch("ab-test", "x", 2);
+    abTest.remove("template");
+    abTest.put("variants", new io.vertx.core.json.JsonArray()
+        .add(new JsonObject().put("name", "a").put("template", "welcome"))
+        .add(new JsonObject().put("name", "b").put("template", "welcome")))
+      .put("experiment", new JsonObject().put("test_share", 0.5).put("wait_seconds", 3600).put("metric", "human_clicks"));
+    assertThat(gateway.postBatch(acme, null, abTest).statusCode()).isEqualTo(202);
+    asOtherTenant.put("getCampaignExperiment", key -> await(gateway.get("/v1/campaigns/ab-test/experiment", key).send()));
+    asOtherTenant.put("decideCampaignExperiment", key -> await(gateway.post("/v1/campaigns/ab-test/experiment/decide", key)
+      .sendJsonObject(new JsonObject().put("variant", "a"))));
+    asOtherTenant.put("cancelCampaignExperiment", key -> await(gateway.post("/v1/campaigns/ab-test/experiment/cancel", key)
+      .send()));
     asOtherTenant.put("eraseRecipient", key -> await(gateway.get("/v1/recipients/a-0", key).method(HttpMethod.DELETE)
       .send()));
     asOtherTenant.put("removeSuppression", key -> await(gateway.get("/v1/suppressions", key).method(HttpMethod.DELETE)
@@ -200,6 +212,8 @@ class SecurityTest {
       assertThat(await(gateway.get("/v1/batches/" + batchId, acme).send()).statusCode()).isEqualTo(200);
       assertThat(gateway.database().count("SELECT count(*) FROM campaigns WHERE name = 'spring' AND status = 'active'"))
         .isEqualTo(1);
+      assertThat(gateway.database().count("SELECT count(*) FROM campaign_experiments WHERE status = 'testing'"))
+        .as("the owner's test still runs").isEqualTo(1);
       assertThat(gateway.database().count("SELECT count(*) FROM messages WHERE recipient_id = 'a-0'"
         + " AND addresses ? 'email'")).as("acme's recipient a-0, not erased").isEqualTo(1);
       JsonObject acmeVersions = await(gateway.get("/v1/templates/promo", acme).send()).bodyAsJsonObject();
