@@ -512,3 +512,82 @@ JOIN batches b ON b.id = m.batch_id
 WHERE m.tenant_id = $1 AND m.recipient_id = $2 AND e.type IN ('opened', 'clicked') AND e.class = 'human'
   AND e.occurred_at >= now() - make_interval(days => $3)
 GROUP BY e.type, e.class, e.data ->> 'url', c.name, b.template_name;
+
+-- name: topic-upsert
+-- Creates or replaces a tenant's topic; created is true for a new one (xmax is 0 only on an inserted row).
+INSERT INTO topics AS t (tenant_id, name, description, default_opted_in, per_channel, locales)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (tenant_id, name) DO UPDATE SET description = EXCLUDED.description,
+  default_opted_in = EXCLUDED.default_opted_in, per_channel = EXCLUDED.per_channel, locales = EXCLUDED.locales,
+  updated_at = now()
+RETURNING (t.xmax = 0) AS created;
+
+-- name: topic-list
+SELECT name, description, default_opted_in, per_channel, locales, created_at, updated_at FROM topics
+WHERE tenant_id = $1 ORDER BY name;
+
+-- name: topic-find
+SELECT name, description, default_opted_in, per_channel, locales, created_at, updated_at FROM topics
+WHERE tenant_id = $1 AND name = $2;
+
+-- name: topics-per-channel
+SELECT name, per_channel FROM topics WHERE tenant_id = $1 AND name = ANY($2::text[]);
+
+-- name: preference-rows
+SELECT topic, channel, opted_in, source, updated_at FROM preferences WHERE tenant_id = $1 AND recipient_id = $2;
+
+-- name: preference-forget-topics
+-- Opting out of every topic forgets the recipient's topic-wide choices (its per-channel opt-outs stay: they only
+-- ever narrow), so that "every topic" decides until the recipient chooses a topic again. A topic it was opted in to
+-- is recorded as opted out in its history.
+WITH forgotten AS (
+  DELETE FROM preferences WHERE tenant_id = $1 AND recipient_id = $2 AND topic <> '*' AND channel = '*'
+  RETURNING topic, opted_in
+)
+INSERT INTO preference_events (tenant_id, recipient_id, topic, channel, opted_in, source, message_id)
+SELECT $1, $2, topic, '*', false, $3, $4 FROM forgotten WHERE opted_in
+RETURNING recipient_id, topic, channel, opted_in, source, message_id, occurred_at;
+
+-- name: preference-lift-all
+-- Lifts an opt-out of every topic, recording it when there was one.
+WITH lifted AS (
+  DELETE FROM preferences WHERE tenant_id = $1 AND recipient_id = $2 AND topic = '*' AND channel = '*'
+  RETURNING topic
+)
+INSERT INTO preference_events (tenant_id, recipient_id, topic, channel, opted_in, source, message_id)
+SELECT $1, $2, '*', '*', true, $3, $4 FROM lifted
+RETURNING recipient_id, topic, channel, opted_in, source, message_id, occurred_at;
+
+-- name: preference-set
+-- Writes a recipient's choices ($3 topic, $4 channel, $5 opted_in; '*' for every topic or channel) and records each
+-- one that changed something (a new choice, or one that flips) in its history.
+WITH c AS (
+  SELECT * FROM unnest($3::text[], $4::text[], $5::bool[]) AS c(topic, channel, opted_in)
+), written AS (
+  INSERT INTO preferences AS p (tenant_id, recipient_id, topic, channel, opted_in, source)
+  SELECT $1, $2, topic, channel, opted_in, $6 FROM c
+  ON CONFLICT (tenant_id, recipient_id, topic, channel) DO UPDATE
+    SET opted_in = EXCLUDED.opted_in, source = EXCLUDED.source, updated_at = now()
+    WHERE p.opted_in IS DISTINCT FROM EXCLUDED.opted_in
+  RETURNING topic, channel, opted_in
+)
+INSERT INTO preference_events (tenant_id, recipient_id, topic, channel, opted_in, source, message_id)
+SELECT $1, $2, topic, channel, opted_in, $6, $7 FROM written
+RETURNING recipient_id, topic, channel, opted_in, source, message_id, occurred_at;
+
+-- name: preference-history
+SELECT recipient_id, topic, channel, opted_in, source, message_id, occurred_at FROM preference_events
+WHERE tenant_id = $1 AND recipient_id = $2
+ORDER BY occurred_at DESC, id DESC
+LIMIT $3;
+
+-- name: preference-resolve-many
+-- What dispatch needs to know of (tenant, recipient, topic) triples, in one query for a dispatcher's whole group:
+-- each topic's default and the recipient's choices of that topic and of every topic ('*'), by the primary key.
+WITH q AS (
+  SELECT DISTINCT * FROM unnest($1::bigint[], $2::text[], $3::text[]) AS q(tenant_id, recipient_id, topic)
+)
+SELECT q.tenant_id, q.recipient_id, q.topic, t.default_opted_in, p.topic AS chosen_topic, p.channel, p.opted_in
+FROM q
+JOIN topics t ON t.tenant_id = q.tenant_id AND t.name = q.topic
+LEFT JOIN preferences p ON p.tenant_id = q.tenant_id AND p.recipient_id = q.recipient_id AND p.topic IN (q.topic, '*');
