@@ -41,8 +41,8 @@ LIMIT 1;
 
 -- name: batch-insert
 INSERT INTO batches (id, tenant_id, campaign_id, template_name, template_version, channels, priority,
-                     send_at, expires_at, accepted, rejected, template_id, on_cap)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($8, now()) + make_interval(secs => $9), $10, $11, $12, $13);
+                     send_at, expires_at, accepted, rejected, template_id, on_cap, topic)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($8, now()) + make_interval(secs => $9), $10, $11, $12, $13, $14);
 
 -- name: messages-insert
 INSERT INTO messages (batch_id, tenant_id, campaign_id, recipient_id, addresses, locale, time_zone,
@@ -66,7 +66,7 @@ RETURNING id, recipient_id;
 
 -- name: batch-find
 SELECT b.id, c.name AS campaign, b.template_name, b.template_version, b.channels, b.priority, b.on_cap,
-       b.send_at, b.expires_at, b.accepted, b.rejected, b.created_at
+       b.topic, b.send_at, b.expires_at, b.accepted, b.rejected, b.created_at
 FROM batches b JOIN campaigns c ON c.id = b.campaign_id
 WHERE b.id = $1 AND b.tenant_id = $2;
 
@@ -156,7 +156,7 @@ WITH RECURSIVE tenant_scan AS (
 )
 SELECT c.id, c.attempt, c.tenant_id, c.campaign_id, c.recipient_id, c.addresses, c.locale, c.time_zone, c.variables,
        c.expires_at <= now() AS expired, c.channel_index, b.channels, b.template_id, t.name AS tenant,
-       cp.name AS campaign, c.priority, b.on_cap
+       cp.name AS campaign, c.priority, b.on_cap, b.topic
 FROM claimed c
 JOIN batches b ON b.id = c.batch_id
 JOIN tenants t ON t.id = c.tenant_id
@@ -306,14 +306,17 @@ SELECT definition FROM templates WHERE id = $1;
 SELECT id FROM messages WHERE batch_id = $1 ORDER BY id;
 
 -- name: suppression-add
--- Suppresses an address on a channel for a tenant; the first reason is kept.
+-- Suppresses an address on a channel for a tenant; the first reason is kept (also when the address was kept
+-- as its keyed hash by an erasure).
 INSERT INTO suppressions (tenant_id, channel, address, reason, source, message_id)
-VALUES ($1, $2, $3, $4, $5, $6)
+SELECT $1, $2, $3, $4, $5, $6
+WHERE NOT EXISTS (SELECT 1 FROM suppressions WHERE tenant_id = $1 AND channel = $2 AND address = relay_erased($2, $3))
 ON CONFLICT (tenant_id, channel, address) DO NOTHING
 RETURNING created_at;
 
 -- name: suppression-remove
-DELETE FROM suppressions WHERE tenant_id = $1 AND channel = $2 AND address = $3 RETURNING reason;
+DELETE FROM suppressions WHERE tenant_id = $1 AND channel = $2 AND address = ANY (ARRAY[$3, relay_erased($2, $3)])
+RETURNING reason;
 
 -- name: suppression-list
 -- A page of a tenant's list, newest first, optionally of one channel; ($4, $5, $6) is the previous page's
@@ -374,9 +377,11 @@ SELECT $1::bigint, $2::bigint, $3::bigint, 'unsubscribed', $4::text, $5::jsonb
 WHERE NOT EXISTS (SELECT 1 FROM events WHERE message_id = $1::bigint AND type = 'unsubscribed');
 -- name: suppression-find-many
 -- Which of these (tenant, channel, address) triples are suppressed: one query for a dispatcher's whole group.
-SELECT s.tenant_id, s.channel, s.address, s.reason FROM suppressions s
+-- An erased recipient's suppressed address is kept as its keyed hash (relay_erased) and found by it.
+SELECT q.tenant_id, q.channel, q.address, s.reason FROM suppressions s
 JOIN unnest($1::bigint[], $2::text[], $3::text[]) AS q(tenant_id, channel, address)
-  ON s.tenant_id = q.tenant_id AND s.channel = q.channel AND s.address = q.address;
+  ON s.tenant_id = q.tenant_id AND s.channel = q.channel
+ AND s.address = ANY (ARRAY[q.address, relay_erased(q.channel, q.address)]);
 
 -- name: webhook-apply
 -- Applies a batch of stored, unapplied provider events to their messages, in one statement: an event names
@@ -499,7 +504,7 @@ JOIN campaigns c ON c.id = m.campaign_id
 JOIN batches b ON b.id = m.batch_id
 WHERE m.tenant_id = $1 AND m.recipient_id = $2
   AND e.type IN ('sent', 'delivered', 'bounced', 'failed', 'suppressed', 'opened', 'clicked', 'unsubscribed',
-                 'complained')
+                 'complained', 'opted_out')
 ORDER BY e.occurred_at DESC, e.id DESC
 LIMIT $3;
 
@@ -594,3 +599,70 @@ SELECT q.tenant_id, q.recipient_id, q.topic, t.default_opted_in, p.topic AS chos
 FROM q
 JOIN topics t ON t.tenant_id = q.tenant_id AND t.name = q.topic
 LEFT JOIN preferences p ON p.tenant_id = q.tenant_id AND p.recipient_id = q.recipient_id AND p.topic IN (q.topic, '*');
+
+-- name: recipient-erase
+-- Erases a recipient of a tenant (DELETE /v1/recipients/{id}) in one statement. Their messages keep their
+-- state, times, campaign and counted events, but lose the addresses, variables, locale and time zone, and
+-- the recipient id becomes its keyed hash; an address quoted in a reason is replaced by '[erased]'. Messages
+-- not sent yet end 'suppressed' (event 'suppressed'). Events lose the clicked URL, IP address, user agent and
+-- provider detail; the provider's webhook events of the messages lose their detail and their raw receipts
+-- their body and headers. A suppressed address of the recipient stays suppressed under its keyed hash
+-- (relay_erased), which dispatch and the suppression API look up beside the plain address.
+WITH target AS (
+  SELECT m.id, m.state, m.addresses, m.provider_message_id, m.account
+  FROM messages m WHERE m.tenant_id = $1 AND m.recipient_id = $2
+  FOR UPDATE
+), addresses AS (
+  SELECT DISTINCT a.key AS channel, a.value AS address FROM target t, jsonb_each_text(t.addresses) a
+), secrets AS (
+  SELECT coalesce(array_agg(address), '{}') || ARRAY[$2::text] AS list FROM addresses
+), hashed AS (
+  UPDATE suppressions s SET address = relay_erased(s.channel, s.address)
+  FROM addresses a
+  WHERE s.tenant_id = $1 AND s.channel = a.channel AND s.address = a.address
+    AND NOT EXISTS (SELECT 1 FROM suppressions d WHERE d.tenant_id = $1 AND d.channel = a.channel
+                    AND d.address = relay_erased(a.channel, a.address))
+  RETURNING 1
+), twins AS (
+  DELETE FROM suppressions s USING addresses a
+  WHERE s.tenant_id = $1 AND s.channel = a.channel AND s.address = a.address
+    AND EXISTS (SELECT 1 FROM suppressions d WHERE d.tenant_id = $1 AND d.channel = a.channel
+                AND d.address = relay_erased(a.channel, a.address))
+  RETURNING 1
+), erased AS (
+  UPDATE messages m
+  SET recipient_id = relay_erased('recipient', $2), addresses = '{}', variables = '{}', locale = NULL,
+      time_zone = NULL,
+      state = CASE WHEN m.state IN ('waiting', 'queued', 'retry') THEN 'suppressed' ELSE m.state END,
+      last_error = CASE WHEN m.state IN ('waiting', 'queued', 'retry') THEN 'the recipient was erased'
+                        ELSE relay_redact(m.last_error, (SELECT list FROM secrets)) END,
+      updated_at = now()
+  FROM target t WHERE m.id = t.id
+  RETURNING m.id, m.tenant_id, m.campaign_id, t.state AS was
+), stopped AS (
+  INSERT INTO events (message_id, tenant_id, campaign_id, type, reason)
+  SELECT id, tenant_id, campaign_id, 'suppressed', 'the recipient was erased' FROM erased
+  WHERE was IN ('waiting', 'queued', 'retry')
+  RETURNING 1
+), events_erased AS (
+  UPDATE events e SET data = e.data - 'url' - 'ip' - 'user_agent' - 'detail',
+                      reason = relay_redact(e.reason, (SELECT list FROM secrets))
+  FROM target t WHERE e.message_id = t.id
+  RETURNING 1
+), provider_events AS (
+  UPDATE webhook_events w SET detail = NULL
+  FROM target t WHERE w.provider_message_id = t.provider_message_id AND w.account = t.account
+  RETURNING w.receipt_id
+), stop_events AS (
+  UPDATE webhook_events w SET detail = NULL
+  FROM addresses a WHERE w.provider_message_id IS NULL AND w.detail ->> 'address' = a.address
+  RETURNING w.receipt_id
+), receipts AS (
+  UPDATE webhook_receipts r SET body = ''::bytea, headers = '{}'::jsonb
+  WHERE r.id IN (SELECT receipt_id FROM provider_events UNION SELECT receipt_id FROM stop_events)
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM erased) AS messages, (SELECT count(*) FROM stopped) AS stopped,
+       (SELECT count(*) FROM events_erased) AS events,
+       (SELECT count(*) FROM hashed) + (SELECT count(*) FROM twins) AS suppressions,
+       (SELECT count(*) FROM receipts) AS webhook_receipts;

@@ -23,6 +23,7 @@ import dev.relay.gateway.store.BatchStore;
 import dev.relay.gateway.store.CampaignStore;
 import dev.relay.gateway.store.DispatchStore;
 import dev.relay.gateway.store.EngagementStore;
+import dev.relay.gateway.store.PreferenceStore;
 import dev.relay.gateway.store.SuppressionStore;
 import dev.relay.gateway.store.MessageStore;
 import dev.relay.gateway.store.PacedRefresh;
@@ -212,8 +213,9 @@ public final class RelayServer {
     boolean dispatching = config.bool(Setting.DISPATCH_ENABLED);
     Handoff handoff = new Handoff(dispatchOptions.maxPending(), config.integer(Setting.DISPATCH_HANDOFF_MAX_PENDING),
       dispatchOptions.leaseSeconds());
+    PreferenceStore preferences = new PreferenceStore(pool);
     IntakeService intake = new IntakeService(new BatchValidator(IntakeLimits.from(config)), batches, depth,
-      templateStore, dispatching && config.bool(Setting.DISPATCH_HANDOFF) ? handoff : null, metrics);
+      templateStore, dispatching && config.bool(Setting.DISPATCH_HANDOFF) ? handoff : null, metrics, preferences);
     TrackingStore trackingStore = new TrackingStore(pool);
     TrackingRecorder recorder = TrackingRecorder.start(vertx, journal, trackingStore, Classifier.from(config), metrics,
       config.integer(Setting.TRACKING_FLUSH_MS));
@@ -231,7 +233,8 @@ public final class RelayServer {
       config.integer(Setting.HEALTH_TIMEOUT_MS),
       metrics, config.bool(Setting.METRICS_ENABLED) ? registry : null,
       new AuthFailureLimiter(config.integer(Setting.API_AUTH_FAILURE_LIMIT),
-        config.integer(Setting.API_AUTH_FAILURE_WINDOW_SECONDS), clients), trackingRoutes, suppressions, engagement);
+        config.integer(Setting.API_AUTH_FAILURE_WINDOW_SECONDS), clients), trackingRoutes, suppressions, engagement,
+      preferences);
 
     RelayServer server = new RelayServer(vertx, pool, limits, accounts, sandbox, recorder);
 
@@ -266,7 +269,7 @@ public final class RelayServer {
     Future<Void> dispatch = shipped.compose(v -> dispatching
       ? vertx.deployVerticle(new Dispatcher(new DispatchStore(pool, instanceName()), templates, accounts,
           dispatchOptions, handoff, Throttle.create(limits.store(), throttleOptions(config), java.time.Clock.systemUTC()),
-          metrics, suppressions))
+          metrics, suppressions, preferences))
         .onSuccess(id -> server.dispatchDeployment = id)
         .mapEmpty()
       : Future.succeededFuture());

@@ -11,6 +11,8 @@ import dev.relay.gateway.store.TemplateStore;
 import dev.relay.gateway.store.TenantStore;
 import dev.relay.gateway.store.WebhookStore;
 import dev.relay.gateway.store.EngagementStore;
+import dev.relay.gateway.store.PreferenceStore;
+import dev.relay.gateway.store.ErasureStore;
 import dev.relay.gateway.store.SuppressionStore;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -44,7 +46,7 @@ public final class ApiVerticle extends VerticleBase {
                      TemplateStore templateStore, TemplateCache templates, String publicBaseUrl, int maxBodyBytes,
                      int retryAfterSeconds, long healthTimeoutMs, RelayMetrics metrics, PrometheusMeterRegistry scrape,
                      AuthFailureLimiter authFailures, TrackingRoutes tracking, SuppressionStore suppressions,
-                     EngagementStore engagement) {
+                     EngagementStore engagement, PreferenceStore preferences) {
   }
 
   private static final int WEBHOOK_BODY_LIMIT = 1024 * 1024;
@@ -94,6 +96,8 @@ public final class ApiVerticle extends VerticleBase {
     router.post("/v1/templates/:name/preview").handler(ApiVerticle::requireJson);
     router.post("/v1/templates/:name/test").handler(ApiVerticle::requireJson);
     router.post("/v1/suppressions").handler(ApiVerticle::requireJson);
+    router.put("/v1/topics/:name").handler(ApiVerticle::requireJson);
+    router.put("/v1/recipients/:id/preferences").handler(ApiVerticle::requireJson);
 
     RouterBuilder api = RouterBuilder.create(vertx, deps.contract(),
       StringParameters.around(RequestExtractor.withBodyHandler()));
@@ -116,9 +120,16 @@ public final class ApiVerticle extends VerticleBase {
     api.getRoute("listSuppressions").addHandler(suppressionRoutes::list);
     api.getRoute("addSuppression").addHandler(suppressionRoutes::add);
     api.getRoute("removeSuppression").addHandler(suppressionRoutes::remove);
-    EngagementRoutes engagementRoutes = new EngagementRoutes(deps.engagement());
+    EngagementRoutes engagementRoutes = new EngagementRoutes(deps.engagement(), deps.preferences());
     api.getRoute("getCampaignStats").addHandler(engagementRoutes::stats);
     api.getRoute("getRecipientEngagement").addHandler(engagementRoutes::recipient);
+    TopicRoutes topicRoutes = new TopicRoutes(deps.preferences());
+    api.getRoute("putTopic").addHandler(topicRoutes::put);
+    api.getRoute("listTopics").addHandler(topicRoutes::list);
+    api.getRoute("getTopic").addHandler(topicRoutes::get);
+    api.getRoute("getRecipientPreferences").addHandler(topicRoutes::preferences);
+    api.getRoute("putRecipientPreferences").addHandler(topicRoutes::setPreferences);
+    api.getRoute("eraseRecipient").addHandler(new ErasureRoutes(new ErasureStore(deps.pool()))::erase);
     Router apiRouter = api.createRouter();
     router.route("/*").subRouter(apiRouter);
 

@@ -4,6 +4,7 @@ import dev.relay.gateway.engagement.CampaignStats;
 import dev.relay.gateway.engagement.Ladder;
 import dev.relay.gateway.store.EngagementStore;
 import dev.relay.gateway.store.MessageStore;
+import dev.relay.gateway.store.PreferenceStore;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonArray;
@@ -11,17 +12,25 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 
-/** A campaign's funnel ({@code /v1/campaigns/{id}/stats}) and a recipient's engagement ({@code /v1/recipients/{id}/engagement}). */
+/**
+ * A campaign's funnel ({@code /v1/campaigns/{id}/stats}) and a recipient's engagement
+ * ({@code /v1/recipients/{id}/engagement}): its messages' events and its preference changes, newest first.
+ */
 final class EngagementRoutes {
 
   private static final int HISTORY_LIMIT = 500;
 
   private final EngagementStore store;
+  private final PreferenceStore preferences;
 
-  EngagementRoutes(EngagementStore store) {
+  EngagementRoutes(EngagementStore store, PreferenceStore preferences) {
     this.store = store;
+    this.preferences = preferences;
   }
 
   void stats(RoutingContext ctx) {
@@ -44,25 +53,51 @@ final class EngagementRoutes {
     long tenant = ApiKeyAuth.tenant(ctx).id();
     Future<List<EngagementStore.Fact>> history = store.history(tenant, recipient, HISTORY_LIMIT);
     Future<List<EngagementStore.Fact>> recent = store.ladderFacts(tenant, recipient, (int) Ladder.WINDOW.toDays());
-    Future.all(history, recent)
+    Future<List<PreferenceStore.Change>> changes = preferences.history(tenant, recipient, HISTORY_LIMIT);
+    Future.all(history, recent, changes)
       .onSuccess(v -> {
         List<EngagementStore.Fact> facts = history.result();
-        if (facts.isEmpty()) {
+        if (facts.isEmpty() && changes.result().isEmpty()) {
           ctx.fail(ApiProblem.of(404, "recipient-not-found", "Recipient not found",
-            "No message to recipient '" + recipient + "' has any recorded event."));
+            "No message to recipient '" + recipient + "' has any recorded event, and it changed no preference."));
           return;
         }
         List<Ladder.Fact> ladder = recent.result().stream().map(f -> new Ladder.Fact(f.type(), f.eventClass(),
           f.occurredAt().toInstant(), f.campaign(), f.template(), f.url())).toList();
-        JsonArray events = new JsonArray();
-        facts.forEach(f -> events.add(new JsonObject().put("type", f.type()).put("class", f.eventClass())
-          .put("reason", f.reason()).put("occurred_at", MessageStore.format(f.occurredAt()))
+        List<Entry> entries = new ArrayList<>(facts.size() + changes.result().size());
+        facts.forEach(f -> entries.add(new Entry(f.occurredAt(), new JsonObject().put("type", f.type())
+          .put("class", f.eventClass()).put("reason", f.reason()).put("occurred_at", MessageStore.format(f.occurredAt()))
           .put("message_id", f.messageId()).put("channel", f.channel()).put("campaign", f.campaign())
-          .put("template", f.template()).put("url", f.url())));
+          .put("template", f.template()).put("url", f.url()))));
+        changes.result().forEach(c -> entries.add(new Entry(c.occurredAt(), preferenceEvent(c))));
+        // Both lists are newest first; merged, the newest HISTORY_LIMIT of either kind are kept.
+        entries.sort(Comparator.comparing(Entry::at).reversed());
+        JsonArray events = new JsonArray();
+        entries.stream().limit(HISTORY_LIMIT).forEach(e -> events.add(e.json()));
         ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
           .end(new JsonObject().put("recipient", recipient).put("stage", Ladder.stage(ladder, Instant.now()).wireName())
             .put("window_days", Ladder.WINDOW.toDays()).put("history", events).toBuffer());
       })
       .onFailure(ctx::fail);
+  }
+
+  private record Entry(OffsetDateTime at, JsonObject json) {
+  }
+
+  /**
+   * A preference change as a history entry: topic and channel null when the change covers all of them; the message
+   * whose link was used, when there was one.
+   */
+  private static JsonObject preferenceEvent(PreferenceStore.Change c) {
+    JsonObject event = new JsonObject().put("type", "preference-changed")
+      .put("topic", PreferenceStore.ALL.equals(c.topic()) ? null : c.topic())
+      .put("all_topics", PreferenceStore.ALL.equals(c.topic()))
+      .put("channel", PreferenceStore.ALL.equals(c.channel()) ? null : c.channel())
+      .put("opted_in", c.optedIn()).put("source", c.source())
+      .put("occurred_at", MessageStore.format(c.occurredAt()));
+    if (c.messageId() != null) {
+      event.put("message_id", c.messageId());
+    }
+    return event;
   }
 }

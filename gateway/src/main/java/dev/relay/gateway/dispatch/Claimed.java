@@ -14,11 +14,12 @@ import java.util.List;
  * @param timeZone        the recipient's IANA time zone, or null
  * @param deferWhenCapped whether its batch asked for a capped message to wait ({@code on_cap: defer})
  *                        rather than end {@code capped}
+ * @param topic           the subscription topic of its batch, or null
  */
 record Claimed(long id, int attempt, long tenantId, long campaignId, String tenant, String campaign,
                String recipientId, JsonObject addresses, String locale, JsonObject variables, boolean expired,
                int channelIndex, List<Channel> channels, Long templateId, String priority, String timeZone,
-               boolean deferWhenCapped) {
+               boolean deferWhenCapped, String topic) {
 
   /** The index of the first channel, from {@code from} on, that the recipient has an address for; -1 if none. */
   int reachableChannel(int from) {

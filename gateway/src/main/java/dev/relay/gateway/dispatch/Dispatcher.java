@@ -4,12 +4,14 @@ import dev.relay.adapters.spi.Channel;
 import dev.relay.adapters.spi.SendResult;
 import dev.relay.gateway.config.RelayConfig;
 import dev.relay.gateway.config.Setting;
+import dev.relay.gateway.lifecycle.MessageState;
 import dev.relay.gateway.metrics.RelayMetrics;
 import dev.relay.gateway.render.RenderException;
 import dev.relay.gateway.render.Renderer;
 import dev.relay.gateway.store.DispatchStore;
 import dev.relay.gateway.throttle.AccountLimiter;
 import dev.relay.gateway.throttle.Throttle;
+import dev.relay.gateway.store.PreferenceStore;
 import dev.relay.gateway.store.SuppressionStore;
 import io.vertx.circuitbreaker.CircuitBreaker;
 import io.vertx.circuitbreaker.CircuitBreakerOptions;
@@ -91,9 +93,10 @@ public final class Dispatcher extends VerticleBase {
    *                bound on messages held that claims and handoffs share
    */
   public Dispatcher(DispatchStore store, Renderer renderer, Accounts accounts, Options options, Handoff handoff,
-                    Throttle throttle, RelayMetrics metrics, SuppressionStore suppressions) {
+                    Throttle throttle, RelayMetrics metrics, SuppressionStore suppressions,
+                    PreferenceStore preferences) {
     this.store = store;
-    this.suppressions = new SuppressionCheck(suppressions);
+    this.suppressions = new SuppressionCheck(suppressions, preferences);
     this.renderer = renderer;
     this.throttle = throttle;
     this.metrics = metrics;
@@ -324,12 +327,14 @@ public final class Dispatcher extends VerticleBase {
     }
     return new Claimed(row.id(), row.attempt(), row.tenantId(), row.campaignId(), row.tenant(), row.campaign(),
       row.recipientId(), row.addresses(), row.locale(), row.variables(), row.expired(), row.channelIndex(),
-      List.copyOf(channels), row.templateId(), row.priority(), row.timeZone(), "defer".equals(row.onCap()));
+      List.copyOf(channels), row.templateId(), row.priority(), row.timeZone(), "defer".equals(row.onCap()),
+      row.topic());
   }
 
   /**
-   * The pipeline's first step, one suppression look-up for the group: suppressed addresses are dropped before routing, and a
-   * message with none left ends suppressed. When the list cannot be read, the group is deferred, not sent.
+   * The pipeline's first step, one suppression look-up and one topic-preference look-up for the group: suppressed
+   * addresses and channels the recipient opted out of the batch's topic on are dropped before routing, and a message
+   * with none left ends suppressed or opted out. When either cannot be read, the group is deferred, not sent.
    */
   private void checkThenRoute(List<Claimed> messages, long leaseDeadline) {
     if (messages.isEmpty()) {
@@ -339,13 +344,15 @@ public final class Dispatcher extends VerticleBase {
       if (ar.failed()) {
         databaseFailed(ar.cause());
         messages.forEach(m -> complete(m, Outcome.deferred(m, m.channelIndex(), options.idlePollMs(),
-          "the suppression list could not be read: " + ar.cause())));
+          "the suppression list or the topic preferences could not be read: " + ar.cause())));
         return;
       }
       List<Claimed> passed = new ArrayList<>(ar.result().size());
       for (SuppressionCheck.Verdict verdict : ar.result()) {
         Claimed m = verdict.message();
-        if (verdict.suppressedReason() != null) {
+        if (verdict.optedOutReason() != null) {
+          complete(m, Outcome.optedOut(m, m.channelIndex(), verdict.optedOutReason()));
+        } else if (verdict.suppressedReason() != null) {
           complete(m, Outcome.suppressed(m, m.channelIndex(), verdict.suppressedReason()));
         } else {
           passed.add(m);
@@ -462,15 +469,15 @@ public final class Dispatcher extends VerticleBase {
 
   private void complete(Claimed m, Outcome outcome) {
     handoff.done(1);
-    if ("sent".equals(outcome.state())) {
+    if (outcome.state() == MessageState.SENT) {
       sentThisSecond++;
     }
-    throttle.completed(m.id(), "sent".equals(outcome.state()));
+    throttle.completed(m.id(), outcome.state() == MessageState.SENT);
     writer.add(outcome);
     metrics.message(outcome.channel() != null ? outcome.channel() : m.channels().get(outcome.channelIndex()).wireName(),
       outcome.account(), outcome.event());
-    boolean terminal = "sent".equals(outcome.state()) || "failed".equals(outcome.state());
-    if (terminal && pauseGuard.record(m.campaignId(), "failed".equals(outcome.state()))) {
+    boolean terminal = outcome.state() == MessageState.SENT || outcome.state() == MessageState.FAILED;
+    if (terminal && pauseGuard.record(m.campaignId(), outcome.state() == MessageState.FAILED)) {
       String reason = "paused by Relay: over " + options.pauseFailurePercent() + "% of the last "
         + options.pauseWindow() + " messages failed permanently";
       store.autoPause(m.campaignId(), reason)

@@ -31,7 +31,7 @@ public final class Handoff {
   /** A batch intake stored leased to this process: its envelope and its messages' ids by recipient id. */
   public record Batch(long tenantId, long campaignId, String tenant, String campaign, List<Channel> channels,
                       long templateId, JsonArray recipients, Map<String, Long> idsByRecipient,
-                      long leaseDeadlineNanos, String priority, String onCap) {
+                      long leaseDeadlineNanos, String priority, String onCap, String topic) {
   }
 
   /** How many seconds of the dispatcher's measured pace handoffs may put in its hands. */
@@ -111,7 +111,7 @@ public final class Handoff {
       messages.add(new Claimed(id, 1, batch.tenantId(), batch.campaignId(), batch.tenant(), batch.campaign(),
         r.getString("id"), r.getJsonObject("addresses"), r.getString("locale"),
         variables == null ? new JsonObject() : variables, false, 0, batch.channels(), batch.templateId(),
-        batch.priority(), r.getString("time_zone"), "defer".equals(batch.onCap())));
+        batch.priority(), r.getString("time_zone"), "defer".equals(batch.onCap()), batch.topic()));
     }
     Receiver target = receiver;
     target.context().runOnContext(v -> target.target().accept(messages, batch.leaseDeadlineNanos()));

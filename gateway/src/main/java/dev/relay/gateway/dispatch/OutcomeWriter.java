@@ -91,7 +91,7 @@ final class OutcomeWriter {
       Outcome o = batch.get(i);
       ids[i] = o.id();
       attempts[i] = o.attempt();
-      states[i] = o.state();
+      states[i] = o.state().wireName();
       delays[i] = o.delayMs();
       channelIndexes[i] = (short) o.channelIndex();
       channels[i] = o.channel();

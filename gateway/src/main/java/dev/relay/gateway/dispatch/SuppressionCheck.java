@@ -1,6 +1,7 @@
 package dev.relay.gateway.dispatch;
 
 import dev.relay.adapters.spi.Channel;
+import dev.relay.gateway.store.PreferenceStore;
 import dev.relay.gateway.store.SuppressionStore;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -12,29 +13,37 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The suppression step before routing: one look-up for a whole claimed or handed-over group. A message
- * keeps only the addresses that are not suppressed, so routing and channel failover pass over suppressed
- * channels as if the recipient had no address there; a message left with no address on any remaining
- * channel of its list because of suppressions ends {@code suppressed}, naming them.
+ * The suppression step before routing: one suppression look-up and, for messages whose batch names a topic, one
+ * topic-preference look-up for a whole claimed or handed-over group. A message keeps only the addresses that are not
+ * suppressed and whose channel the recipient did not opt out of the topic on, so routing and channel failover pass
+ * over those channels as if the recipient had no address there. A message left with no address on any remaining
+ * channel of its list ends {@code opted_out} when an opt-out took one of them away, {@code suppressed} otherwise,
+ * naming them.
  */
 final class SuppressionCheck {
 
   /**
-   * The message to route (its suppressed addresses removed), or, when {@code suppressedReason} is not
-   * null, a message to end suppressed for that reason.
+   * The message to route (its suppressed and opted-out addresses removed), or, when {@code optedOutReason} or
+   * {@code suppressedReason} is not null, a message to end opted out or suppressed for that reason.
    */
-  record Verdict(Claimed message, String suppressedReason) {
+  record Verdict(Claimed message, String suppressedReason, String optedOutReason) {
   }
 
   private final SuppressionStore store;
+  private final PreferenceStore preferences;
 
-  SuppressionCheck(SuppressionStore store) {
+  SuppressionCheck(SuppressionStore store, PreferenceStore preferences) {
     this.store = store;
+    this.preferences = preferences;
   }
 
   Future<List<Verdict>> check(List<Claimed> messages) {
     Set<SuppressionStore.Entry> wanted = new LinkedHashSet<>();
+    Set<PreferenceStore.Lookup> topics = new LinkedHashSet<>();
     for (Claimed m : messages) {
+      if (m.topic() != null) {
+        topics.add(new PreferenceStore.Lookup(m.tenantId(), m.recipientId(), m.topic()));
+      }
       for (int i = m.channelIndex(); i < m.channels().size(); i++) {
         String channel = m.channels().get(i).wireName();
         String address = m.addresses().getString(channel);
@@ -43,40 +52,60 @@ final class SuppressionCheck {
         }
       }
     }
-    return store.findMany(new ArrayList<>(wanted)).map(found -> verdicts(messages, found));
+    Future<Map<SuppressionStore.Entry, String>> suppressed = store.findMany(new ArrayList<>(wanted));
+    Future<Map<PreferenceStore.Lookup, PreferenceStore.Resolved>> choices =
+      preferences.resolveMany(new ArrayList<>(topics));
+    return Future.all(suppressed, choices).map(v -> verdicts(messages, suppressed.result(), choices.result()));
   }
 
-  private static List<Verdict> verdicts(List<Claimed> messages, Map<SuppressionStore.Entry, String> found) {
+  private static List<Verdict> verdicts(List<Claimed> messages, Map<SuppressionStore.Entry, String> found,
+                                        Map<PreferenceStore.Lookup, PreferenceStore.Resolved> choices) {
     List<Verdict> verdicts = new ArrayList<>(messages.size());
     for (Claimed m : messages) {
-      if (found.isEmpty()) {
-        verdicts.add(new Verdict(m, null));
+      PreferenceStore.Resolved choice = m.topic() == null ? null
+        : choices.get(new PreferenceStore.Lookup(m.tenantId(), m.recipientId(), m.topic()));
+      if (found.isEmpty() && choice == null) {
+        verdicts.add(new Verdict(m, null, null));
         continue;
       }
       JsonObject addresses = null;
       List<String> reasons = new ArrayList<>();
+      List<String> optedOut = new ArrayList<>();
       for (int i = m.channelIndex(); i < m.channels().size(); i++) {
         Channel channel = m.channels().get(i);
         String address = m.addresses().getString(channel.wireName());
-        String reason = address == null ? null
-          : found.get(new SuppressionStore.Entry(m.tenantId(), channel.wireName(), address));
-        if (reason != null) {
+        if (address == null) {
+          continue;
+        }
+        String reason = found.get(new SuppressionStore.Entry(m.tenantId(), channel.wireName(), address));
+        boolean out = choice != null && !choice.optedIn(channel.wireName());
+        if (reason != null || out) {
           if (addresses == null) {
             addresses = m.addresses().copy();
           }
           addresses.remove(channel.wireName());
-          reasons.add(channel.wireName() + " (" + reason + ")");
+          if (out) {
+            optedOut.add(channel.wireName());
+          } else {
+            reasons.add(channel.wireName() + " (" + reason + ")");
+          }
         }
       }
       if (addresses == null) {
-        verdicts.add(new Verdict(m, null));
+        verdicts.add(new Verdict(m, null, null));
         continue;
       }
       Claimed kept = new Claimed(m.id(), m.attempt(), m.tenantId(), m.campaignId(), m.tenant(), m.campaign(),
         m.recipientId(), addresses, m.locale(), m.variables(), m.expired(), m.channelIndex(), m.channels(),
-        m.templateId(), m.priority(), m.timeZone(), m.deferWhenCapped());
-      verdicts.add(new Verdict(kept, kept.reachableChannel(m.channelIndex()) < 0
-        ? "the address is suppressed on " + String.join(", ", reasons) : null));
+        m.templateId(), m.priority(), m.timeZone(), m.deferWhenCapped(), m.topic());
+      if (kept.reachableChannel(m.channelIndex()) >= 0) {
+        verdicts.add(new Verdict(kept, null, null));
+      } else if (!optedOut.isEmpty()) {
+        verdicts.add(new Verdict(kept, null, "the recipient opted out of topic '" + m.topic() + "' on "
+          + String.join(", ", optedOut) + (reasons.isEmpty() ? "" : "; suppressed on " + String.join(", ", reasons))));
+      } else {
+        verdicts.add(new Verdict(kept, "the address is suppressed on " + String.join(", ", reasons), null));
+      }
     }
     return verdicts;
   }

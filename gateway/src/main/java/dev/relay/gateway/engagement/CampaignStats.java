@@ -50,6 +50,7 @@ public final class CampaignStats {
       f.put(step, n(m, step));
     }
     f.put("failed", n(m, "failed") + n(m, "dead"));
+    f.put("opted_out", n(m, "opted_out"));
     f.put("bounced_hard", n(m, "bounced_hard")).put("bounced_soft", n(m, "bounced_soft"));
     for (String step : new String[] {"opened", "clicked"}) {
       JsonObject byReason = new JsonObject();

@@ -110,7 +110,7 @@ public final class BatchValidator {
     }
     return new ValidatedBatch(body.getString("campaign"), body.getString("template"), body.getInteger("template_version"),
       List.copyOf(channels), body.getString("priority", "marketing"), sendAt, ttl, accepted, List.copyOf(rejected),
-      body.getString("on_cap", "skip"));
+      body.getString("on_cap", "skip"), body.getString("topic"));
   }
 
   /** What is wrong with a recipient: the JSON pointer of the value at fault, relative to the recipient, and why. */

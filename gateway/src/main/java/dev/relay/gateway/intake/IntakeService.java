@@ -5,6 +5,7 @@ import dev.relay.gateway.dispatch.Handoff;
 import dev.relay.gateway.metrics.RelayMetrics;
 import dev.relay.gateway.store.BatchStore;
 import dev.relay.gateway.store.NewBatch;
+import dev.relay.gateway.store.PreferenceStore;
 import dev.relay.gateway.store.TemplateStore;
 import dev.relay.gateway.store.Tenant;
 import io.vertx.core.Future;
@@ -34,13 +35,16 @@ public final class IntakeService {
   private final TemplateStore templates;
   private final Handoff handoff;
   private final RelayMetrics metrics;
+  private final PreferenceStore topics;
 
   /**
    * @param handoff this process's dispatcher, to store due batches leased to it and hand them over
    *                after the commit; null to store every batch queued for any instance to claim
+   * @param topics  the tenants' subscription topics, which a batch may name
    */
   public IntakeService(BatchValidator validator, BatchStore store, QueueDepth queueDepth, TemplateStore templates,
-                       Handoff handoff, RelayMetrics metrics) {
+                       Handoff handoff, RelayMetrics metrics, PreferenceStore topics) {
+    this.topics = topics;
     this.templates = templates;
     this.validator = validator;
     this.metrics = metrics;
@@ -97,18 +101,25 @@ public final class IntakeService {
       .put("rejected", rejected)
       .encode();
     byte[] hash = sha256(rawBody);
+    Future<Boolean> topicKnown = batch.topic() == null ? Future.succeededFuture(true)
+      : topics.topic(tenant.id(), batch.topic()).map(java.util.Optional::isPresent);
     return templates.resolve(tenant.id(), batch.templateName(), batch.templateVersion())
-      .compose(template -> {
+      .compose(template -> topicKnown.compose(known -> {
         if (template.isEmpty()) {
           return Future.failedFuture(unknownTemplate(batch.templateName(), batch.templateVersion()));
+        }
+        if (!known) {
+          return Future.failedFuture(new InvalidBatchException("unknown-topic", "There is no topic '" + batch.topic()
+            + "'; define it with PUT /v1/topics/" + batch.topic() + " first. Nothing was stored.",
+            new JsonObject().put("topic", batch.topic()).put("pointer", "/topic")));
         }
         NewBatch row = new NewBatch(tenant.id(), idempotencyKey, hash, batchId, batch.campaign(),
           batch.templateName(), template.get().version(),
           batch.channels().stream().map(Channel::wireName).toArray(String[]::new), batch.priority(), batch.sendAt(),
           batch.ttlSeconds(), batch.accepted(), batch.rejected().size(), 202, answer, template.get().id(),
-          batch.onCap());
+          batch.onCap(), batch.topic());
         return store(tenant, batch, batchId, row, count);
-      })
+      }))
       .map(outcome -> {
         switch (outcome.kind()) {
           case STORED:
@@ -160,7 +171,7 @@ public final class IntakeService {
     try {
       handoff.deliver(new Handoff.Batch(tenant.id(), outcome.campaignId(), tenant.name(), batch.campaign(),
         batch.channels(), templateId, batch.accepted(), outcome.leasedIds(), leaseDeadline, batch.priority(),
-        batch.onCap()));
+        batch.onCap(), batch.topic()));
     } catch (RuntimeException e) {
       handoff.cancel(batch.accepted().size());
       LOG.error("batch {} is stored but could not be handed to the dispatcher; its messages are sent when their lease "

@@ -1,5 +1,6 @@
 package dev.relay.gateway.store;
 
+import dev.relay.gateway.lifecycle.MessageState;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
@@ -12,6 +13,7 @@ import io.vertx.sqlclient.Tuple;
 
 import java.security.MessageDigest;
 import java.time.OffsetDateTime;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -21,9 +23,8 @@ import java.util.UUID;
 public final class BatchStore {
 
   /** Every message state, in the order of a message's life; the status of a batch counts each. */
-  public static final String[] STATES = {
-    "waiting", "queued", "sending", "retry", "sent", "delivered", "failed", "dead", "suppressed", "capped", "expired",
-    "held_out", "opted_out"};
+  public static final String[] STATES =
+    Arrays.stream(MessageState.values()).map(MessageState::wireName).toArray(String[]::new);
 
   private final Pool pool;
 
@@ -90,7 +91,7 @@ public final class BatchStore {
           .execute(Tuple.from(new Object[] {
             batch.batchId(), batch.tenantId(), campaignId, batch.templateName(), batch.templateVersion(),
             batch.channels(), batch.priority(), batch.sendAt(), (double) batch.ttlSeconds(),
-            batch.recipients().size(), batch.rejected(), batch.templateId(), batch.onCap()}))
+            batch.recipients().size(), batch.rejected(), batch.templateId(), batch.onCap(), batch.topic()}))
           .compose(v -> leased
             ? conn.preparedQuery(Queries.sql("messages-insert-leased"))
               .execute(Tuple.from(new Object[] {
@@ -173,6 +174,7 @@ public final class BatchStore {
       .put("channels", new JsonArray(java.util.List.of(row.getArrayOfStrings("channels"))))
       .put("priority", row.getString("priority"))
       .put("on_cap", row.getString("on_cap"))
+      .put("topic", row.getString("topic"))
       .put("send_at", format(row.getOffsetDateTime("send_at")))
       .put("expires_at", format(row.getOffsetDateTime("expires_at")))
       .put("created_at", format(row.getOffsetDateTime("created_at")))

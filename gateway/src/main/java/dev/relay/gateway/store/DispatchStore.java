@@ -28,7 +28,7 @@ public final class DispatchStore {
   public record ClaimedRow(long id, int attempt, long tenantId, long campaignId, String tenant, String campaign,
                            String recipientId, JsonObject addresses, String locale, JsonObject variables,
                            boolean expired, int channelIndex, String[] channels, Long templateId, String priority,
-                           String timeZone, String onCap) {
+                           String timeZone, String onCap, String topic) {
   }
 
   /** Claims up to {@code limit} due messages under a lease of {@code leaseSeconds}. */
@@ -43,7 +43,7 @@ public final class DispatchStore {
             row.getString("recipient_id"), (JsonObject) row.getValue("addresses"), row.getString("locale"),
             (JsonObject) row.getValue("variables"), row.getBoolean("expired"), row.getInteger("channel_index"),
             row.getArrayOfStrings("channels"), row.getLong("template_id"), row.getString("priority"),
-            row.getString("time_zone"), row.getString("on_cap")));
+            row.getString("time_zone"), row.getString("on_cap"), row.getString("topic")));
         }
         return claimed;
       });

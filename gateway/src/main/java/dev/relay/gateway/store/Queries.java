@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The named SQL statements of {@code queries.sql}: the one place where the gateway's run-time SQL
@@ -29,6 +31,11 @@ public final class Queries {
     return sql;
   }
 
+  /** The names of every statement, in the order of the file. */
+  public static Set<String> names() {
+    return Collections.unmodifiableSet(STATEMENTS.keySet());
+  }
+
   private static Map<String, String> load() {
     String text;
     try (InputStream in = Queries.class.getResourceAsStream(RESOURCE)) {
@@ -39,7 +46,7 @@ public final class Queries {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    Map<String, String> statements = new HashMap<>();
+    Map<String, String> statements = new LinkedHashMap<>();
     String name = null;
     StringBuilder body = new StringBuilder();
     for (String line : text.split("\n")) {

@@ -141,6 +141,8 @@ class SecurityTest {
       .put("address", "owner@example.com"))).statusCode()).isEqualTo(201);
     asOtherTenant.put("getCampaignStats", key -> await(gateway.get("/v1/campaigns/spring/stats", key).send()));
     asOtherTenant.put("getRecipientEngagement", key -> await(gateway.get("/v1/recipients/a-0/engagement", key).send()));
+    asOtherTenant.put("eraseRecipient", key -> await(gateway.get("/v1/recipients/a-0", key).method(HttpMethod.DELETE)
+      .send()));
     asOtherTenant.put("removeSuppression", key -> await(gateway.get("/v1/suppressions", key).method(HttpMethod.DELETE)
       .addQueryParam("channel", "email").addQueryParam("address", "owner@example.com").send()));
     Map<String, Integer> expected = new HashMap<>();
@@ -156,6 +158,26 @@ class SecurityTest {
       .sendJsonObject(new JsonObject().put("locales", new JsonObject().put("en", new JsonObject()
         .put("sms", new JsonObject().put("text", "Globex {{name}}")))))));
     expected.put("putTemplate", 201);
+    // Topics and preferences: another tenant's topic of the same name is its own, and so are its recipients' choices.
+    assertThat(await(gateway.get("/v1/topics/offers", acme).method(HttpMethod.PUT).sendJsonObject(new JsonObject()
+      .put("description", "Acme offers").put("default", "opted_in"))).statusCode()).isEqualTo(201);
+    assertThat(await(gateway.get("/v1/recipients/a-0/preferences", acme).method(HttpMethod.PUT)
+      .sendJsonObject(new JsonObject().put("topics", new JsonObject().put("offers", new JsonObject()
+        .put("opted_in", false))))).statusCode()).isEqualTo(200);
+    asOtherTenant.put("getTopic", key -> await(gateway.get("/v1/topics/offers", key).send()));
+    expected.put("getTopic", 404);
+    asOtherTenant.put("listTopics", key -> await(gateway.get("/v1/topics", key).send()));
+    expected.put("listTopics", 200);
+    asOtherTenant.put("getRecipientPreferences", key -> await(gateway.get("/v1/recipients/a-0/preferences", key)
+      .send()));
+    expected.put("getRecipientPreferences", 200);
+    asOtherTenant.put("putRecipientPreferences", key -> await(gateway.get("/v1/recipients/a-0/preferences", key)
+      .method(HttpMethod.PUT).sendJsonObject(new JsonObject().put("topics", new JsonObject().put("offers",
+        new JsonObject().put("opted_in", true))))));
+    expected.put("putRecipientPreferences", 422);
+    asOtherTenant.put("putTopic", key -> await(gateway.get("/v1/topics/offers", key).method(HttpMethod.PUT)
+      .sendJsonObject(new JsonObject().put("description", "Globex offers").put("default", "opted_out"))));
+    expected.put("putTopic", 201);
 
     List<String> uncovered = new ArrayList<>();
     for (Operation operation : operations()) {
@@ -173,12 +195,22 @@ class SecurityTest {
       assertThat(await(gateway.get("/v1/batches/" + batchId, acme).send()).statusCode()).isEqualTo(200);
       assertThat(gateway.database().count("SELECT count(*) FROM campaigns WHERE name = 'spring' AND status = 'active'"))
         .isEqualTo(1);
+      assertThat(gateway.database().count("SELECT count(*) FROM messages WHERE recipient_id = 'a-0'"
+        + " AND addresses ? 'email'")).as("acme's recipient a-0, not erased").isEqualTo(1);
       JsonObject acmeVersions = await(gateway.get("/v1/templates/promo", acme).send()).bodyAsJsonObject();
       assertThat(acmeVersions.getJsonArray("versions").size()).as("acme's versions of promo").isEqualTo(1);
       JsonObject acmeList = await(gateway.get("/v1/suppressions", acme).send()).bodyAsJsonObject();
       assertThat(acmeList.getJsonArray("suppressions").size()).as("acme's suppressions").isEqualTo(1);
       assertThat(acmeList.getJsonArray("suppressions").getJsonObject(0).getString("source")).isEqualTo("api");
     }
+    JsonObject acmeOffers = await(gateway.get("/v1/topics/offers", acme).send()).bodyAsJsonObject();
+    assertThat(acmeOffers.getString("description")).isEqualTo("Acme offers");
+    JsonObject acmeChoice = await(gateway.get("/v1/recipients/a-0/preferences", acme).send()).bodyAsJsonObject();
+    assertThat(acmeChoice.getJsonObject("topics").getJsonObject("offers").getBoolean("opted_in")).isFalse();
+    JsonObject globexChoice = await(gateway.get("/v1/recipients/a-0/preferences", globex).send()).bodyAsJsonObject();
+    assertThat(globexChoice.getJsonObject("topics").getJsonObject("offers").getBoolean("opted_in"))
+      .as("globex's own topic, opted out by default, never chosen").isFalse();
+    assertThat(globexChoice.getJsonObject("topics").getJsonObject("offers").getString("origin")).isEqualTo("default");
     JsonObject globexList = await(gateway.get("/v1/suppressions", globex).send()).bodyAsJsonObject();
     assertThat(globexList.getJsonArray("suppressions").stream().map(e -> ((JsonObject) e).getString("address")))
       .as("globex sees only what it added").containsExactly("owner@example.com");
