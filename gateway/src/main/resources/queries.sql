@@ -542,7 +542,10 @@ WHERE tenant_id = $1 AND name = $2;
 SELECT name, per_channel FROM topics WHERE tenant_id = $1 AND name = ANY($2::text[]);
 
 -- name: preference-rows
-SELECT topic, channel, opted_in, source, updated_at FROM preferences WHERE tenant_id = $1 AND recipient_id = $2;
+-- A recipient's choices, and those kept under the keyed hash of its id when it was erased (erased: true; only
+-- opt-outs are kept); a choice made since wins over a kept one of the same topic and channel.
+SELECT topic, channel, opted_in, source, updated_at, recipient_id <> $2 AS erased FROM preferences
+WHERE tenant_id = $1 AND recipient_id = ANY (ARRAY[$2, relay_erased('recipient', $2)]);
 
 -- name: preference-forget-topics
 -- Opting out of every topic forgets the recipient's topic-wide choices (its per-channel opt-outs stay: they only
@@ -557,13 +560,16 @@ SELECT $1, $2, topic, '*', false, $3, $4 FROM forgotten WHERE opted_in
 RETURNING recipient_id, topic, channel, opted_in, source, message_id, occurred_at;
 
 -- name: preference-lift-all
--- Lifts an opt-out of every topic, recording it when there was one.
+-- Lifts an opt-out of every topic (also one kept from before the recipient was erased), recording it when there
+-- was one.
 WITH lifted AS (
-  DELETE FROM preferences WHERE tenant_id = $1 AND recipient_id = $2 AND topic = '*' AND channel = '*'
+  DELETE FROM preferences
+  WHERE tenant_id = $1 AND recipient_id = ANY (ARRAY[$2, relay_erased('recipient', $2)]) AND topic = '*'
+    AND channel = '*'
   RETURNING topic
 )
 INSERT INTO preference_events (tenant_id, recipient_id, topic, channel, opted_in, source, message_id)
-SELECT $1, $2, '*', '*', true, $3, $4 FROM lifted
+SELECT $1, $2, '*', '*', true, $3, $4 FROM (SELECT DISTINCT topic FROM lifted) l
 RETURNING recipient_id, topic, channel, opted_in, source, message_id, occurred_at;
 
 -- name: preference-set
@@ -591,14 +597,18 @@ LIMIT $3;
 
 -- name: preference-resolve-many
 -- What dispatch needs to know of (tenant, recipient, topic) triples, in one query for a dispatcher's whole group:
--- each topic's default and the recipient's choices of that topic and of every topic ('*'), by the primary key.
+-- each topic's default and the recipient's choices of that topic and of every topic ('*'), by the primary key,
+-- with those kept under the keyed hash of its id if it was erased (erased: true).
 WITH q AS (
   SELECT DISTINCT * FROM unnest($1::bigint[], $2::text[], $3::text[]) AS q(tenant_id, recipient_id, topic)
 )
-SELECT q.tenant_id, q.recipient_id, q.topic, t.default_opted_in, p.topic AS chosen_topic, p.channel, p.opted_in
+SELECT q.tenant_id, q.recipient_id, q.topic, t.default_opted_in, p.topic AS chosen_topic, p.channel, p.opted_in,
+       p.recipient_id <> q.recipient_id AS erased
 FROM q
 JOIN topics t ON t.tenant_id = q.tenant_id AND t.name = q.topic
-LEFT JOIN preferences p ON p.tenant_id = q.tenant_id AND p.recipient_id = q.recipient_id AND p.topic IN (q.topic, '*');
+LEFT JOIN preferences p ON p.tenant_id = q.tenant_id
+  AND p.recipient_id = ANY (ARRAY[q.recipient_id, relay_erased('recipient', q.recipient_id)])
+  AND p.topic IN (q.topic, '*');
 
 -- name: recipient-erase
 -- Erases a recipient of a tenant (DELETE /v1/recipients/{id}) in one statement. Their messages keep their
@@ -607,7 +617,9 @@ LEFT JOIN preferences p ON p.tenant_id = q.tenant_id AND p.recipient_id = q.reci
 -- not sent yet end 'suppressed' (event 'suppressed'). Events lose the clicked URL, IP address, user agent and
 -- provider detail; the provider's webhook events of the messages lose their detail and their raw receipts
 -- their body and headers. A suppressed address of the recipient stays suppressed under its keyed hash
--- (relay_erased), which dispatch and the suppression API look up beside the plain address.
+-- (relay_erased), which dispatch and the suppression API look up beside the plain address. Likewise the
+-- recipient's topic opt-outs stay in force under the keyed hash of its id (its opt-ins are dropped: the topic's
+-- default applies again), and its preference history is kept under that hash.
 WITH target AS (
   SELECT m.id, m.state, m.addresses, m.provider_message_id, m.account
   FROM messages m WHERE m.tenant_id = $1 AND m.recipient_id = $2
@@ -661,8 +673,27 @@ WITH target AS (
   UPDATE webhook_receipts r SET body = ''::bytea, headers = '{}'::jsonb
   WHERE r.id IN (SELECT receipt_id FROM provider_events UNION SELECT receipt_id FROM stop_events)
   RETURNING 1
+), choices_hashed AS (
+  UPDATE preferences p SET recipient_id = relay_erased('recipient', $2)
+  WHERE p.tenant_id = $1 AND p.recipient_id = $2 AND NOT p.opted_in
+    AND NOT EXISTS (SELECT 1 FROM preferences d WHERE d.tenant_id = $1 AND d.recipient_id = relay_erased('recipient', $2)
+                    AND d.topic = p.topic AND d.channel = p.channel)
+  RETURNING 1
+), choices_dropped AS (
+  DELETE FROM preferences p
+  WHERE p.tenant_id = $1 AND p.recipient_id = $2
+    AND (p.opted_in OR EXISTS (SELECT 1 FROM preferences d WHERE d.tenant_id = $1
+                               AND d.recipient_id = relay_erased('recipient', $2)
+                               AND d.topic = p.topic AND d.channel = p.channel))
+  RETURNING 1
+), choice_events AS (
+  UPDATE preference_events e SET recipient_id = relay_erased('recipient', $2)
+  WHERE e.tenant_id = $1 AND e.recipient_id = $2
+  RETURNING 1
 )
 SELECT (SELECT count(*) FROM erased) AS messages, (SELECT count(*) FROM stopped) AS stopped,
        (SELECT count(*) FROM events_erased) AS events,
        (SELECT count(*) FROM hashed) + (SELECT count(*) FROM twins) AS suppressions,
-       (SELECT count(*) FROM receipts) AS webhook_receipts;
+       (SELECT count(*) FROM receipts) AS webhook_receipts,
+       (SELECT count(*) FROM choices_hashed) + (SELECT count(*) FROM choices_dropped) AS preferences,
+       (SELECT count(*) FROM choice_events) AS preference_events;

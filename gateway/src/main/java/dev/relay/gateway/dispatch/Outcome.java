@@ -66,7 +66,7 @@ record Outcome(long id, int attempt, MessageState state, Long delayMs, int chann
    * address on (some may be suppressed too); the event names the topic.
    */
   static Outcome optedOut(Claimed m, int channelIndex, String reason) {
-    return new Outcome(m.id(), m.attempt(), "opted_out", null, channelIndex, m.channels().get(channelIndex).wireName(),
+    return new Outcome(m.id(), m.attempt(), MessageState.OPTED_OUT, null, channelIndex, m.channels().get(channelIndex).wireName(),
       null, null, reason, "opted_out", false, new io.vertx.core.json.JsonObject().put("topic", m.topic()).encode());
   }
 }

@@ -11,6 +11,7 @@ import static dev.relay.gateway.lifecycle.MessageState.QUEUED;
 import static dev.relay.gateway.lifecycle.MessageState.RETRY;
 import static dev.relay.gateway.lifecycle.MessageState.SENDING;
 import static dev.relay.gateway.lifecycle.MessageState.SENT;
+import static dev.relay.gateway.lifecycle.MessageState.OPTED_OUT;
 import static dev.relay.gateway.lifecycle.MessageState.SUPPRESSED;
 import static dev.relay.gateway.lifecycle.MessageState.WAITING;
 import static dev.relay.gateway.lifecycle.MessageState.CAPPED;
@@ -39,7 +40,7 @@ public final class Lifecycle {
     // Kept in the CHECK and the batch status for rows and clients of earlier releases; a message whose
     // time to live passed ends dead (Outcome.dead).
     MessageState.EXPIRED,
-    MessageState.WAITING, MessageState.HELD_OUT, MessageState.OPTED_OUT);
+    MessageState.WAITING, MessageState.HELD_OUT);
 
   public static final List<Transition> TRANSITIONS = List.of(
     new Transition(Set.of(), QUEUED, "a batch is accepted; due at its `send_at` or now",
@@ -62,6 +63,8 @@ public final class Lifecycle {
       "dispatch-record ← Outcome.dead"),
     new Transition(EnumSet.of(SENDING), SUPPRESSED, "every remaining address is on the tenant's suppression list",
       "dispatch-record ← Outcome.suppressed"),
+    new Transition(EnumSet.of(SENDING), OPTED_OUT, "its recipient opted out of its batch's topic on every remaining "
+      + "channel it has an address on", "dispatch-record ← Outcome.optedOut"),
     new Transition(EnumSet.of(SENDING), CAPPED, "a marketing message over a frequency cap (`on_cap: skip`)",
       "dispatch-record ← Outcome.capped"),
     new Transition(EnumSet.of(SENDING), RETRY, "its lease ran out (the instance died or stalled): any instance "

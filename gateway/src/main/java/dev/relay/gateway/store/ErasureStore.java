@@ -19,14 +19,14 @@ public final class ErasureStore {
 
   /**
    * Erases the recipient of this tenant in one transaction: what was changed, counted per kind of row, or empty
-   * when the tenant has no message to that recipient id (never had, or already erased).
+   * when the tenant has no message to that recipient id and no preference of it (never had, or already erased).
    */
   public Future<Optional<JsonObject>> erase(long tenantId, String recipientId) {
     return pool.preparedQuery(Queries.sql("recipient-erase"))
       .execute(Tuple.of(tenantId, recipientId))
       .map(rows -> {
         Row row = rows.iterator().next();
-        if (row.getLong("messages") == 0) {
+        if (row.getLong("messages") == 0 && row.getLong("preferences") == 0 && row.getLong("preference_events") == 0) {
           return Optional.empty();
         }
         return Optional.of(new JsonObject()
@@ -34,7 +34,9 @@ public final class ErasureStore {
           .put("stopped", row.getLong("stopped"))
           .put("events", row.getLong("events"))
           .put("suppressions", row.getLong("suppressions"))
-          .put("webhook_receipts", row.getLong("webhook_receipts")));
+          .put("webhook_receipts", row.getLong("webhook_receipts"))
+          .put("preferences", row.getLong("preferences"))
+          .put("preference_events", row.getLong("preference_events")));
       });
   }
 }

@@ -26,7 +26,9 @@ import java.util.TreeMap;
  * <p>A recipient's effective choice of a topic on a channel is the topic-wide choice ({@code (topic, *)}, else
  * "all topics" {@code (*, *)}, else the topic's default) narrowed by a choice for that channel, if the recipient
  * opted out there: a per-channel choice can only take a channel away, never add one to an opted-out topic. Every
- * change is written as a {@link Change} in the recipient's history, with its {@link Source}.
+ * change is written as a {@link Change} in the recipient's history, with its {@link Source}. When a recipient is
+ * erased ({@code recipient-erase}), its opt-outs stay in force under the keyed hash of its id and are read beside
+ * the id's own choices, which win.
  */
 public final class PreferenceStore {
 
@@ -234,7 +236,7 @@ public final class PreferenceStore {
       .map(rows -> {
         Map<String, Row> wide = new HashMap<>();
         Map<String, Map<String, Boolean>> channels = new HashMap<>();
-        for (Row row : rows) {
+        for (Row row : keptFirst(rows)) {
           if (ALL.equals(row.getString("channel"))) {
             wide.put(row.getString("topic"), row);
           } else {
@@ -407,7 +409,7 @@ public final class PreferenceStore {
         Map<Lookup, Boolean> own = new HashMap<>();
         Map<Lookup, Boolean> all = new HashMap<>();
         Map<Lookup, Map<String, Boolean>> channels = new HashMap<>();
-        for (Row row : rows) {
+        for (Row row : keptFirst(rows)) {
           Lookup key = new Lookup(row.getLong("tenant_id"), row.getString("recipient_id"), row.getString("topic"));
           defaults.put(key, row.getBoolean("default_opted_in"));
           String chosen = row.getString("chosen_topic");
@@ -436,6 +438,20 @@ public final class PreferenceStore {
         });
         return resolved;
       });
+  }
+
+  /**
+   * The rows of choices kept from before the recipient was erased first, so that a choice made since, of the same
+   * topic and channel, replaces them as the rows are read in order.
+   */
+  private static List<Row> keptFirst(RowSet<Row> rows) {
+    List<Row> ordered = new ArrayList<>(rows.size());
+    List<Row> own = new ArrayList<>(rows.size());
+    for (Row row : rows) {
+      (Boolean.TRUE.equals(row.getBoolean("erased")) ? ordered : own).add(row);
+    }
+    ordered.addAll(own);
+    return ordered;
   }
 
   private static Change change(Row row) {

@@ -327,4 +327,44 @@ class TopicPreferencesTest {
     assertThat(changes.get(0).getBoolean("all_topics")).isTrue();
     assertThat(changes.get(0).getValue("topic")).isNull();
   }
+
+  @Test
+  @DisplayName("erasing a recipient keeps its opt-outs in force under the keyed hash of its id, drops its opt-ins, "
+    + "and leaves its id in no preference row; a choice made afterwards wins")
+  void erasure() throws Exception {
+    String tenant = gateway.apiKey("erasure");
+    gateway.putTemplate(tenant, "welcome", Batches.echoTemplate());
+    assertThat(putTopic(tenant, "news", topic("News", "opted_in", false)).statusCode()).isEqualTo(201);
+    assertThat(putTopic(tenant, "polls", topic("Polls", "opted_out", false)).statusCode()).isEqualTo(201);
+    assertThat(putPreferences(tenant, "forget-me", new JsonObject().put("topics", new JsonObject()
+      .put("news", new JsonObject().put("opted_in", false)).put("polls", new JsonObject().put("opted_in", true))))
+      .statusCode()).isEqualTo(200);
+    assertThat(gateway.postBatch(tenant, null, Batches.envelope("before").put("topic", "news")
+      .put("recipients", new JsonArray().add(recipient("forget-me", "email")))).statusCode()).isEqualTo(202);
+    Eventually.until("the first message ended", () -> gateway.database().count("SELECT count(*) FROM messages"
+      + " WHERE recipient_id = 'forget-me' AND state = 'opted_out'") == 1);
+
+    HttpResponse<Buffer> erased = await(gateway.get("/v1/recipients/forget-me", tenant).method(HttpMethod.DELETE)
+      .send());
+    assertThat(erased.statusCode()).as(erased.bodyAsString()).isEqualTo(200);
+    assertThat(erased.bodyAsJsonObject().getJsonObject("erased").getLong("preferences")).isEqualTo(2);
+    assertThat(erased.bodyAsJsonObject().getJsonObject("erased").getLong("preference_events")).isEqualTo(2);
+    assertThat(gateway.database().count("SELECT count(*) FROM preferences WHERE recipient_id = 'forget-me'"))
+      .isZero();
+    assertThat(gateway.database().count("SELECT count(*) FROM preference_events WHERE recipient_id = 'forget-me'"))
+      .isZero();
+
+    JsonObject kept = await(gateway.get("/v1/recipients/forget-me/preferences", tenant).send()).bodyAsJsonObject();
+    assertThat(kept.getJsonObject("topics").getJsonObject("news").getBoolean("opted_in")).isFalse();
+    assertThat(kept.getJsonObject("topics").getJsonObject("polls").getString("origin")).isEqualTo("default");
+    assertThat(gateway.postBatch(tenant, null, Batches.envelope("after").put("topic", "news")
+      .put("recipients", new JsonArray().add(recipient("forget-me", "email")))).statusCode()).isEqualTo(202);
+    Eventually.until("the later message ended", () -> gateway.database().count("SELECT count(*) FROM messages"
+      + " WHERE recipient_id = 'forget-me' AND state = 'opted_out'") == 1);
+
+    assertThat(putPreferences(tenant, "forget-me", new JsonObject().put("topics", new JsonObject()
+      .put("news", new JsonObject().put("opted_in", true)))).statusCode()).isEqualTo(200);
+    JsonObject back = await(gateway.get("/v1/recipients/forget-me/preferences", tenant).send()).bodyAsJsonObject();
+    assertThat(back.getJsonObject("topics").getJsonObject("news").getBoolean("opted_in")).isTrue();
+  }
 }
