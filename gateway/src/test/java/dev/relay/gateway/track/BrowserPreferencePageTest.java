@@ -33,7 +33,7 @@ class BrowserPreferencePageTest {
          Chromium chromium = Chromium.start(gateway.vertx())) {
       String acme = gateway.apiKey("acme");
       gateway.putTemplate(acme, "engage", TrackingTest.template());
-      PreferencePageTest.topics(gateway, "acme");
+      PreferencePageTest.topics(gateway, acme);
       Map<String, JsonObject> emails = PreferencePageTest.send(gateway, acme, "browsing", "news", new JsonArray()
         .add(PreferencePageTest.recipient("bp-tr", "tr-TR")).add(PreferencePageTest.recipient("bp-en", "en-GB")));
       chromium.send("Emulation.setFocusEmulationEnabled", new JsonObject().put("enabled", true));

@@ -43,7 +43,7 @@ class PreferencePageTest {
     gateway = TestGateway.start(Map.of(Setting.TRACKING_FLUSH_MS, "100"));
     acme = gateway.apiKey("acme");
     gateway.putTemplate(acme, "engage", TrackingTest.template());
-    topics(gateway, "acme");
+    topics(gateway, acme);
   }
 
   @AfterAll
@@ -52,35 +52,36 @@ class PreferencePageTest {
   }
 
   /**
-   * The tenant's topics: news (in by default, labels in English and Turkish), offers (in by default, chosen per
-   * channel, no labels) and surveys (out by default).
+   * The tenant's topics, through the API: news (in by default, labels in English and Turkish), offers (in by
+   * default, chosen per channel, no labels) and surveys (out by default, a Turkish title only).
    */
-  static void topics(TestGateway gateway, String tenant) throws SQLException {
-    long id = gateway.database().count("SELECT id FROM tenants WHERE name = '" + tenant + "'");
-    sql(gateway, "INSERT INTO topics (tenant_id, name, description, default_opted_in, per_channel, locales) VALUES "
-      + "(" + id + ", 'news', 'News', true, false, '{\"en\": {\"title\": \"Newsletter\", \"description\": "
-      + "\"Our monthly news\"}, \"tr\": {\"title\": \"Bülten\", \"description\": \"Aylık haberlerimiz\"}}'), "
-      + "(" + id + ", 'offers', 'Discounts & deals', true, true, '{}'), "
-      + "(" + id + ", 'surveys', 'Surveys', false, false, '{\"tr\": {\"title\": \"Anketler\"}}')");
+  static void topics(TestGateway gateway, String key) {
+    putTopic(gateway, key, "news", new JsonObject().put("description", "News").put("default", "opted_in")
+      .put("locales", new JsonObject()
+        .put("en", new JsonObject().put("title", "Newsletter").put("description", "Our monthly news"))
+        .put("tr", new JsonObject().put("title", "Bülten").put("description", "Aylık haberlerimiz"))));
+    putTopic(gateway, key, "offers", new JsonObject().put("description", "Discounts & deals").put("default", "opted_in")
+      .put("per_channel", true));
+    putTopic(gateway, key, "surveys", new JsonObject().put("description", "Surveys").put("default", "opted_out")
+      .put("locales", new JsonObject().put("tr", new JsonObject().put("title", "Anketler"))));
   }
 
-  static void sql(TestGateway gateway, String statement) throws SQLException {
-    try (Connection c = gateway.database().connect(); Statement st = c.createStatement()) {
-      st.execute(statement);
-    }
+  private static void putTopic(TestGateway gateway, String key, String name, JsonObject topic) {
+    HttpResponse<Buffer> created = await(gateway.get("/v1/topics/" + name, key).method(HttpMethod.PUT)
+      .sendJsonObject(topic));
+    assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
   }
 
   /** Sends one email per recipient of a batch about {@code topic} (null: none); the emails by recipient id. */
   static Map<String, JsonObject> send(TestGateway gateway, String key, String campaign, String topic,
                                       JsonArray recipients) throws Exception {
     JsonObject batch = Batches.envelope(campaign).put("template", "engage").put("recipients", recipients);
+    if (topic != null) {
+      batch.put("topic", topic);
+    }
     HttpResponse<Buffer> accepted = gateway.postBatch(key, null, batch);
     assertThat(accepted.statusCode()).as(accepted.bodyAsString()).isEqualTo(202);
     String batchId = accepted.bodyAsJsonObject().getString("batch_id");
-    if (topic != null) {
-      // The batch's topic, as intake stores it; it decides nothing before the page is opened.
-      sql(gateway, "UPDATE batches SET topic = '" + topic + "' WHERE id = '" + batchId + "'");
-    }
     TrackingTest.eventually("all sent", () -> gateway.database().count("SELECT count(*) FROM messages WHERE batch_id = '"
       + batchId + "' AND state = 'sent'") == recipients.size());
     Map<String, JsonObject> emails = new java.util.HashMap<>();
@@ -165,6 +166,23 @@ class PreferencePageTest {
       + "AND reason = 'unsubscribed' AND source = 'unsubscribe-link'")).isEqualTo(1);
     assertThat(await(gateway.get(TrackingTest.path(url), null).send()).bodyAsString())
       .doesNotContain(" checked");
+
+    JsonObject preferences = await(gateway.get("/v1/recipients/oc-0/preferences", acme).send()).bodyAsJsonObject();
+    assertThat(preferences.getBoolean("opted_out_of_all")).isTrue();
+    assertThat(preferences.getJsonObject("topics").getJsonObject("offers").getString("origin")).isEqualTo("all_topics");
+    JsonArray history = await(gateway.get("/v1/recipients/oc-0/engagement", acme).send()).bodyAsJsonObject()
+      .getJsonArray("history");
+    List<String> changes = new ArrayList<>();
+    for (int i = 0; i < history.size(); i++) {
+      JsonObject event = history.getJsonObject(i);
+      if ("preference-changed".equals(event.getString("type"))) {
+        changes.add(event.getString("topic") + " " + event.getBoolean("all_topics") + " " + event.getBoolean("opted_in")
+          + " " + event.getString("source") + " " + event.getLong("message_id"));
+      }
+    }
+    long messageId = gateway.database().count("SELECT id FROM messages WHERE recipient_id = 'oc-0'");
+    assertThat(changes).as("the recipient's history, newest first").containsExactly(
+      "null true false preference-page " + messageId, "news false false one-click " + messageId);
   }
 
   @Test
