@@ -50,7 +50,8 @@ public final class TrackingRoutes {
   private static final Buffer GIF = Buffer.buffer(Base64.getDecoder()
     .decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"));
   private static final String NO_STORE = "no-store";
-  private static final int UNSUBSCRIBE_BODY_LIMIT = 4096;
+  // The page's form names every checked topic: room for some hundreds of them.
+  private static final int UNSUBSCRIBE_BODY_LIMIT = 64 * 1024;
   private static final String ONE_CLICK_FIELD = "List-Unsubscribe";
   private static final String ONE_CLICK_VALUE = "One-Click";
   /** The channel of the unsubscribe link and of the choices the page makes for topics chosen per channel. */

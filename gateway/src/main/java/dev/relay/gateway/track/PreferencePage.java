@@ -6,6 +6,7 @@ import java.io.InputStreamReader;
 import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -50,7 +51,7 @@ public final class PreferencePage {
 
   /** Reads the shipped words; a missing file or key is an error that names it. */
   public static PreferencePage load() {
-    Map<String, Properties> words = new java.util.HashMap<>();
+    Map<String, Properties> words = new HashMap<>();
     for (String language : LANGUAGES) {
       String resource = "/preference-page/" + language + ".properties";
       Properties properties = new Properties();

@@ -183,6 +183,13 @@ class PreferencePageTest {
     long messageId = gateway.database().count("SELECT id FROM messages WHERE recipient_id = 'oc-0'");
     assertThat(changes).as("the recipient's history, newest first").containsExactly(
       "null true false preference-page " + messageId, "news false false one-click " + messageId);
+
+    HttpResponse<Buffer> back = form(url, "action=save&topic=offers");
+    assertThat(back.bodyAsString()).as("a topic chosen after everything wins")
+      .contains("value=\"offers\" checked").doesNotContain("value=\"news\" checked");
+    assertThat(history(gateway, "oc-0")).endsWith("offers * in preference-page message");
+    assertThat(gateway.database().count("SELECT count(*) FROM suppressions WHERE address = 'oc-0@example.com'"))
+      .as("the page never lifts a suppression").isEqualTo(1);
   }
 
   @Test
