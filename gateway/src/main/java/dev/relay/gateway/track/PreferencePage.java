@@ -75,9 +75,16 @@ public final class PreferencePage {
     return new PreferencePage(Map.copyOf(words));
   }
 
-  /** The page's language for a recipient's locale ({@code tr}, {@code tr-TR}, {@code tr_TR}: Turkish; else English). */
+  /**
+   * The page's language for a recipient's locale: its primary language subtag when the page ships in it
+   * ({@code tr}, {@code tr-TR}, {@code tr_TR}: Turkish), else English.
+   */
   public static String language(String locale) {
-    return locale != null && locale.toLowerCase(Locale.ROOT).startsWith("tr") ? "tr" : LANGUAGES.get(0);
+    if (locale == null) {
+      return LANGUAGES.get(0);
+    }
+    String primary = locale.toLowerCase(Locale.ROOT).split("[-_]", 2)[0];
+    return LANGUAGES.contains(primary) ? primary : LANGUAGES.get(0);
   }
 
   /** The choices page: the topics with their current choices, and a note when {@code saved}. */
