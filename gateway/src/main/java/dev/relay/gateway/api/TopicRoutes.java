@@ -107,6 +107,11 @@ final class TopicRoutes {
       return;
     }
     JsonObject body = ctx.body().asJsonObject();
+    UnicodeText.Finding text = UnicodeText.find(body, "", UnicodeText.Controls.NONE);
+    if (text != null) {
+      ctx.fail(ApiProblem.invalidText(text));
+      return;
+    }
     List<PreferenceStore.Choice> choices = new ArrayList<>();
     JsonObject all = body.getJsonObject("all_topics");
     if (all != null) {

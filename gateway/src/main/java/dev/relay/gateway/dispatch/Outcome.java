@@ -1,6 +1,7 @@
 package dev.relay.gateway.dispatch;
 
 import dev.relay.gateway.lifecycle.MessageState;
+import io.vertx.core.json.JsonObject;
 
 /**
  * A state change of a claimed message, to be written with others in one statement.
@@ -8,7 +9,8 @@ import dev.relay.gateway.lifecycle.MessageState;
  * @param delayMs for {@code retry}, how long until the message is due again; null otherwise
  * @param event   the event type appended with it
  * @param refund  whether the claim's attempt is given back, because no provider call was made
- * @param details the adapter's facts about an accepted send (JSON text), or null
+ * @param details the adapter's facts about an accepted send, or the topic a recipient opted out of (JSON text), or
+ *                null
  */
 record Outcome(long id, int attempt, MessageState state, Long delayMs, int channelIndex, String channel, String account,
                String providerMessageId, String reason, String event, boolean refund, String details) {
@@ -67,6 +69,6 @@ record Outcome(long id, int attempt, MessageState state, Long delayMs, int chann
    */
   static Outcome optedOut(Claimed m, int channelIndex, String reason) {
     return new Outcome(m.id(), m.attempt(), MessageState.OPTED_OUT, null, channelIndex, m.channels().get(channelIndex).wireName(),
-      null, null, reason, "opted_out", false, new io.vertx.core.json.JsonObject().put("topic", m.topic()).encode());
+      null, null, reason, "opted_out", false, new JsonObject().put("topic", m.topic()).encode());
   }
 }

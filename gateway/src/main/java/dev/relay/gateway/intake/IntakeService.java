@@ -19,6 +19,7 @@ import java.security.MessageDigest;
 import java.time.OffsetDateTime;
 import java.util.concurrent.TimeUnit;
 import java.security.NoSuchAlgorithmException;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -102,7 +103,7 @@ public final class IntakeService {
       .encode();
     byte[] hash = sha256(rawBody);
     Future<Boolean> topicKnown = batch.topic() == null ? Future.succeededFuture(true)
-      : topics.topic(tenant.id(), batch.topic()).map(java.util.Optional::isPresent);
+      : topics.topic(tenant.id(), batch.topic()).map(Optional::isPresent);
     return templates.resolve(tenant.id(), batch.templateName(), batch.templateVersion())
       .compose(template -> topicKnown.compose(known -> {
         if (template.isEmpty()) {

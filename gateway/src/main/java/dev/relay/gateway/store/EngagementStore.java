@@ -53,6 +53,19 @@ public final class EngagementStore {
       .map(rows -> (JsonObject) rows.iterator().next().getJson("result"));
   }
 
+  /**
+   * Deletes the batches older than {@code retentionDays} whose messages are all finished, with those messages,
+   * at most {@code batches} batches a call: how many messages and batches went.
+   */
+  public Future<JsonObject> expireMessages(int retentionDays, int batches) {
+    return pool.preparedQuery(Queries.sql("messages-expire"))
+      .execute(Tuple.of(retentionDays, batches))
+      .map(rows -> {
+        Row row = rows.iterator().next();
+        return new JsonObject().put("messages", row.getLong("messages")).put("batches", row.getLong("batches"));
+      });
+  }
+
   /** A campaign's counters; empty when the tenant has no campaign of that name. */
   public Future<Optional<List<Counter>>> counters(long tenantId, String campaign) {
     return pool.preparedQuery(Queries.sql("campaign-exists")).execute(Tuple.of(tenantId, campaign))

@@ -263,6 +263,10 @@ class TopicPreferencesTest {
       .put("polls", new JsonObject().put("channels", new JsonObject().put("pigeon", true)))));
     assertThat(channel.statusCode()).isEqualTo(422);
     assertThat(channel.bodyAsJsonObject().getString("type")).isEqualTo("urn:relay:problem:unknown-channel");
+    HttpResponse<Buffer> control = putPreferences(tenant, "r1", new JsonObject().put("topics", new JsonObject()
+      .put("ne\u0000ws", new JsonObject().put("opted_in", false))));
+    assertThat(control.statusCode()).isEqualTo(422);
+    assertThat(control.bodyAsJsonObject().getString("type")).isEqualTo("urn:relay:problem:invalid-text");
     assertThat(putPreferences(tenant, "r1", new JsonObject()).statusCode()).isEqualTo(422);
     assertThat(putPreferences(tenant, "r1", new JsonObject().put("topics", new JsonObject()
       .put("news", new JsonObject()))).statusCode()).isEqualTo(422);
