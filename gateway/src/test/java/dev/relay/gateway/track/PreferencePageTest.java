@@ -258,7 +258,7 @@ class PreferencePageTest {
   }
 
   @Test
-  @DisplayName("A POST that is neither RFC 8058's body nor the page's form, or names an unknown topic, is 400 and changes nothing")
+  @DisplayName("A POST that is neither RFC 8058's body nor the page's form, or names an unknown topic, is 400; a bad token or one of no message is 404; nothing changes")
   void badPostsChangeNothing() throws Exception {
     Map<String, JsonObject> emails = send(gateway, acme, "bad", "news", new JsonArray().add(recipient("bd-0", "en")));
     String url = emails.get("bd-0").getString("list_unsubscribe");
@@ -275,6 +275,21 @@ class PreferencePageTest {
       assertThat(refused.getHeader("Content-Type")).as(body).startsWith("application/problem+json");
       assertThat(refused.bodyAsJsonObject().getString("type")).as(body).isEqualTo("urn:relay:problem:" + type);
     });
+    // A token that does not verify, or names no message (signed by this gateway's key), is 404 before any body.
+    String token = url.substring(url.lastIndexOf('/') + 1);
+    String tampered = url.substring(0, url.lastIndexOf('/') + 1) + token.substring(0, token.length() - 1)
+      + (token.endsWith("A") ? "B" : "A");
+    TrackingTokens keys = TrackingTokens.fromSetting(gateway.config().string(Setting.TRACKING_KEYS));
+    long messageId = gateway.database().count("SELECT id FROM messages WHERE recipient_id = 'bd-0'");
+    assertThat(await(gateway.get("/u/" + keys.unsubscribe(messageId), null).send()).statusCode())
+      .as("the gateway's own key signs a page that opens").isEqualTo(200);
+    String unknown = url.substring(0, url.lastIndexOf('/') + 1) + keys.unsubscribe(999_999_999L);
+    for (String link : List.of(tampered, unknown)) {
+      assertThat(await(gateway.get(TrackingTest.path(link), null).send()).statusCode()).as(link).isEqualTo(404);
+      for (String body : List.of(RFC_8058_BODY, "action=everything", "action=save")) {
+        assertThat(form(link, body).statusCode()).as("%s %s", link, body).isEqualTo(404);
+      }
+    }
     assertThat(state(gateway)).isEqualTo(before);
   }
 }
