@@ -405,7 +405,10 @@ WHERE e.id = r.id AND e.class = 'human'
 RETURNING e.type;
 
 -- name: unsubscribe-target
-SELECT tenant_id, campaign_id, addresses->>'email' AS address FROM messages WHERE id = $1;
+-- The message an unsubscribe token names, with what its preference page needs: the recipient, its locale and the
+-- topic of the message's batch.
+SELECT m.tenant_id, m.campaign_id, m.addresses->>'email' AS address, m.recipient_id, m.locale, b.topic
+FROM messages m JOIN batches b ON b.id = m.batch_id WHERE m.id = $1;
 
 -- name: unsubscribed-event
 -- One 'unsubscribed' event per message, however often its link is used.

@@ -254,7 +254,7 @@ public final class RelayServer {
     EngagementStore engagement = new EngagementStore(pool);
     ClientAddress clients = ClientAddress.from(config);
     TrackingRoutes trackingRoutes = new TrackingRoutes(templates.tracking().tokens(), templates, recorder,
-      trackingStore, suppressions, clients, trackingClock);
+      trackingStore, suppressions, preferences, clients, trackingClock);
     ApiVerticle.Deps deps = new ApiVerticle.Deps(
       serverOptions(config),
       contract, document, pool, redis, tenants, batches, new CampaignStore(pool), new MessageStore(pool), intake,

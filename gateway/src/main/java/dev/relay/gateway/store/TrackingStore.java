@@ -33,8 +33,12 @@ public final class TrackingStore {
                          JsonObject data, long atMillis, String hit) {
   }
 
-  /** Where an unsubscribe token leads: the tenant, campaign and email address of its message. */
-  public record UnsubscribeTarget(long tenantId, long campaignId, String address) {
+  /**
+   * Where an unsubscribe token leads: the tenant, campaign and email address of its message, its recipient and
+   * locale, and the topic of its batch (null when it has none).
+   */
+  public record UnsubscribeTarget(long tenantId, long campaignId, String address, String recipientId, String locale,
+                                  String topic) {
   }
 
   private final Pool pool;
@@ -134,14 +138,14 @@ public final class TrackingStore {
       }
       Row row = rows.iterator().next();
       return Optional.of(new UnsubscribeTarget(row.getLong("tenant_id"), row.getLong("campaign_id"),
-        row.getString("address")));
+        row.getString("address"), row.getString("recipient_id"), row.getString("locale"), row.getString("topic")));
     });
   }
 
   /** Writes the message's {@code unsubscribed} event unless it has one; true when written. */
   public Future<Boolean> unsubscribed(long messageId, UnsubscribeTarget target, String reason, JsonObject data) {
     return pool.preparedQuery(Queries.sql("unsubscribed-event"))
-      .execute(Tuple.of(messageId, target.tenantId(), target.campaignId(), reason, data.encode()))
+      .execute(Tuple.of(messageId, target.tenantId(), target.campaignId(), reason, data))
       .map(rows -> rows.rowCount() == 1);
   }
 

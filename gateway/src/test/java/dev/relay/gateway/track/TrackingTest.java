@@ -284,7 +284,7 @@ class TrackingTest {
   }
 
   @Test
-  @DisplayName("The unsubscribe page changes nothing; its POST and RFC 8058 one-click suppress the address once")
+  @DisplayName("For a message without a topic, the page changes nothing; RFC 8058 one-click and \"unsubscribe from everything\" suppress the address once")
   void unsubscribe() throws Exception {
     Map<String, JsonObject> emails = send(gateway, acme, "leaving", "un", 2);
     String page = emails.get("un-0").getString("list_unsubscribe");
@@ -292,7 +292,7 @@ class TrackingTest {
     HttpResponse<Buffer> shown = await(gateway.get(path(page), null).send());
     assertThat(shown.statusCode()).isEqualTo(200);
     assertThat(shown.getHeader("Content-Type")).startsWith("text/html");
-    assertThat(shown.bodyAsString()).contains("<form method=\"post\">");
+    assertThat(shown.bodyAsString()).contains("<form method=\"post\"").contains("<html lang=\"tr\">");
     assertThat(gateway.database().count("SELECT count(*) FROM suppressions")).isZero();
 
     for (int i = 0; i < 2; i++) {
@@ -300,16 +300,22 @@ class TrackingTest {
         .putHeader("Content-Type", "application/x-www-form-urlencoded")
         .sendBuffer(Buffer.buffer("List-Unsubscribe=One-Click")));
       assertThat(done.statusCode()).isEqualTo(200);
-      assertThat(done.bodyAsString()).contains("You are unsubscribed");
+      assertThat(done.bodyAsString()).contains("<h1 id=\"done\">T\u00fcm e-postalardan \u00e7\u0131kt\u0131n\u0131z.</h1>");
     }
     assertThat(gateway.database().count("SELECT count(*) FROM suppressions WHERE channel = 'email' AND address = "
       + "'un-0@example.com' AND reason = 'unsubscribed' AND source = 'unsubscribe-link' AND message_id IS NOT NULL"))
       .isEqualTo(1);
-    assertThat(count("m.recipient_id = 'un-0' AND e.type = 'unsubscribed' AND e.reason = 'one-click'")).isEqualTo(1);
+    assertThat(count("m.recipient_id = 'un-0' AND e.type = 'unsubscribed' AND e.reason = 'one-click' "
+      + "AND e.data->>'channel' = 'email' AND (e.data->>'newly_suppressed')::boolean")).isEqualTo(1);
 
     String other = emails.get("un-1").getString("list_unsubscribe");
-    HttpResponse<Buffer> button = await(gateway.get(path(other), null).method(HttpMethod.POST)
+    HttpResponse<Buffer> empty = await(gateway.get(path(other), null).method(HttpMethod.POST)
       .putHeader("Content-Type", "application/x-www-form-urlencoded").sendBuffer(Buffer.buffer("")));
+    assertThat(empty.statusCode()).as("neither RFC 8058's body nor the page's form").isEqualTo(400);
+    assertThat(empty.bodyAsJsonObject().getString("type")).isEqualTo("urn:relay:problem:unsubscribe-form-invalid");
+    assertThat(gateway.database().count("SELECT count(*) FROM suppressions")).isEqualTo(1);
+    HttpResponse<Buffer> button = await(gateway.get(path(other), null).method(HttpMethod.POST)
+      .putHeader("Content-Type", "application/x-www-form-urlencoded").sendBuffer(Buffer.buffer("action=everything")));
     assertThat(button.statusCode()).isEqualTo(200);
     assertThat(gateway.database().count("SELECT count(*) FROM suppressions")).isEqualTo(2);
     assertThat(count("m.recipient_id = 'un-1' AND e.type = 'unsubscribed' AND e.reason = 'unsubscribe-page'"))
