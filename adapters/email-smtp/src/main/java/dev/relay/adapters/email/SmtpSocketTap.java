@@ -336,8 +336,8 @@ final class SmtpSocketTap extends VertxWrapper {
 
     @Override
     public Future<Void> sendFile(String filename, long offset, long length) {
-      // Only a command line or message data is ever written; a file is neither, so it is refused.
-      return Future.failedFuture(new UnsupportedOperationException("sendFile on an SMTP session"));
+      // The mail client writes command lines and message data, never a file: passed through, not tracked.
+      return socket.sendFile(filename, offset, length);
     }
 
     @Override
