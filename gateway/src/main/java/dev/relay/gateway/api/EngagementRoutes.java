@@ -77,7 +77,7 @@ final class EngagementRoutes {
           f.occurredAt().toInstant(), f.campaign(), f.template(), f.url())).toList();
         List<Entry> entries = new ArrayList<>(facts.size() + changes.result().size());
         facts.forEach(f -> entries.add(new Entry(f.occurredAt(), new JsonObject().put("type", f.type())
-          .put("class", f.eventClass()).put("reason", f.reason()).put("occurred_at", MessageStore.format(f.occurredAt()))
+          .put("class", f.eventClass() == null ? null : f.eventClass().wireName()).put("reason", f.reason()).put("occurred_at", MessageStore.format(f.occurredAt()))
           .put("message_id", f.messageId()).put("channel", f.channel()).put("campaign", f.campaign())
           .put("template", f.template()).put("url", f.url()))));
         changes.result().forEach(c -> entries.add(new Entry(c.occurredAt(), preferenceEvent(c))));

@@ -1,5 +1,6 @@
 package dev.relay.gateway.dispatch;
 
+import dev.relay.gateway.lifecycle.Priority;
 import dev.relay.adapters.spi.Channel;
 import io.vertx.core.json.JsonObject;
 
@@ -18,7 +19,7 @@ import java.util.List;
  */
 record Claimed(long id, int attempt, long tenantId, long campaignId, String tenant, String campaign,
                String recipientId, JsonObject addresses, String locale, JsonObject variables, boolean expired,
-               int channelIndex, List<Channel> channels, Long templateId, String priority, String timeZone,
+               int channelIndex, List<Channel> channels, Long templateId, Priority priority, String timeZone,
                boolean deferWhenCapped, String topic) {
 
   /** The index of the first channel, from {@code from} on, that the recipient has an address for; -1 if none. */

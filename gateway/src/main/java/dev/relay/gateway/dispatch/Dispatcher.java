@@ -1,5 +1,6 @@
 package dev.relay.gateway.dispatch;
 
+import dev.relay.gateway.lifecycle.Priority;
 import dev.relay.adapters.spi.Channel;
 import dev.relay.adapters.spi.SendResult;
 import dev.relay.gateway.config.RelayConfig;
@@ -197,7 +198,7 @@ public final class Dispatcher extends VerticleBase {
     }
     List<Throttle.Candidate> candidates = new ArrayList<>(messages.size());
     messages.forEach(m -> candidates.add(new Throttle.Candidate(m.id(), m.tenantId(), m.campaignId(), m.recipientId(),
-      "transactional".equals(m.priority()) || m.expired(), m.timeZone(), m.deferWhenCapped())));
+      m.priority() == Priority.TRANSACTIONAL || m.expired(), m.timeZone(), m.deferWhenCapped())));
     admitting += messages.size();
     throttle.admit(candidates).onComplete(ar -> onContext(() -> {
       admitting -= messages.size();
@@ -355,7 +356,7 @@ public final class Dispatcher extends VerticleBase {
     }
     return new Claimed(row.id(), row.attempt(), row.tenantId(), row.campaignId(), row.tenant(), row.campaign(),
       row.recipientId(), row.addresses(), row.locale(), row.variables(), row.expired(), row.channelIndex(),
-      List.copyOf(channels), row.templateId(), row.priority(), row.timeZone(), "defer".equals(row.onCap()),
+      List.copyOf(channels), row.templateId(), Priority.of(row.priority()), row.timeZone(), "defer".equals(row.onCap()),
       row.topic());
   }
 

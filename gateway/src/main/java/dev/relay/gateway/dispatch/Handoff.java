@@ -1,5 +1,6 @@
 package dev.relay.gateway.dispatch;
 
+import dev.relay.gateway.lifecycle.Priority;
 import dev.relay.adapters.spi.Channel;
 import io.vertx.core.Context;
 import io.vertx.core.json.JsonArray;
@@ -38,7 +39,7 @@ public final class Handoff {
    */
   public record Batch(long tenantId, long campaignId, String tenant, String campaign, List<Channel> channels,
                       Long templateId, Map<String, Long> variantTemplateIds, JsonArray recipients,
-                      Map<String, Long> idsByRecipient, long leaseDeadlineNanos, String priority, String onCap,
+                      Map<String, Long> idsByRecipient, long leaseDeadlineNanos, Priority priority, String onCap,
                       String topic) {
   }
 

@@ -1,5 +1,6 @@
 package dev.relay.gateway.dispatch;
 
+import dev.relay.gateway.lifecycle.Priority;
 import dev.relay.adapters.spi.OutboundMessage;
 import dev.relay.adapters.spi.SendResult;
 import dev.relay.gateway.metrics.RelayMetrics;
@@ -292,7 +293,7 @@ final class Lane {
     private final ArrayDeque<Job> marketing = new ArrayDeque<>();
 
     void add(Job job) {
-      ("transactional".equals(job.message().priority()) ? transactional : marketing).add(job);
+      (job.message().priority() == Priority.TRANSACTIONAL ? transactional : marketing).add(job);
     }
 
     void addAll(List<Job> jobs) {

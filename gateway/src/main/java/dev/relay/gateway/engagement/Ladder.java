@@ -1,5 +1,6 @@
 package dev.relay.gateway.engagement;
 
+import dev.relay.gateway.track.EventClass;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,7 +33,7 @@ public final class Ladder {
   }
 
   /** One engagement fact as the ladder sees it. */
-  public record Fact(String type, String eventClass, Instant occurredAt, String campaign, String template, String url) {
+  public record Fact(String type, EventClass eventClass, Instant occurredAt, String campaign, String template, String url) {
   }
 
   public static final Duration WINDOW = Duration.ofDays(90);
@@ -47,7 +48,7 @@ public final class Ladder {
     boolean engaged = false;
     Set<String> clickedCampaigns = new HashSet<>();
     for (Fact f : history) {
-      if (!"human".equals(f.eventClass()) || f.occurredAt().isBefore(from) || f.occurredAt().isAfter(now)) {
+      if (f.eventClass() != EventClass.HUMAN || f.occurredAt().isBefore(from) || f.occurredAt().isAfter(now)) {
         continue;
       }
       if ("clicked".equals(f.type())) {

@@ -1,5 +1,6 @@
 package dev.relay.gateway.intake;
 
+import dev.relay.gateway.lifecycle.Priority;
 import dev.relay.adapters.spi.Channel;
 import dev.relay.gateway.experiment.Assignment;
 import io.vertx.core.json.JsonArray;
@@ -117,7 +118,7 @@ public final class BatchValidator {
       }
     }
     return new ValidatedBatch(body.getString("campaign"), body.getString("template"), body.getInteger("template_version"),
-      List.copyOf(channels), body.getString("priority", "marketing"), sendAt, ttl, accepted, List.copyOf(rejected),
+      List.copyOf(channels), Priority.of(body.getString("priority", "marketing")), sendAt, ttl, accepted, List.copyOf(rejected),
       body.getString("on_cap", "skip"), variants, holdout, body.getString("topic"));
   }
 

@@ -1,5 +1,6 @@
 package dev.relay.gateway.intake;
 
+import dev.relay.gateway.lifecycle.Priority;
 import dev.relay.adapters.spi.Channel;
 import dev.relay.gateway.dispatch.Handoff;
 import dev.relay.gateway.experiment.Assignment;
@@ -348,7 +349,7 @@ public final class IntakeService {
     }
     boolean due = batch.sendAt() == null || !batch.sendAt().isAfter(OffsetDateTime.now());
     boolean handingOver = handoff != null && due && count > 0
-      && handoff.tryReserve(count, "transactional".equals(batch.priority()));
+      && handoff.tryReserve(count, batch.priority() == Priority.TRANSACTIONAL);
     if (!handingOver) {
       return store.persist(row, 0).map(outcome -> new Stored(outcome, count));
     }

@@ -1,5 +1,6 @@
 package dev.relay.gateway.intake;
 
+import dev.relay.gateway.lifecycle.Priority;
 import dev.relay.adapters.spi.Channel;
 import io.vertx.core.json.JsonArray;
 
@@ -17,7 +18,7 @@ import java.util.List;
  * @param topic        the subscription topic the batch names, or null
  */
 public record ValidatedBatch(String campaign, String templateName, Integer templateVersion, List<Channel> channels,
-                             String priority, OffsetDateTime sendAt, int ttlSeconds, JsonArray accepted,
+                             Priority priority, OffsetDateTime sendAt, int ttlSeconds, JsonArray accepted,
                              List<Rejection> rejected, String onCap, List<Variant> variants, Double holdout,
                              String topic) {
 

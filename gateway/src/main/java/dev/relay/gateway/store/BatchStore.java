@@ -140,18 +140,18 @@ public final class BatchStore {
         return conn.preparedQuery(Queries.sql("batch-insert"))
           .execute(Tuple.from(new Object[] {
             batch.batchId(), batch.tenantId(), campaignId, batch.templateName(), batch.templateVersion(),
-            batch.channels(), batch.priority(), batch.sendAt(), (double) batch.ttlSeconds(),
+            batch.channels(), batch.priority().wireName(), batch.sendAt(), (double) batch.ttlSeconds(),
             batch.recipients().size(), batch.rejected(), batch.templateId(), batch.onCap(), batch.variants(),
             batch.holdout(), batch.topic()}))
           .compose(v -> leased
             ? conn.preparedQuery(Queries.sql("messages-insert-leased"))
               .execute(Tuple.from(new Object[] {
-                batch.batchId(), batch.tenantId(), campaignId, batch.priority(), batch.sendAt(),
+                batch.batchId(), batch.tenantId(), campaignId, batch.priority().wireName(), batch.sendAt(),
                 (double) batch.ttlSeconds(), batch.recipients(), (double) leaseSeconds}))
               .map(BatchStore::idsByRecipient)
             : conn.preparedQuery(Queries.sql("messages-insert"))
               .execute(Tuple.from(new Object[] {
-                batch.batchId(), batch.tenantId(), campaignId, batch.priority(), batch.sendAt(),
+                batch.batchId(), batch.tenantId(), campaignId, batch.priority().wireName(), batch.sendAt(),
                 (double) batch.ttlSeconds(), batch.recipients(), schedule == null ? null : schedule.dueAt()}))
               .map(rows -> (Map<String, Long>) null))
           .compose(ids -> afterMessages(conn, batch).map(ids))

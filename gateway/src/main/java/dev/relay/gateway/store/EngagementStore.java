@@ -1,5 +1,6 @@
 package dev.relay.gateway.store;
 
+import dev.relay.gateway.track.EventClass;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -26,7 +27,7 @@ public final class EngagementStore {
   }
 
   /** One engagement fact of a recipient. */
-  public record Fact(String type, String eventClass, String reason, java.time.OffsetDateTime occurredAt, String url,
+  public record Fact(String type, EventClass eventClass, String reason, java.time.OffsetDateTime occurredAt, String url,
                      long messageId, String channel, String campaign, String template) {
   }
 
@@ -104,7 +105,7 @@ public final class EngagementStore {
       .map(rows -> {
         List<Fact> facts = new ArrayList<>();
         for (Row row : rows) {
-          facts.add(new Fact(row.getString("type"), row.getString("class"), row.getString("reason"),
+          facts.add(new Fact(row.getString("type"), EventClass.of(row.getString("class")), row.getString("reason"),
             row.getOffsetDateTime("occurred_at"), row.getString("url"), row.getLong("message_id"),
             row.getString("channel"), row.getString("campaign"), row.getString("template_name")));
         }
@@ -118,7 +119,7 @@ public final class EngagementStore {
       .map(rows -> {
         List<Fact> facts = new ArrayList<>();
         for (Row row : rows) {
-          facts.add(new Fact(row.getString("type"), row.getString("class"), null, row.getOffsetDateTime("occurred_at"),
+          facts.add(new Fact(row.getString("type"), EventClass.of(row.getString("class")), null, row.getOffsetDateTime("occurred_at"),
             row.getString("url"), 0, null, row.getString("campaign"), row.getString("template_name")));
         }
         return facts;

@@ -1,5 +1,6 @@
 package dev.relay.gateway.store;
 
+import dev.relay.gateway.lifecycle.Priority;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -27,7 +28,7 @@ import java.util.UUID;
  *                       campaign had none and the batch gives none
  */
 public record NewBatch(long tenantId, String idempotencyKey, byte[] requestHash, UUID batchId, String campaign,
-                       String templateName, Integer templateVersion, String[] channels, String priority,
+                       String templateName, Integer templateVersion, String[] channels, Priority priority,
                        OffsetDateTime sendAt, int ttlSeconds, JsonArray recipients, int rejected,
                        int responseStatus, String responseBody, Long templateId, String onCap,
                        JsonObject variants, double holdout, Double givenHoldout, int heldOut,

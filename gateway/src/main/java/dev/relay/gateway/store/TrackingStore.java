@@ -1,5 +1,6 @@
 package dev.relay.gateway.store;
 
+import dev.relay.gateway.track.EventClass;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -25,11 +26,11 @@ public final class TrackingStore {
 
   /** An open or click already written. */
   public record WrittenHit(long eventId, long messageId, String type, String link, String method, String ip,
-                           String userAgent, long atMillis, String klass, String reason) {
+                           String userAgent, long atMillis, EventClass klass, String reason) {
   }
 
   /** An event row to insert. */
-  public record NewEvent(long messageId, long tenantId, long campaignId, String type, String klass, String reason,
+  public record NewEvent(long messageId, long tenantId, long campaignId, String type, EventClass klass, String reason,
                          JsonObject data, long atMillis, String hit) {
   }
 
@@ -76,7 +77,7 @@ public final class TrackingStore {
         for (Row row : rows) {
           hits.add(new WrittenHit(row.getLong("id"), row.getLong("message_id"), row.getString("type"),
             row.getString("link"), row.getString("method"), row.getString("ip"), row.getString("user_agent"),
-            row.getOffsetDateTime("occurred_at").toInstant().toEpochMilli(), row.getString("class"),
+            row.getOffsetDateTime("occurred_at").toInstant().toEpochMilli(), EventClass.of(row.getString("class")),
             row.getString("reason")));
         }
         return hits;
@@ -101,7 +102,7 @@ public final class TrackingStore {
       tenants[i] = e.tenantId();
       campaigns[i] = e.campaignId();
       types[i] = e.type();
-      classes[i] = e.klass();
+      classes[i] = e.klass().wireName();
       reasons[i] = e.reason();
       data[i] = e.data().encode();
       at[i] = time(e.atMillis());

@@ -43,19 +43,19 @@ public final class Classifier {
    * A class and, for a machine event, why. A human verdict may carry a weak signal as its reason (not yet
    * machine: {@link #judge} decides); events are written human with no reason.
    */
-  public record Verdict(String klass, String reason) {
-    public static final Verdict HUMAN = new Verdict("human", null);
+  public record Verdict(EventClass klass, String reason) {
+    public static final Verdict HUMAN = new Verdict(EventClass.HUMAN, null);
 
     static Verdict machine(String reason) {
-      return new Verdict("machine", reason);
+      return new Verdict(EventClass.MACHINE, reason);
     }
 
     static Verdict weak(String signal) {
-      return new Verdict("human", signal);
+      return new Verdict(EventClass.HUMAN, signal);
     }
 
     public boolean human() {
-      return "human".equals(klass);
+      return klass == EventClass.HUMAN;
     }
 
     /** As written to the events table: a human verdict without its weak signal. */

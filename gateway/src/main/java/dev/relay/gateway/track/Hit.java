@@ -14,7 +14,7 @@ import io.vertx.core.json.JsonObject;
  * @param ip        the client's address: the direct peer, or the address a trusted proxy forwarded
  */
 public record Hit(String id, String type, long messageId, String link, String url, long at, String method,
-                  String userAgent, String ip, String klass, String reason) {
+                  String userAgent, String ip, EventClass klass, String reason) {
 
   public static final String OPENED = "opened";
   public static final String CLICKED = "clicked";
@@ -37,12 +37,12 @@ public record Hit(String id, String type, long messageId, String link, String ur
   /** The journal line. */
   public JsonObject toJson() {
     return new JsonObject().put("id", id).put("type", type).put("message", messageId).put("link", link).put("url", url).put("at", at)
-      .put("method", method).put("ua", userAgent).put("ip", ip).put("class", klass).put("reason", reason);
+      .put("method", method).put("ua", userAgent).put("ip", ip).put("class", klass == null ? null : klass.wireName()).put("reason", reason);
   }
 
   public static Hit fromJson(JsonObject json) {
     return new Hit(json.getString("id"), json.getString("type"), json.getLong("message"), json.getString("link"),
-      json.getString("url"), json.getLong("at"), json.getString("method"), json.getString("ua"), json.getString("ip"), json.getString("class"),
+      json.getString("url"), json.getLong("at"), json.getString("method"), json.getString("ua"), json.getString("ip"), EventClass.of(json.getString("class")),
       json.getString("reason"));
   }
 

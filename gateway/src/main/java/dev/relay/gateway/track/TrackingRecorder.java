@@ -134,7 +134,7 @@ public final class TrackingRecorder {
       List<Classifier.Seen> seen = new ArrayList<>();
       for (TrackingStore.WrittenHit w : old) {
         seen.add(new Classifier.Seen(w.type(), w.link(), w.method(), w.ip(), w.userAgent(), w.atMillis(),
-          new Classifier.Verdict(w.klass(), "human".equals(w.klass()) ? null : w.reason())));
+          new Classifier.Verdict(w.klass(), w.klass() == EventClass.HUMAN ? null : w.reason())));
       }
       for (Hit hit : entry.getValue()) {
         seen.add(new Classifier.Seen(hit.type(), hit.link(), hit.method(), hit.ip(), hit.userAgent(), hit.at(),
@@ -142,7 +142,7 @@ public final class TrackingRecorder {
       }
       List<Classifier.Verdict> verdicts = classifier.judge(seen, message.sentAtMillis());
       for (int i = 0; i < old.size(); i++) {
-        if ("human".equals(old.get(i).klass()) && !verdicts.get(i).human()) {
+        if (old.get(i).klass() == EventClass.HUMAN && !verdicts.get(i).human()) {
           remarked.add(old.get(i).eventId());
           remarkedReasons.add(verdicts.get(i).reason());
         }

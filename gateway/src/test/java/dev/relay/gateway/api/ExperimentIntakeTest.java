@@ -273,7 +273,7 @@ class ExperimentIntakeTest {
       long batches = count("SELECT count(*) FROM batches");
       for (Double given : new Double[] {null, 0.2}) {
         NewBatch placedWithout = new NewBatch(tenantId, null, new byte[32], java.util.UUID.randomUUID(), "raced",
-          "promo-a", 1, new String[] {"email"}, "marketing", null, 3600,
+          "promo-a", 1, new String[] {"email"}, dev.relay.gateway.lifecycle.Priority.MARKETING, null, 3600,
           new JsonArray().add(Batches.recipient("q-9")), 0, 202, "{}", null, "skip", null,
           given == null ? 0.0 : given, given, 0, null, null);
         Throwable failure = await(store.persist(placedWithout, 0).map(o -> (Throwable) null)

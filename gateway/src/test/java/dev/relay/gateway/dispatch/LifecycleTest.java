@@ -139,7 +139,7 @@ class LifecycleTest {
 
   private static Object[] sampleArguments(Method method) {
     Claimed claimed = new Claimed(1, 1, 1, 1, "acme", "spring", "r1", new JsonObject().put("email", "a@example.com"),
-      "en", new JsonObject(), false, 0, List.of(Channel.EMAIL), 1L, "marketing", "UTC", false, "news");
+      "en", new JsonObject(), false, 0, List.of(Channel.EMAIL), 1L, dev.relay.gateway.lifecycle.Priority.MARKETING, "UTC", false, "news");
     return Arrays.stream(method.getParameterTypes()).map(type -> {
       if (type == Claimed.class) {
         return claimed;

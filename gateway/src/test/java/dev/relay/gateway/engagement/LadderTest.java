@@ -16,7 +16,7 @@ class LadderTest {
 
   private static Ladder.Fact fact(String type, String eventClass, int daysAgo, String campaign, String template,
                                   String url) {
-    return new Ladder.Fact(type, eventClass, NOW.minus(Duration.ofDays(daysAgo)), campaign, template, url);
+    return new Ladder.Fact(type, dev.relay.gateway.track.EventClass.of(eventClass), NOW.minus(Duration.ofDays(daysAgo)), campaign, template, url);
   }
 
   @Test

@@ -436,7 +436,7 @@ class ChoosingWinnerTest {
         new dev.relay.gateway.store.ExperimentStore.Intake(experiment(0.3, "human_clicks", "split")
           .put("variants", new JsonArray().add("a").add("b")), 60, null, null))) {
         dev.relay.gateway.store.NewBatch row = new dev.relay.gateway.store.NewBatch(tenantId, null, new byte[32],
-          java.util.UUID.randomUUID(), "raced", null, null, new String[] {"email"}, "marketing", null, 3600,
+          java.util.UUID.randomUUID(), "raced", null, null, new String[] {"email"}, dev.relay.gateway.lifecycle.Priority.MARKETING, null, 3600,
           new JsonArray().add(Batches.recipient("rc-9").put("variant", "a")), 0, 202, "{}", null, "skip", variants,
           0.0, null, 0, null, placed);
         Throwable failure = await(store.persist(row, 0).map(o -> (Throwable) null).otherwise(err -> err));

@@ -35,7 +35,7 @@ class ClassifierTest {
     assertThat(reason(true, false, false, null, "10.0.0.1")).isEqualTo("no-user-agent");
     assertThat(classifier.request(true, false, false, "Mozilla/5.0 (via ggpht.com GoogleImageProxy)", "10.0.0.1"))
       .as("an image proxy is only a signal: a person's late open comes through it too")
-      .isEqualTo(new Classifier.Verdict("human", "image-proxy"));
+      .isEqualTo(new Classifier.Verdict(EventClass.HUMAN, "image-proxy"));
     assertThat(reason(false, false, false, APPLE_MAIL.replace("AppleWebKit", "Version/17 Safari/1 AppleWebKit"), "17.58.1.2"))
       .as("a click through Apple's relay (iCloud Private Relay) is a person's").isNull();
     assertThat(reason(false, false, false, "Barracuda Sentinel (EE)", "10.0.0.1")).isEqualTo("scanner-user-agent");
@@ -103,8 +103,8 @@ class ClassifierTest {
 
   private static Classifier.Seen click(double seconds, int link, String method, String ip, String ua) {
     return new Classifier.Seen(Hit.CLICKED, link < 0 ? "decoy" : "7:" + link, method, ip, ua, (long) (seconds * 1000),
-      link < 0 ? new Classifier.Verdict("machine", "decoy-link")
-        : "HEAD".equals(method) ? new Classifier.Verdict("machine", "head-request") : Classifier.Verdict.HUMAN);
+      link < 0 ? new Classifier.Verdict(EventClass.MACHINE, "decoy-link")
+        : "HEAD".equals(method) ? new Classifier.Verdict(EventClass.MACHINE, "head-request") : Classifier.Verdict.HUMAN);
   }
 
   private List<String> judged(Classifier.Seen... hits) {
@@ -121,9 +121,9 @@ class ClassifierTest {
     assertThat(judged(click(30, 0, "GET", "1.1.1.1", CHROME), click(30.4, 0, "GET", "1.1.1.1", CHROME)))
       .containsExactly("human", "human");
     Classifier.Seen late = new Classifier.Seen(Hit.OPENED, null, "GET", "66.102.8.1", "GoogleImageProxy", 172_800_000,
-      new Classifier.Verdict("human", "image-proxy"));
+      new Classifier.Verdict(EventClass.HUMAN, "image-proxy"));
     Classifier.Seen early = new Classifier.Seen(Hit.OPENED, null, "GET", "66.102.8.1", "GoogleImageProxy", 8_000,
-      new Classifier.Verdict("human", "image-proxy"));
+      new Classifier.Verdict(EventClass.HUMAN, "image-proxy"));
     assertThat(classifier.judge(List.of(late), 0L).get(0).written()).isEqualTo(Classifier.Verdict.HUMAN);
     assertThat(classifier.judge(List.of(early), 0L).get(0).reason()).isEqualTo("image-proxy");
   }
