@@ -123,6 +123,11 @@ class ErasureTest {
         + " applied_at) SELECT 'sandbox', 'ev-1', max(id), 'delivered', 'pm-1', '{\"address\": \"" + EMAIL + "\"}',"
         + " now() FROM webhook_receipts");
     }
+    HttpResponse<Buffer> converted = await(gateway.post("/v1/conversions", key).sendJsonObject(new JsonObject()
+      .put("key", "order-1").put("recipient_id", RECIPIENT).put("occurred_at", OffsetDateTime.now().toString())
+      .put("value", 10).put("currency", "EUR")));
+    assertThat(converted.statusCode()).as(converted.bodyAsString()).isEqualTo(201);
+    assertThat(converted.bodyAsJsonObject().getJsonArray("attributed")).hasSize(1);
     HttpResponse<Buffer> suppressed = await(gateway.post("/v1/suppressions", key)
       .sendJsonObject(new JsonObject().put("channel", "email").put("address", EMAIL)));
     assertThat(suppressed.statusCode()).isEqualTo(201);
@@ -136,11 +141,15 @@ class ErasureTest {
     assertThat(counts.getLong("stopped")).isEqualTo(1);
     assertThat(counts.getLong("suppressions")).isEqualTo(1);
     assertThat(counts.getLong("webhook_receipts")).isEqualTo(1);
+    assertThat(counts.getLong("conversions")).isEqualTo(1);
 
     for (String personal : List.of(EMAIL, PHONE, NAME, RECIPIENT, "203.0.113.9")) {
       assertThat(rowsHolding(personal)).as("rows holding " + personal).isEmpty();
     }
     assertThat(rowsHolding("other@example.com")).as("another recipient is untouched").isNotEmpty();
+    assertThat(gateway.database().count("SELECT count(*) FROM conversion_attributions"
+      + " WHERE recipient_id LIKE 'erased:%'"))
+      .as("the conversion still counts for its campaign, under the hashed id").isEqualTo(1);
     assertThat(gateway.database().count("SELECT count(*) FROM messages WHERE state = 'suppressed'"
       + " AND last_error = 'the recipient was erased'")).isEqualTo(1);
     assertThat(gateway.database().count("SELECT count(*) FROM messages WHERE last_error LIKE '%[erased]%'"))
