@@ -14,7 +14,6 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -51,15 +50,7 @@ class DispatchDrillIT {
   }
 
   private static Map<String, String> environment(TestDatabase database, Path dir) throws IOException {
-    Path config = dir.resolve("relay.yaml");
-    Files.writeString(config, "accounts:\n"
-      + "  - name: sandbox-email\n"
-      + "    adapter: sandbox-email\n"
-      + "    settings:\n"
-      + "      url: " + sandbox.url() + "\n"
-      + "      timeout-ms: 5000\n");
-    Map<String, String> env = new HashMap<>(GatewayProcess.environment(database));
-    env.put("RELAY_CONFIG", config.toString());
+    Map<String, String> env = GatewayProcess.sandboxEnvironment(database, dir, sandbox.url(), 5000);
     env.put("RELAY_DISPATCH_LEASE_SECONDS", "6");
     env.put("RELAY_DISPATCH_IDLE_POLL_MS", "50");
     return env;

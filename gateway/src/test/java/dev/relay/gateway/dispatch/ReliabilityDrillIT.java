@@ -19,7 +19,6 @@ import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -55,15 +54,8 @@ class ReliabilityDrillIT {
   }
 
   private static Map<String, String> environment(TestDatabase database, String providerUrl) throws IOException {
-    Path config = TestGateway.newTestDir("relay-drill").resolve("relay.yaml");
-    Files.writeString(config, "accounts:\n"
-      + "  - name: sandbox-email\n"
-      + "    adapter: sandbox-email\n"
-      + "    settings:\n"
-      + "      url: " + providerUrl + "\n"
-      + "      timeout-ms: 3000\n");
-    Map<String, String> env = new HashMap<>(GatewayProcess.environment(database));
-    env.put("RELAY_CONFIG", config.toString());
+    Map<String, String> env = GatewayProcess.sandboxEnvironment(database, TestGateway.newTestDir("relay-drill"),
+      providerUrl, 3000);
     env.put("RELAY_DISPATCH_LEASE_SECONDS", "10");
     env.put("RELAY_DISPATCH_IDLE_POLL_MS", "50");
     env.put("RELAY_DISPATCH_BACKOFF_BASE_MS", "200");

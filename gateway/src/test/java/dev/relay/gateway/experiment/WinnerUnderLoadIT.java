@@ -17,7 +17,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -70,15 +69,7 @@ class WinnerUnderLoadIT {
   }
 
   private static Map<String, String> environment(TestDatabase database, Path dir) throws Exception {
-    Path config = dir.resolve("relay.yaml");
-    Files.writeString(config, "accounts:\n"
-      + "  - name: sandbox-email\n"
-      + "    adapter: sandbox-email\n"
-      + "    settings:\n"
-      + "      url: " + sandbox.url() + "\n"
-      + "      timeout-ms: 5000\n");
-    Map<String, String> env = new HashMap<>(GatewayProcess.environment(database));
-    env.put("RELAY_CONFIG", config.toString());
+    Map<String, String> env = GatewayProcess.sandboxEnvironment(database, dir, sandbox.url(), 5000);
     env.put("RELAY_DISPATCH_IDLE_POLL_MS", "50");
     env.put("RELAY_EXPERIMENTS_DECIDE_INTERVAL_MS", "500");
     env.put("RELAY_EXPERIMENTS_MIN_WAIT_SECONDS", "1");

@@ -58,6 +58,25 @@ public final class GatewayProcess implements AutoCloseable {
     return env;
   }
 
+  /**
+   * {@link #environment} plus a config file in {@code dir} whose one account, {@code sandbox-email}, sends to the
+   * sandbox at {@code providerUrl} with a timeout of {@code timeoutMs}: a process whose every arrival a test counts
+   * in one place. The map is the caller's to extend.
+   */
+  public static Map<String, String> sandboxEnvironment(TestDatabase database, Path dir, String providerUrl,
+                                                       int timeoutMs) throws IOException {
+    Path config = dir.resolve("relay.yaml");
+    Files.writeString(config, "accounts:\n"
+      + "  - name: sandbox-email\n"
+      + "    adapter: sandbox-email\n"
+      + "    settings:\n"
+      + "      url: " + providerUrl + "\n"
+      + "      timeout-ms: " + timeoutMs + "\n");
+    Map<String, String> env = environment(database);
+    env.put("RELAY_CONFIG", config.toString());
+    return env;
+  }
+
   /** The result of a command-line run. */
   public record Result(int exitCode, String stdout, String stderr) {
   }
