@@ -57,42 +57,66 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce($8, now()) + make_interval(secs
 -- name: messages-insert
 -- A recipient's 'variant' and 'state' (held_out, …; queued when absent) are what intake placed it in.
 -- $8: each recipient's own due time, in the order of $7 (send-time optimization), or null: all due at $5.
-INSERT INTO messages (batch_id, tenant_id, campaign_id, recipient_id, addresses, locale, time_zone,
-                      variables, priority, due_at, expires_at, variant, state)
-SELECT $1, $2, $3, r ->> 'id', r -> 'addresses', r ->> 'locale', r ->> 'time_zone',
-       coalesce(r -> 'variables', '{}'::jsonb), $4, coalesce(($8::timestamptz[])[i], $5, now()),
-       coalesce(($8::timestamptz[])[i], $5, now()) + make_interval(secs => $6), r ->> 'variant',
-       coalesce(r ->> 'state', 'queued')
-FROM jsonb_array_elements($7::jsonb) WITH ORDINALITY AS x(r, i);
+-- Each queued message gets its row in message_queue, where the claim finds it.
+WITH stored AS (
+  INSERT INTO messages (batch_id, tenant_id, campaign_id, recipient_id, addresses, locale, time_zone,
+                        variables, priority, due_at, expires_at, variant, state)
+  SELECT $1, $2, $3, r ->> 'id', r -> 'addresses', r ->> 'locale', r ->> 'time_zone',
+         coalesce(r -> 'variables', '{}'::jsonb), $4, coalesce(($8::timestamptz[])[i], $5, now()),
+         coalesce(($8::timestamptz[])[i], $5, now()) + make_interval(secs => $6), r ->> 'variant',
+         coalesce(r ->> 'state', 'queued')
+  FROM jsonb_array_elements($7::jsonb) WITH ORDINALITY AS x(r, i)
+  RETURNING id, tenant_id, campaign_id, due_at, priority, state
+), ranged AS (
+  UPDATE batches b SET first_message_id = s.lo, last_message_id = s.hi
+  FROM (SELECT min(id) AS lo, max(id) AS hi FROM stored) s WHERE b.id = $1
+)
+INSERT INTO message_queue (message_id, tenant_id, campaign_id, due_at, transactional)
+SELECT id, tenant_id, campaign_id, due_at, priority = 'transactional' FROM stored WHERE state = 'queued';
 
 -- name: messages-insert-leased
 -- The same messages, stored already leased to the dispatcher of the process that accepted them
--- (handoff): 'sending', attempt 1, under the dispatcher's lease, so that it needs no claim; if that
--- process dies, the lease expires and any instance reclaims them. A recipient intake placed in another state
--- (held_out, …) is stored in it, not leased, and not returned.
-WITH stored AS (
+-- (handoff): 'sending', attempt 1, under the dispatcher's lease (one message_leases row for the batch), so
+-- that they need no claim and no queue row; if that process dies, the lease expires and any instance
+-- reclaims them. A recipient intake placed in another state (held_out, …) is stored in it, not leased, and
+-- not returned.
+WITH lease AS (
+  SELECT nextval(pg_get_serial_sequence('message_leases', 'id')) AS id
+), stored AS (
   INSERT INTO messages (batch_id, tenant_id, campaign_id, recipient_id, addresses, locale, time_zone,
-                        variables, priority, due_at, expires_at, variant, state, attempt, lease_until)
+                        variables, priority, due_at, expires_at, variant, state, attempt, lease_until, lease_id)
   SELECT $1, $2, $3, r ->> 'id', r -> 'addresses', r ->> 'locale', r ->> 'time_zone',
          coalesce(r -> 'variables', '{}'::jsonb), $4, coalesce($5, now()),
          coalesce($5, now()) + make_interval(secs => $6), r ->> 'variant', coalesce(r ->> 'state', 'sending'),
          CASE WHEN r ? 'state' THEN 0 ELSE 1 END,
-         CASE WHEN r ? 'state' THEN NULL ELSE now() + make_interval(secs => $8) END
+         CASE WHEN r ? 'state' THEN NULL ELSE now() + make_interval(secs => $8) END,
+         CASE WHEN r ? 'state' THEN NULL ELSE (SELECT id FROM lease) END
   FROM jsonb_array_elements($7::jsonb) AS r
-  RETURNING id, recipient_id, state
+  RETURNING id, recipient_id, state, lease_until
+), ranged AS (
+  UPDATE batches b SET first_message_id = s.lo, last_message_id = s.hi
+  FROM (SELECT min(id) AS lo, max(id) AS hi FROM stored) s WHERE b.id = $1
+), leased AS (
+  INSERT INTO message_leases (id, lease_until, first_id, open, message_ids)
+  SELECT (SELECT id FROM lease), min(lease_until), min(id), count(*), array_agg(id ORDER BY id) FROM stored
+  WHERE state = 'sending'
+  HAVING count(*) > 0
 )
 SELECT id, recipient_id FROM stored WHERE state = 'sending';
 
 -- name: messages-held-out-events
 -- The held_out event of each recipient of the batch held out at intake (counted by the events trigger).
 INSERT INTO events (message_id, tenant_id, campaign_id, type)
-SELECT id, tenant_id, campaign_id, 'held_out' FROM messages WHERE batch_id = $1 AND state = 'held_out';
+SELECT m.id, m.tenant_id, m.campaign_id, 'held_out' FROM messages m
+WHERE m.id BETWEEN (SELECT first_message_id FROM batches WHERE id = $1) AND (SELECT last_message_id FROM batches WHERE id = $1)
+  AND m.batch_id = $1 AND m.state = 'held_out';
 
 -- name: variant-accepted
 -- The messages a batch stored per variant, in the campaign's per-variant counters (metric 'accepted').
 INSERT INTO campaign_variant_counters AS v (campaign_id, variant, metric, n)
-SELECT campaign_id, variant, 'accepted', count(*) FROM messages
-WHERE batch_id = $1 AND variant IS NOT NULL
+SELECT m.campaign_id, m.variant, 'accepted', count(*) FROM messages m
+WHERE m.id BETWEEN (SELECT first_message_id FROM batches WHERE id = $1) AND (SELECT last_message_id FROM batches WHERE id = $1)
+  AND m.batch_id = $1 AND m.variant IS NOT NULL
 GROUP BY 1, 2 ORDER BY 1, 2
 ON CONFLICT (campaign_id, variant, metric) DO UPDATE SET n = v.n + EXCLUDED.n;
 
@@ -109,89 +133,100 @@ UPDATE batches SET send_time_within_hours = $2, send_time_optimized = $3, send_t
 WHERE id = $1;
 
 -- name: batch-state-counts
-SELECT state, count(*) AS n FROM messages WHERE batch_id = $1 GROUP BY state;
+-- A batch's messages are found by their id range (kept on the batch), not by an index of their own.
+SELECT m.state, count(*) AS n FROM messages m
+WHERE m.id BETWEEN (SELECT first_message_id FROM batches WHERE id = $1) AND (SELECT last_message_id FROM batches WHERE id = $1)
+  AND m.batch_id = $1
+GROUP BY m.state;
 
 -- name: queue-depth
-SELECT (SELECT count(*) FROM messages WHERE state IN ('queued', 'retry'))
-     + (SELECT count(*) FROM messages WHERE state = 'sending') AS depth;
+-- Queued and retry messages (their queue rows), and those being sent (open in their leases).
+SELECT (SELECT count(*) FROM message_queue)
+     + (SELECT coalesce(sum(open), 0) FROM message_leases) AS depth;
 
 -- name: queue-metrics
--- The queue for the metrics, counted on the partial indexes of the claim and the lease; the lag is the
--- age of the oldest due message that a dispatcher could claim now (paused campaigns are not lag): each
--- tenant's oldest such message on messages_due_tenant (the tenants found by a skip scan, as the claim
--- finds them), then the oldest of those.
+-- The queue for the metrics: queued and retry messages counted on their queue rows, those being sent as the
+-- leases count them; the lag is the age of the oldest due message that a dispatcher could claim now (paused
+-- campaigns are not lag): each tenant's oldest such queue row on message_queue_due (the tenants found by a skip
+-- scan, as the claim finds them), then the oldest of those.
 WITH RECURSIVE tenant_scan AS (
-  (SELECT tenant_id FROM messages WHERE state IN ('queued', 'retry') ORDER BY tenant_id LIMIT 1)
+  (SELECT tenant_id FROM message_queue ORDER BY tenant_id LIMIT 1)
   UNION ALL
-  SELECT (SELECT m.tenant_id FROM messages m WHERE m.state IN ('queued', 'retry') AND m.tenant_id > t.tenant_id
-          ORDER BY m.tenant_id LIMIT 1)
+  SELECT (SELECT q.tenant_id FROM message_queue q WHERE q.tenant_id > t.tenant_id ORDER BY q.tenant_id LIMIT 1)
   FROM tenant_scan t WHERE t.tenant_id IS NOT NULL
 ), oldest AS (
   SELECT d.due_at FROM tenant_scan t
   CROSS JOIN LATERAL (
-    SELECT m.due_at FROM messages m
-    WHERE m.tenant_id = t.tenant_id AND m.state IN ('queued', 'retry') AND m.due_at <= now()
-      AND NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.id = m.campaign_id AND c.status = 'paused')
-    ORDER BY m.tenant_id, m.due_at
+    SELECT q.due_at FROM message_queue q
+    WHERE q.tenant_id = t.tenant_id AND q.due_at <= now()
+      AND NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.id = q.campaign_id AND c.status = 'paused')
+    ORDER BY q.tenant_id, q.due_at
     LIMIT 1
   ) d
   WHERE t.tenant_id IS NOT NULL
 )
-SELECT (SELECT count(*) FROM messages WHERE state = 'queued') AS queued,
-       (SELECT count(*) FROM messages WHERE state = 'retry') AS retry,
-       (SELECT count(*) FROM messages WHERE state = 'sending') AS sending,
+SELECT (SELECT count(*) FROM message_queue WHERE NOT retry) AS queued,
+       (SELECT count(*) FROM message_queue WHERE retry) AS retry,
+       (SELECT coalesce(sum(open), 0) FROM message_leases) AS sending,
        (SELECT coalesce(extract(epoch FROM now() - min(due_at)), 0)::float8 FROM oldest) AS lag_seconds;
 
 -- name: dispatch-claim
 -- Claims due messages of active campaigns fairly: transactional messages first (oldest first), then
 -- every tenant's due messages in turn (each tenant's oldest, then each one's second oldest, …), so that
--- one tenant's large backlog does not hold back another tenant. The tenants with messages waiting are
--- found by a skip scan of messages_due_tenant; each brings at most twice its share of candidates.
--- Candidates another dispatcher has locked are skipped. The claim sets the lease, bumps the attempt
--- (the fencing token) and appends a 'sending' event, in one statement. With $4 true, only the first pass runs: a
--- dispatcher that holds too much of a campaign's backlog to claim a full batch still takes transactional messages.
+-- one tenant's large backlog does not hold back another tenant. The candidates are queue rows: the tenants
+-- with rows are found by a skip scan of message_queue_due; each brings at most twice its share. Rows another
+-- dispatcher has locked are skipped; the rows taken are deleted (a row whose message is no longer queued or
+-- retry, erased or expired, goes with them and claims nothing). The claim sets each message's lease and bumps
+-- its attempt (the fencing token), in place, and writes one message_leases row for the claim, in one
+-- statement. With $4 true, only the first pass runs: a dispatcher that holds too much of a campaign's backlog
+-- to claim a full batch still takes transactional messages.
 WITH RECURSIVE tenant_scan AS (
-  (SELECT tenant_id FROM messages WHERE NOT $4::bool AND state IN ('queued', 'retry') ORDER BY tenant_id LIMIT 1)
+  (SELECT tenant_id FROM message_queue WHERE NOT $4::bool ORDER BY tenant_id LIMIT 1)
   UNION ALL
-  SELECT (SELECT m.tenant_id FROM messages m WHERE m.state IN ('queued', 'retry') AND m.tenant_id > t.tenant_id
-          ORDER BY m.tenant_id LIMIT 1)
+  SELECT (SELECT q.tenant_id FROM message_queue q WHERE q.tenant_id > t.tenant_id ORDER BY q.tenant_id LIMIT 1)
   FROM tenant_scan t WHERE t.tenant_id IS NOT NULL
 ), waiting AS (
   SELECT tenant_id FROM tenant_scan WHERE tenant_id IS NOT NULL
 ), candidates AS (
-  (SELECT m.id, 0 AS pass, 0::bigint AS turn, m.due_at FROM messages m
-   WHERE m.state IN ('queued', 'retry') AND m.priority = 'transactional' AND m.due_at <= now()
-     AND NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.id = m.campaign_id AND c.status = 'paused')
-   ORDER BY m.due_at
+  (SELECT q.ctid AS row, 0 AS pass, 0::bigint AS turn, q.due_at FROM message_queue q
+   WHERE q.transactional AND q.due_at <= now()
+     AND NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.id = q.campaign_id AND c.status = 'paused')
+   ORDER BY q.due_at
    LIMIT $1)
   UNION ALL
-  SELECT d.id, 1, row_number() OVER (PARTITION BY w.tenant_id ORDER BY d.due_at), d.due_at
+  SELECT d.row, 1, row_number() OVER (PARTITION BY w.tenant_id ORDER BY d.due_at), d.due_at
   FROM waiting w
   CROSS JOIN LATERAL (
-    SELECT m.id, m.due_at FROM messages m
-    WHERE m.tenant_id = w.tenant_id AND m.state IN ('queued', 'retry') AND m.due_at <= now()
-      AND NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.id = m.campaign_id AND c.status = 'paused')
-    ORDER BY m.tenant_id, m.due_at
+    SELECT q.ctid AS row, q.due_at FROM message_queue q
+    WHERE q.tenant_id = w.tenant_id AND q.due_at <= now()
+      AND NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.id = q.campaign_id AND c.status = 'paused')
+    ORDER BY q.tenant_id, q.due_at
     LIMIT greatest(ceil(2.0 * $1 / (SELECT count(*) FROM waiting)), 1)
   ) d
 ), due AS (
-  SELECT m.id FROM messages m
-  JOIN (SELECT id, min(pass) AS pass, min(turn) AS turn, min(due_at) AS due_at FROM candidates GROUP BY id) c
-    ON c.id = m.id
-  WHERE m.state IN ('queued', 'retry')
+  SELECT q.ctid AS row, q.message_id, c.pass, c.turn, c.due_at FROM message_queue q
+  JOIN (SELECT row, min(pass) AS pass, min(turn) AS turn, min(due_at) AS due_at FROM candidates GROUP BY row) c
+    ON q.ctid = c.row
   ORDER BY c.pass, c.turn, c.due_at
   LIMIT $1
-  FOR UPDATE OF m SKIP LOCKED
+  FOR UPDATE OF q SKIP LOCKED
+), lease AS (
+  SELECT nextval(pg_get_serial_sequence('message_leases', 'id')) AS id
+), taken AS (
+  DELETE FROM message_queue q WHERE q.ctid = ANY (ARRAY(SELECT row FROM due))
+  RETURNING q.message_id
 ), claimed AS (
   UPDATE messages m
-  SET state = 'sending', attempt = m.attempt + 1, lease_until = now() + make_interval(secs => $2), updated_at = now()
-  FROM due WHERE m.id = due.id
+  SET state = 'sending', attempt = m.attempt + 1, lease_until = now() + make_interval(secs => $2),
+      lease_id = (SELECT id FROM lease), updated_at = now()
+  FROM (SELECT DISTINCT message_id FROM taken) t
+  WHERE m.id = t.message_id AND m.state IN ('queued', 'retry')
   RETURNING m.id, m.attempt, m.tenant_id, m.campaign_id, m.batch_id, m.recipient_id, m.addresses, m.locale,
-            m.time_zone, m.variables, m.expires_at, m.channel_index, m.priority, m.variant
-), logged AS (
-  INSERT INTO events (message_id, tenant_id, campaign_id, type, data)
-  SELECT id, tenant_id, campaign_id, 'sending', jsonb_build_object('attempt', attempt, 'instance', $3::text)
-  FROM claimed
+            m.time_zone, m.variables, m.expires_at, m.channel_index, m.priority, m.variant, m.lease_until
+), leased AS (
+  INSERT INTO message_leases (id, lease_until, first_id, open, message_ids, instance)
+  SELECT (SELECT id FROM lease), min(lease_until), min(id), count(*), array_agg(id ORDER BY id), $3::text FROM claimed
+  HAVING count(*) > 0
 )
 SELECT c.id, c.attempt, c.tenant_id, c.campaign_id, c.recipient_id, c.addresses, c.locale, c.time_zone, c.variables,
        c.expires_at <= now() AS expired, c.channel_index, b.channels,
@@ -200,19 +235,22 @@ SELECT c.id, c.attempt, c.tenant_id, c.campaign_id, c.recipient_id, c.addresses,
 FROM claimed c
 JOIN batches b ON b.id = c.batch_id
 JOIN tenants t ON t.id = c.tenant_id
-JOIN campaigns cp ON cp.id = c.campaign_id;
+JOIN campaigns cp ON cp.id = c.campaign_id
+JOIN (SELECT message_id, min(pass) AS pass, min(turn) AS turn, min(due_at) AS due_at FROM due GROUP BY message_id) r
+  ON r.message_id = c.id
+ORDER BY r.pass, r.turn, r.due_at;
 
 -- name: dispatch-record
 -- Applies a batch of outcomes, each fenced by its attempt (a completion of an expired lease changes
--- nothing), and appends one event per applied outcome. A refunded outcome (deferred without a
--- provider call) gives the attempt back.
--- The outcomes reach their messages by primary key. Written as m.state = 'sending', the fence matched
--- the predicate of messages_leased, and with statistics taken while few messages were leased (the
--- number swings with every handed-over batch) the planner hashed every leased message for each
--- statement instead: 34-46 ms per 500 outcomes with 50,000-66,000 leased, against 5 ms by key. So the
--- fence compares with a column of the materialized outcomes, which no index predicate matches, and
--- m.id = ANY($1) makes the primary key the cheap way in (a join on o.id alone let the planner hash a
--- sequential scan of the whole table instead).
+-- nothing), in place on the message's row. A sent message keeps its send on the row (sent_at, attempt,
+-- channel, account, the provider's id), is counted ('sent', 'sent_total', per channel and per variant) here,
+-- and gets an event row only when the adapter reported facts about the send; every other outcome appends
+-- its event. A message put back (retry, deferred, failover) gets its queue row, due at its new time. A
+-- refunded outcome (deferred without a provider call) gives the attempt back.
+-- The outcomes reach their messages by primary key. Written as m.state = 'sending', the fence could match
+-- an index predicate and let the planner hash every leased message for each statement instead; so the fence
+-- compares with a column of the materialized outcomes, and m.id = ANY($1) makes the primary key the cheap way
+-- in (a join on o.id alone let the planner hash a sequential scan of the whole table instead).
 WITH o AS MATERIALIZED (
   SELECT *, 'sending'::text AS held
   FROM unnest($1::bigint[], $2::int[], $3::text[], $4::bigint[], $5::smallint[], $6::text[], $7::text[],
@@ -230,30 +268,69 @@ WITH o AS MATERIALIZED (
       account = coalesce(o.account, m.account),
       provider_message_id = coalesce(o.provider_message_id, m.provider_message_id),
       last_error = o.reason,
+      sent_at = CASE WHEN o.state = 'sent' THEN now() ELSE m.sent_at END,
       updated_at = now()
   FROM o
   WHERE m.id = ANY($1::bigint[]) AND m.id = o.id AND m.attempt = o.attempt AND m.state = o.held
-  RETURNING m.id, m.tenant_id, m.campaign_id, o.attempt, o.event, o.reason, o.channel, o.account,
-            o.provider_message_id, o.delay_ms, o.details
+  RETURNING m.id, m.tenant_id, m.campaign_id, m.due_at, m.priority, m.variant, m.lease_id, o.state, o.attempt,
+            o.event, o.reason, o.channel, o.account, o.provider_message_id, o.delay_ms, o.details
+), closing AS (
+  SELECT lease_id, count(*) AS n FROM applied WHERE lease_id IS NOT NULL GROUP BY lease_id
+), locked AS (
+  SELECT l.id FROM message_leases l WHERE l.id IN (SELECT lease_id FROM closing) ORDER BY l.id FOR UPDATE
+), closed AS (
+  UPDATE message_leases l SET open = l.open - c.n FROM closing c
+  WHERE l.id = c.lease_id AND l.id IN (SELECT id FROM locked) AND l.open > c.n
+), done AS (
+  DELETE FROM message_leases l USING closing c
+  WHERE l.id = c.lease_id AND l.id IN (SELECT id FROM locked) AND l.open <= c.n
+), requeued AS (
+  INSERT INTO message_queue (message_id, tenant_id, campaign_id, due_at, transactional, retry)
+  SELECT id, tenant_id, campaign_id, due_at, priority = 'transactional', state = 'retry' FROM applied
+  WHERE state IN ('queued', 'retry')
+), sent AS (
+  SELECT campaign_id, coalesce(channel, 'none') AS channel, variant, count(*) AS n FROM applied
+  WHERE state = 'sent' GROUP BY 1, 2, 3
+), sent_counted AS (
+  INSERT INTO campaign_counters AS c (campaign_id, channel, metric, n)
+  SELECT s.campaign_id, s.channel, k.metric, sum(s.n) FROM sent s CROSS JOIN (VALUES ('sent'), ('sent_total')) k(metric)
+  GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+  ON CONFLICT (campaign_id, channel, metric) DO UPDATE SET n = c.n + EXCLUDED.n
+), sent_by_variant AS (
+  INSERT INTO campaign_variant_counters AS v (campaign_id, variant, metric, n)
+  SELECT s.campaign_id, s.variant, k.metric, sum(s.n) FROM sent s CROSS JOIN (VALUES ('sent'), ('sent_total')) k(metric)
+  WHERE s.variant IS NOT NULL
+  GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+  ON CONFLICT (campaign_id, variant, metric) DO UPDATE SET n = v.n + EXCLUDED.n
+), logged AS (
+  INSERT INTO events (message_id, tenant_id, campaign_id, type, reason, data)
+  SELECT id, tenant_id, campaign_id, event, reason,
+         jsonb_strip_nulls(jsonb_build_object('attempt', attempt, 'channel', channel, 'account', account,
+                                              'provider_message_id', provider_message_id, 'retry_in_ms', delay_ms,
+                                              'instance', $12::text))
+         || coalesce(details::jsonb, '{}'::jsonb)
+  FROM applied
+  WHERE state <> 'sent' OR details IS NOT NULL
 )
-INSERT INTO events (message_id, tenant_id, campaign_id, type, reason, data)
-SELECT id, tenant_id, campaign_id, event, reason,
-       jsonb_strip_nulls(jsonb_build_object('attempt', attempt, 'channel', channel, 'account', account,
-                                            'provider_message_id', provider_message_id, 'retry_in_ms', delay_ms,
-                                            'instance', $12::text))
-       || coalesce(details::jsonb, '{}'::jsonb)
-FROM applied
-RETURNING message_id;
+SELECT id FROM applied;
 
 -- name: dispatch-reclaim
--- Returns messages whose lease expired (their instance died or stalled) to the queue.
+-- Returns messages whose lease expired (their instance died or stalled) to the queue: the expired
+-- message_leases rows, at most $1, are deleted, and their messages still 'sending' past their lease become
+-- 'retry', due now, with a 'lease_expired' event each (a lease whose messages all ended leaves nothing).
 WITH expired AS (
-  SELECT id FROM messages WHERE state = 'sending' AND lease_until < now()
+  SELECT id, message_ids FROM message_leases WHERE lease_until < now()
   ORDER BY lease_until LIMIT $1 FOR UPDATE SKIP LOCKED
+), ended AS (
+  DELETE FROM message_leases l WHERE l.id IN (SELECT id FROM expired)
 ), reclaimed AS (
   UPDATE messages m SET state = 'retry', lease_until = NULL, due_at = now(), updated_at = now()
-  FROM expired WHERE m.id = expired.id
-  RETURNING m.id, m.tenant_id, m.campaign_id, m.attempt
+  FROM (SELECT DISTINCT unnest(message_ids) AS id FROM expired) x
+  WHERE m.id = x.id AND m.state = 'sending' AND m.lease_until < now()
+  RETURNING m.id, m.tenant_id, m.campaign_id, m.attempt, m.priority, m.due_at
+), requeued AS (
+  INSERT INTO message_queue (message_id, tenant_id, campaign_id, due_at, transactional, retry)
+  SELECT id, tenant_id, campaign_id, due_at, priority = 'transactional', true FROM reclaimed
 )
 INSERT INTO events (message_id, tenant_id, campaign_id, type, data)
 SELECT id, tenant_id, campaign_id, 'lease_expired', jsonb_build_object('attempt', attempt) FROM reclaimed
@@ -261,7 +338,7 @@ RETURNING message_id;
 
 -- name: dispatch-release
 -- Gives back claimed messages that were never handed to a provider (graceful shutdown): the attempt
--- they were claimed with does not count. By primary key, as dispatch-record.
+-- they were claimed with does not count, and each gets its queue row back. By primary key, as dispatch-record.
 WITH o AS MATERIALIZED (
   SELECT *, 'sending'::text AS held FROM unnest($1::bigint[], $2::int[]) AS o(id, attempt)
 ), released AS (
@@ -269,7 +346,20 @@ WITH o AS MATERIALIZED (
   SET state = CASE WHEN m.attempt > 1 THEN 'retry' ELSE 'queued' END, attempt = m.attempt - 1,
       lease_until = NULL, updated_at = now()
   FROM o WHERE m.id = ANY($1::bigint[]) AND m.id = o.id AND m.attempt = o.attempt AND m.state = o.held
-  RETURNING m.id, m.tenant_id, m.campaign_id
+  RETURNING m.id, m.tenant_id, m.campaign_id, m.state, m.priority, m.due_at, m.lease_id
+), closing AS (
+  SELECT lease_id, count(*) AS n FROM released WHERE lease_id IS NOT NULL GROUP BY lease_id
+), locked AS (
+  SELECT l.id FROM message_leases l WHERE l.id IN (SELECT lease_id FROM closing) ORDER BY l.id FOR UPDATE
+), closed AS (
+  UPDATE message_leases l SET open = l.open - c.n FROM closing c
+  WHERE l.id = c.lease_id AND l.id IN (SELECT id FROM locked) AND l.open > c.n
+), done AS (
+  DELETE FROM message_leases l USING closing c
+  WHERE l.id = c.lease_id AND l.id IN (SELECT id FROM locked) AND l.open <= c.n
+), requeued AS (
+  INSERT INTO message_queue (message_id, tenant_id, campaign_id, due_at, transactional, retry)
+  SELECT id, tenant_id, campaign_id, due_at, priority = 'transactional', state = 'retry' FROM released
 )
 INSERT INTO events (message_id, tenant_id, campaign_id, type)
 SELECT id, tenant_id, campaign_id, 'released' FROM released
@@ -293,7 +383,20 @@ FROM messages m JOIN campaigns c ON c.id = m.campaign_id
 WHERE m.id = $1 AND m.tenant_id = $2;
 
 -- name: message-events
-SELECT type, class, reason, data, occurred_at FROM events WHERE message_id = $1 ORDER BY occurred_at, id;
+-- A message's history: its event rows, and its send from the row itself (the happy path writes no event row)
+-- unless a 'sent' event row of that moment holds it (the adapter's facts about the send, or an earlier release).
+SELECT type, class, reason, data, occurred_at FROM (
+  SELECT type, class, reason, data, occurred_at, id FROM events WHERE message_id = $1
+  UNION ALL
+  SELECT 'sent', NULL, NULL,
+         jsonb_strip_nulls(jsonb_build_object('attempt', m.attempt, 'channel', m.channel, 'account', m.account,
+                                              'provider_message_id', m.provider_message_id)),
+         m.sent_at, NULL
+  FROM messages m
+  WHERE m.id = $1 AND m.sent_at IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM events e WHERE e.message_id = $1 AND e.type = 'sent' AND e.occurred_at = m.sent_at)
+) h
+ORDER BY occurred_at, id NULLS LAST;
 
 -- name: webhook-receipt-insert
 INSERT INTO webhook_receipts (adapter, account, url, headers, body) VALUES ($1, $2, $3, $4, $5) RETURNING id;
@@ -343,7 +446,10 @@ ORDER BY version, tenant_id NULLS FIRST;
 SELECT definition FROM templates WHERE id = $1;
 
 -- name: message-ids-of-batch
-SELECT id FROM messages WHERE batch_id = $1 ORDER BY id;
+SELECT m.id FROM messages m
+WHERE m.id BETWEEN (SELECT first_message_id FROM batches WHERE id = $1) AND (SELECT last_message_id FROM batches WHERE id = $1)
+  AND m.batch_id = $1
+ORDER BY m.id;
 
 -- name: suppression-add
 -- Suppresses an address on a channel for a tenant; the first reason is kept (also when the address was kept
@@ -369,9 +475,8 @@ LIMIT $3;
 
 -- name: tracking-context
 -- What classifying a batch of tracking hits needs of their messages: tenant, campaign, and when the
--- message was last sent (its newest 'sent' event).
-SELECT m.id, m.tenant_id, m.campaign_id,
-       (SELECT max(e.occurred_at) FROM events e WHERE e.message_id = m.id AND e.type = 'sent') AS sent_at
+-- message was last sent.
+SELECT m.id, m.tenant_id, m.campaign_id, m.sent_at
 FROM messages m WHERE m.id = ANY($1::bigint[]);
 
 -- name: tracking-message-hits
@@ -446,7 +551,7 @@ WITH pending AS (
 ), by_address AS (
   SELECT DISTINCT ON (p.account, p.provider_event_id, m.tenant_id)
          p.*, m.id AS message_id, m.tenant_id, m.campaign_id, m.channel, m.addresses ->> m.channel AS address
-  FROM pending p JOIN messages m ON m.account = p.account AND m.channel IS NOT NULL
+  FROM pending p JOIN messages m ON m.account = p.account AND m.channel IS NOT NULL AND m.channel <> 'email'
    AND (m.addresses ->> m.channel) = p.detail ->> 'address'
   WHERE p.provider_message_id IS NULL AND p.detail ->> 'address' IS NOT NULL
   ORDER BY p.account, p.provider_event_id, m.tenant_id, m.id DESC
@@ -524,14 +629,16 @@ SELECT relay_events_maintain($1, $2) AS result;
 -- than $1 days ago, oldest first, are deleted with their funnel firsts, and those batches too. A batch with a
 -- message still to send is left alone. Campaign counters keep what the messages counted.
 WITH old AS (
-  SELECT b.id FROM batches b
+  SELECT b.id, b.first_message_id, b.last_message_id FROM batches b
   WHERE b.created_at < now() - make_interval(days => $1)
-    AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.batch_id = b.id
+    AND NOT EXISTS (SELECT 1 FROM messages m
+                    WHERE m.id BETWEEN b.first_message_id AND b.last_message_id AND m.batch_id = b.id
                     AND m.state IN ('waiting', 'queued', 'sending', 'retry'))
   ORDER BY b.created_at
   LIMIT $2
 ), gone AS (
-  DELETE FROM messages m USING old WHERE m.batch_id = old.id
+  DELETE FROM messages m USING old
+  WHERE m.id BETWEEN old.first_message_id AND old.last_message_id AND m.batch_id = old.id
   RETURNING m.id
 ), firsts AS (
   DELETE FROM engagement_firsts f USING gone WHERE f.message_id = gone.id
@@ -570,18 +677,25 @@ WHERE c.tenant_id = $1 AND c.name = $2;
 SELECT id FROM campaigns WHERE tenant_id = $1 AND name = $2;
 
 -- name: recipient-history
--- A recipient's engagement facts, newest first, with the campaign and template of each message.
-SELECT e.type, e.class, e.reason, e.occurred_at, e.data ->> 'url' AS url, m.id AS message_id,
-       coalesce(e.data ->> 'channel', m.channel) AS channel, c.name AS campaign,
+-- A recipient's engagement facts, newest first, with the campaign and template of each message. A send is the
+-- message's sent_at (the happy path writes no event row); a 'sent' event row repeats it and is left out.
+SELECT e.type, e.class, e.reason, e.occurred_at, e.url, m.id AS message_id,
+       coalesce(e.channel, m.channel) AS channel, c.name AS campaign,
        coalesce(b.variants -> m.variant ->> 'template', b.template_name) AS template_name
 FROM messages m
-JOIN events e ON e.message_id = m.id
+CROSS JOIN LATERAL (
+  SELECT x.type, x.class, x.reason, x.occurred_at, x.data ->> 'url' AS url, x.data ->> 'channel' AS channel, x.id
+  FROM events x
+  WHERE x.message_id = m.id
+    AND x.type IN ('delivered', 'bounced', 'failed', 'suppressed', 'opened', 'clicked', 'unsubscribed',
+                   'complained', 'opted_out')
+  UNION ALL
+  SELECT 'sent', NULL, NULL, m.sent_at, NULL, NULL, NULL WHERE m.sent_at IS NOT NULL
+) e
 JOIN campaigns c ON c.id = m.campaign_id
 JOIN batches b ON b.id = m.batch_id
 WHERE m.tenant_id = $1 AND m.recipient_id = $2
-  AND e.type IN ('sent', 'delivered', 'bounced', 'failed', 'suppressed', 'opened', 'clicked', 'unsubscribed',
-                 'complained', 'opted_out')
-ORDER BY e.occurred_at DESC, e.id DESC
+ORDER BY e.occurred_at DESC, e.id DESC NULLS LAST
 LIMIT $3;
 
 -- name: recipient-ladder-facts
@@ -716,7 +830,7 @@ LIMIT $1;
 SELECT variant, metric, n FROM campaign_variant_counters WHERE campaign_id = $1 AND metric = ANY($2::text[]);
 
 -- name: experiment-waiting-counts
-SELECT count(*) AS n FROM messages WHERE campaign_id = $1 AND state = 'waiting';
+SELECT count(*) AS n FROM messages WHERE campaign_id = $1 AND waiting;
 
 -- name: experiment-decide
 -- Ends a test: only one of several instances (or an operator's force or cancel) wins, the one whose update finds it
@@ -729,9 +843,9 @@ RETURNING campaign_id;
 -- Ended tests whose campaign still has waiting messages: the campaigns with waiting messages found by a skip scan
 -- of messages_waiting (one probe a campaign, however many messages wait), then those whose test has ended.
 WITH RECURSIVE waiting AS (
-  (SELECT campaign_id FROM messages WHERE state = 'waiting' ORDER BY campaign_id LIMIT 1)
+  (SELECT campaign_id FROM messages WHERE waiting ORDER BY campaign_id LIMIT 1)
   UNION ALL
-  SELECT (SELECT m.campaign_id FROM messages m WHERE m.state = 'waiting' AND m.campaign_id > w.campaign_id
+  SELECT (SELECT m.campaign_id FROM messages m WHERE m.waiting AND m.campaign_id > w.campaign_id
           ORDER BY m.campaign_id LIMIT 1)
   FROM waiting w WHERE w.campaign_id IS NOT NULL
 )
@@ -744,7 +858,7 @@ WHERE e.status <> 'testing';
 -- name: experiment-waiting-chunk
 -- A chunk of a campaign's waiting messages, locked (another instance releasing the same campaign takes the next).
 SELECT id, batch_id, recipient_id FROM messages
-WHERE campaign_id = $1 AND state = 'waiting'
+WHERE campaign_id = $1 AND waiting
 ORDER BY campaign_id, id
 LIMIT $2
 FOR UPDATE SKIP LOCKED;
@@ -753,8 +867,9 @@ FOR UPDATE SKIP LOCKED;
 SELECT id, variants FROM batches WHERE id = ANY($1::uuid[]);
 
 -- name: experiment-release
--- Releases waiting messages with their variant: queued and due now (or at their batch's send_at), their time to
--- live counted from now, one 'experiment_released' event each, and counted as accepted for their variant.
+-- Releases waiting messages with their variant: queued and due now (or at their batch's send_at), with their queue
+-- row, their time to live counted from now, one 'experiment_released' event each, and counted as accepted for their
+-- variant.
 WITH o AS MATERIALIZED (
   SELECT * FROM unnest($1::bigint[], $2::text[]) AS o(id, variant)
 ), released AS (
@@ -762,7 +877,10 @@ WITH o AS MATERIALIZED (
   SET state = 'queued', variant = o.variant, due_at = greatest(m.due_at, now()),
       expires_at = greatest(m.due_at, now()) + (m.expires_at - m.due_at), updated_at = now()
   FROM o WHERE m.id = ANY($1::bigint[]) AND m.id = o.id AND m.state = 'waiting'
-  RETURNING m.id, m.tenant_id, m.campaign_id, o.variant
+  RETURNING m.id, m.tenant_id, m.campaign_id, o.variant, m.due_at, m.priority
+), queued AS (
+  INSERT INTO message_queue (message_id, tenant_id, campaign_id, due_at, transactional)
+  SELECT id, tenant_id, campaign_id, due_at, priority = 'transactional' FROM released
 ), logged AS (
   INSERT INTO events (message_id, tenant_id, campaign_id, type, data)
   SELECT id, tenant_id, campaign_id, 'experiment_released', jsonb_build_object('variant', variant, 'by', $3::text)
@@ -886,7 +1004,7 @@ RETURNING id;
 
 -- name: conversion-attribute
 -- Attributes the conversions $1 (ids) with an attribution window of $2 hours: to every campaign whose message
--- reached the recipient (a 'sent' event) or held them out (a 'held_out' event) in (occurred_at - window,
+-- reached the recipient (its sent_at) or held them out (a 'held_out' event) in (occurred_at - window,
 -- occurred_at], and only to the conversion's own campaign when it names one. The conversion's value goes to the
 -- campaign of the recipient's last human click in the window among those messages (none: to no campaign). One row
 -- per conversion and campaign: the clicked message first, then a reached one before a held-out one, then the latest.
@@ -899,12 +1017,18 @@ WITH c AS (
          campaign_id
   FROM conversions WHERE id = ANY($1::bigint[])
 ), touches AS (
-  SELECT c.id AS conversion_id, m.id AS message_id, m.campaign_id, m.variant, e.type = 'held_out' AS held_out,
-         e.occurred_at
+  SELECT c.id AS conversion_id, m.id AS message_id, m.campaign_id, m.variant, false AS held_out,
+         m.sent_at AS occurred_at
   FROM c
   JOIN messages m ON m.tenant_id = c.tenant_id AND m.recipient_id = c.recipient_id
     AND (c.campaign_id IS NULL OR m.campaign_id = c.campaign_id)
-  JOIN events e ON e.message_id = m.id AND e.type IN ('sent', 'held_out')
+  WHERE m.sent_at > c.since AND m.sent_at <= c.occurred_at
+  UNION ALL
+  SELECT c.id, m.id, m.campaign_id, m.variant, true, e.occurred_at
+  FROM c
+  JOIN messages m ON m.tenant_id = c.tenant_id AND m.recipient_id = c.recipient_id
+    AND (c.campaign_id IS NULL OR m.campaign_id = c.campaign_id)
+  JOIN events e ON e.message_id = m.id AND e.type = 'held_out'
     AND e.occurred_at > c.since AND e.occurred_at <= c.occurred_at
     AND e.occurred_at > (SELECT min(since) FROM c) AND e.occurred_at <= (SELECT max(occurred_at) FROM c)
 ), last_click AS (
@@ -941,13 +1065,21 @@ ORDER BY cp.name;
 
 -- name: campaign-conversions
 -- A campaign's recipients by variant and group, and how many of them converted. Reached: a message of the campaign
--- has a 'sent' event; held out: a 'held_out' event; a recipient in both (two batches) counts as reached. Found
--- through events_campaign and the attributions' index, never by scanning messages.
-WITH population AS (
-  SELECT DISTINCT ON (m.recipient_id) m.recipient_id, m.variant, e.type = 'held_out' AS held_out
+-- was sent (sent_at); held out: a 'held_out' event; a recipient in both (two batches) counts as reached. Found
+-- through the campaign's batches (their messages' id ranges), events_campaign and the attributions' index, never by
+-- scanning messages.
+WITH touches AS (
+  SELECT m.recipient_id, m.variant, false AS held_out, m.sent_at AS occurred_at
+  FROM batches b
+  JOIN messages m ON m.id BETWEEN b.first_message_id AND b.last_message_id AND m.batch_id = b.id
+  WHERE b.campaign_id = $1 AND m.sent_at IS NOT NULL
+  UNION ALL
+  SELECT m.recipient_id, m.variant, true, e.occurred_at
   FROM events e JOIN messages m ON m.id = e.message_id
-  WHERE e.campaign_id = $1 AND e.type IN ('sent', 'held_out')
-  ORDER BY m.recipient_id, e.type = 'held_out', e.occurred_at DESC
+  WHERE e.campaign_id = $1 AND e.type = 'held_out'
+), population AS (
+  SELECT DISTINCT ON (recipient_id) recipient_id, variant, held_out FROM touches
+  ORDER BY recipient_id, held_out, occurred_at DESC
 ), converted AS (
   SELECT DISTINCT recipient_id, held_out FROM conversion_attributions WHERE campaign_id = $1
 )
