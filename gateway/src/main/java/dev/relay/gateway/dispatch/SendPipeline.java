@@ -86,7 +86,8 @@ final class SendPipeline {
   private boolean stopping;
 
   SendPipeline(Vertx vertx, Context context, Accounts accounts, Renderer renderer, Throttle throttle,
-               SuppressionCheck suppressions, RelayMetrics metrics, DatabaseWatch database, Dispatcher.Options options) {
+               SuppressionCheck suppressions, RelayMetrics metrics, DatabaseWatch database,
+               Dispatcher.Options options) {
     this.context = context;
     this.accounts = accounts;
     this.renderer = renderer;
@@ -119,7 +120,8 @@ final class SendPipeline {
       (job, result) -> onContext(() -> waiting.remove(job).complete(result)),
       job -> unsent(job, Outcome.deferred(job.message(), job.channelIndex(), 0,
         "its lease ran out while account " + job.account() + " had no room")),
-      limiter, throttle.maxHoldMs(), (job, deferral) -> unsent(job, deferred(job.message(), job.channelIndex(), deferral)));
+      limiter, throttle.maxHoldMs(),
+      (job, deferral) -> unsent(job, deferred(job.message(), job.channelIndex(), deferral)));
   }
 
   /** Runs a group claimed or handed over together; one future per message, in the group's order. */
@@ -356,7 +358,7 @@ final class SendPipeline {
     return Future.failedFuture(new Decided(Decision.record(m, outcome)));
   }
 
-  /** The future's result, on the dispatcher's context (the throttle, the renderer and the stores may answer elsewhere). */
+  /** The future's result on the dispatcher's context: the throttle, renderer and stores may answer elsewhere. */
   private <T> Future<T> onContext(Future<T> future) {
     Promise<T> promise = Promise.promise();
     future.onComplete(ar -> onContext(() -> promise.handle(ar)));
