@@ -262,9 +262,8 @@ class ClassifierCorpusTest {
   private static Map<String, long[]> sent() throws Exception {
     Map<String, long[]> sent = new HashMap<>();
     try (Connection c = gateway.database().connect(); Statement s = c.createStatement();
-         ResultSet rs = s.executeQuery("SELECT m.recipient_id, m.id, max(e.occurred_at) AS at FROM messages m "
-           + "JOIN events e ON e.message_id = m.id AND e.type = 'sent' WHERE m.recipient_id LIKE 'cc-%' "
-           + "GROUP BY m.recipient_id, m.id")) {
+         ResultSet rs = s.executeQuery("SELECT m.recipient_id, m.id, m.sent_at AS at FROM messages m "
+           + "WHERE m.recipient_id LIKE 'cc-%' AND m.sent_at IS NOT NULL")) {
       while (rs.next()) {
         sent.put(rs.getString(1), new long[] {rs.getLong(2), rs.getTimestamp(3).getTime()});
       }
