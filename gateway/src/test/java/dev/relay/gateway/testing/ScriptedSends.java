@@ -32,8 +32,8 @@ public final class ScriptedSends {
     List<Long> ids = new ArrayList<>();
     List<Integer> attempts = new ArrayList<>();
     try (Connection c = gateway.database().connect(); Statement s = c.createStatement();
-         ResultSet rows = s.executeQuery("WITH claimed AS (UPDATE messages SET state = 'sending', attempt = attempt + 1,"
-           + " lease_until = now() + interval '1 minute', updated_at = now() WHERE " + where
+         ResultSet rows = s.executeQuery("WITH claimed AS (UPDATE messages SET state = 'sending',"
+           + " attempt = attempt + 1, lease_until = now() + interval '1 minute', updated_at = now() WHERE " + where
            + " RETURNING id, attempt), dequeued AS (DELETE FROM message_queue q USING claimed c"
            + " WHERE q.message_id = c.id) SELECT id, attempt FROM claimed ORDER BY id")) {
       while (rows.next()) {
