@@ -74,8 +74,11 @@ class ConversionApiTest {
       + "WHERE c.name = '" + campaign + "' AND m.recipient_id = '" + recipient + "'";
   }
 
+  /** The campaign's message to the recipient sent {@code ago} before now: a send is the row's state and sent_at. */
   private static String sent(String campaign, String recipient, String ago) {
-    return event(campaign, recipient, "sent", null, ago);
+    return "UPDATE messages m SET state = 'sent', channel = 'email', sent_at = now() - interval '" + ago + "' "
+      + "FROM campaigns c WHERE c.id = m.campaign_id AND c.name = '" + campaign + "' AND m.recipient_id = '"
+      + recipient + "'";
   }
 
   private static String heldOut(String campaign, String recipient, String ago) {

@@ -60,9 +60,10 @@ class WebhookApplyTest {
     }
     assertThat(gateway.postBatch(key, null, Batches.envelope("hooks").put("recipients", recipients)).statusCode())
       .isEqualTo(202);
-    sql("UPDATE messages SET state = 'sent', channel = 'email', account = 'mailgun',"
+    sql("UPDATE messages SET state = 'sent', sent_at = now(), channel = 'email', account = 'mailgun',"
       + " provider_message_id = 'pm-' || recipient_id WHERE recipient_id IN ('r1', 'r2', 'r3')");
-    sql("UPDATE messages SET state = 'sent', channel = 'sms', account = 'twilio', provider_message_id = 'SM-r5'"
+    sql("UPDATE messages SET state = 'sent', sent_at = now(), channel = 'sms', account = 'twilio',"
+      + " provider_message_id = 'SM-r5'"
       + " WHERE recipient_id = 'r5'");
   }
 
@@ -175,7 +176,8 @@ class WebhookApplyTest {
     post(mailgun("ev-early", "complained", "pm-r4", null, true));
     eventually("tried once", () -> count("SELECT count(*) FROM webhook_events WHERE provider_event_id = 'ev-early'"
       + " AND applied_at IS NULL AND apply_attempts >= 1"), 1);
-    sql("UPDATE messages SET state = 'sent', channel = 'email', account = 'mailgun', provider_message_id = 'pm-r4'"
+    sql("UPDATE messages SET state = 'sent', sent_at = now(), channel = 'email', account = 'mailgun',"
+      + " provider_message_id = 'pm-r4'"
       + " WHERE recipient_id = 'r4'");
     eventually("applied later", () -> count("SELECT count(*) FROM events e JOIN messages m ON m.id = e.message_id"
       + " WHERE m.recipient_id = 'r4' AND e.type = 'complained'"), 1);
