@@ -41,8 +41,12 @@ class DispatchRecordTest {
           + " due_at, expires_at) SELECT batch_id, tenant_id, campaign_id, 'more-' || g, addresses, priority, due_at,"
           + " expires_at FROM (SELECT * FROM messages LIMIT 1) m, generate_series(1, 30000) g");
         sql.execute("ANALYZE messages");
-        sql.executeUpdate("UPDATE messages SET state = 'sending', attempt = 1, lease_until = now() + interval '1 minute'"
-          + " WHERE id IN (SELECT id FROM messages ORDER BY id LIMIT 10000)");
+        sql.executeUpdate("WITH leased AS (SELECT id FROM messages ORDER BY id LIMIT 10000),"
+          + " lease AS (INSERT INTO message_leases (lease_until, first_id, open, message_ids, instance)"
+          + " SELECT now() + interval '1 minute', min(id), count(*), array_agg(id ORDER BY id), 'test' FROM leased"
+          + " RETURNING id)"
+          + " UPDATE messages SET state = 'sending', attempt = 1, lease_until = now() + interval '1 minute',"
+          + " lease_id = (SELECT id FROM lease) WHERE id IN (SELECT id FROM leased)");
         List<Long> leased = ids(sql, "SELECT id FROM messages WHERE state = 'sending' ORDER BY id LIMIT " + (OUTCOMES - 1));
         List<Long> queued = ids(sql, "SELECT id FROM messages WHERE state = 'queued' ORDER BY id LIMIT 1");
 
@@ -89,10 +93,11 @@ class DispatchRecordTest {
         assertThat(state(sql, ids[OUTCOMES - 2])).as("a stale attempt changes nothing").isEqualTo("sending");
         assertThat(state(sql, ids[OUTCOMES - 1])).as("a message not leased is not recorded").isEqualTo("queued");
         assertThat(state(sql, ids[0])).isEqualTo("sent");
-        try (ResultSet rs = sql.executeQuery("SELECT count(*) FROM events WHERE type = 'sent'")) {
-          rs.next();
-          assertThat(rs.getLong(1)).isEqualTo(OUTCOMES - 2);
-        }
+        assertThat(count(sql, "SELECT count(*) FROM messages WHERE sent_at IS NOT NULL")).isEqualTo(OUTCOMES - 2);
+        assertThat(count(sql, "SELECT coalesce(sum(n), 0) FROM campaign_counters WHERE metric = 'sent'"))
+          .isEqualTo(OUTCOMES - 2);
+        assertThat(count(sql, "SELECT open FROM message_leases WHERE instance = 'test'")).as("the lease's messages still open")
+          .isEqualTo(10_000 - (OUTCOMES - 2));
       } finally {
         await(pool.close());
       }
@@ -106,6 +111,13 @@ class DispatchRecordTest {
     }
     for (Object child : node.getJsonArray("Plans", new JsonArray())) {
       scansOfMessages((JsonObject) child, scans);
+    }
+  }
+
+  private static long count(Statement sql, String query) throws Exception {
+    try (ResultSet rs = sql.executeQuery(query)) {
+      rs.next();
+      return rs.getLong(1);
     }
   }
 
