@@ -10,7 +10,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class TransactionalPathsTest {
 
   @Test
-  @DisplayName("A message a claim took from the queue was claimed (its wait from the insert); one without was handed over")
+  @DisplayName("A message a claim took from the queue was claimed (its wait from the insert); one never queued was "
+    + "handed over")
   void claimedOrHandedOver() throws Exception {
     BenchDatabase db = new BenchDatabase("127.0.0.1", 5432, "postgres");
     String database = "relay_bench_test_paths_" + ProcessHandle.current().pid();
