@@ -251,6 +251,9 @@ ORDER BY r.pass, r.turn, r.due_at;
 -- an index predicate and let the planner hash every leased message for each statement instead; so the fence
 -- compares with a column of the materialized outcomes, and m.id = ANY($1) makes the primary key the cheap way
 -- in (a join on o.id alone let the planner hash a sequential scan of the whole table instead).
+-- A lease is closed or deleted by how many messages it has open as its lock returns it (the newest version, after
+-- waiting for another record of the same lease), not as the statement's snapshot has it: with the snapshot's count,
+-- the second of two records that close a lease's last messages together neither deleted it nor lowered its count.
 WITH o AS MATERIALIZED (
   SELECT *, 'sending'::text AS held
   FROM unnest($1::bigint[], $2::int[], $3::text[], $4::bigint[], $5::smallint[], $6::text[], $7::text[],
@@ -277,13 +280,13 @@ WITH o AS MATERIALIZED (
 ), closing AS (
   SELECT lease_id, count(*) AS n FROM applied WHERE lease_id IS NOT NULL GROUP BY lease_id
 ), locked AS (
-  SELECT l.id FROM message_leases l WHERE l.id IN (SELECT lease_id FROM closing) ORDER BY l.id FOR UPDATE
+  SELECT l.id, l.open FROM message_leases l WHERE l.id IN (SELECT lease_id FROM closing) ORDER BY l.id FOR UPDATE
 ), closed AS (
-  UPDATE message_leases l SET open = l.open - c.n FROM closing c
-  WHERE l.id = c.lease_id AND l.id IN (SELECT id FROM locked) AND l.open > c.n
+  UPDATE message_leases l SET open = l.open - c.n FROM closing c JOIN locked k ON k.id = c.lease_id
+  WHERE l.id = c.lease_id AND k.open > c.n
 ), done AS (
-  DELETE FROM message_leases l USING closing c
-  WHERE l.id = c.lease_id AND l.id IN (SELECT id FROM locked) AND l.open <= c.n
+  DELETE FROM message_leases l USING closing c JOIN locked k ON k.id = c.lease_id
+  WHERE l.id = c.lease_id AND k.open <= c.n
 ), requeued AS (
   INSERT INTO message_queue (message_id, tenant_id, campaign_id, due_at, transactional, retry)
   SELECT id, tenant_id, campaign_id, due_at, priority = 'transactional', state = 'retry' FROM applied
@@ -350,13 +353,13 @@ WITH o AS MATERIALIZED (
 ), closing AS (
   SELECT lease_id, count(*) AS n FROM released WHERE lease_id IS NOT NULL GROUP BY lease_id
 ), locked AS (
-  SELECT l.id FROM message_leases l WHERE l.id IN (SELECT lease_id FROM closing) ORDER BY l.id FOR UPDATE
+  SELECT l.id, l.open FROM message_leases l WHERE l.id IN (SELECT lease_id FROM closing) ORDER BY l.id FOR UPDATE
 ), closed AS (
-  UPDATE message_leases l SET open = l.open - c.n FROM closing c
-  WHERE l.id = c.lease_id AND l.id IN (SELECT id FROM locked) AND l.open > c.n
+  UPDATE message_leases l SET open = l.open - c.n FROM closing c JOIN locked k ON k.id = c.lease_id
+  WHERE l.id = c.lease_id AND k.open > c.n
 ), done AS (
-  DELETE FROM message_leases l USING closing c
-  WHERE l.id = c.lease_id AND l.id IN (SELECT id FROM locked) AND l.open <= c.n
+  DELETE FROM message_leases l USING closing c JOIN locked k ON k.id = c.lease_id
+  WHERE l.id = c.lease_id AND k.open <= c.n
 ), requeued AS (
   INSERT INTO message_queue (message_id, tenant_id, campaign_id, due_at, transactional, retry)
   SELECT id, tenant_id, campaign_id, due_at, priority = 'transactional', state = 'retry' FROM released

@@ -192,13 +192,28 @@ final class BenchDatabase {
   }
 
   /**
-   * How the gateway took each message of a campaign: {@code claimed} when a claim logged a {@code sending} event for
-   * it (it was stored {@code queued} and waited for the dispatcher's next claim), otherwise handed straight to the
-   * dispatcher at intake; with the milliseconds from its row's insert to that claim. By recipient id.
+   * From now on, notes the moment a claim takes each transactional message, for {@link #claimDelaysMillis}: a claim
+   * deletes the message's queue row and, since V22, writes nothing else of its own (no {@code sending} event), so a
+   * trigger on that delete keeps the moment. Transactional rows only, so that the marketing backlog's claims add no
+   * rows. Call it once the gateway has migrated the database, before the messages are posted.
+   */
+  void watchClaims(String database) throws SQLException {
+    execute(database,
+      "CREATE TABLE bench_claims (message_id bigint NOT NULL, claimed_at timestamptz NOT NULL)",
+      "CREATE FUNCTION bench_claims() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+        + " INSERT INTO bench_claims SELECT message_id, now() FROM taken WHERE transactional; RETURN NULL; END $$",
+      "CREATE TRIGGER bench_claims AFTER DELETE ON message_queue REFERENCING OLD TABLE AS taken"
+        + " FOR EACH STATEMENT EXECUTE FUNCTION bench_claims()");
+  }
+
+  /**
+   * How the gateway took each message of a campaign: {@code claimed} when a claim took it from the queue (it was
+   * stored {@code queued} and waited for the dispatcher's next claim; {@link #watchClaims}), otherwise handed straight
+   * to the dispatcher at intake; with the milliseconds from its row's insert to that claim. By recipient id.
    */
   Map<String, Long> claimDelaysMillis(String database, String campaign) throws SQLException {
-    String sql = "SELECT m.recipient_id, (SELECT extract(epoch FROM min(e.occurred_at) - m.created_at) * 1000 FROM events e"
-      + " WHERE e.message_id = m.id AND e.type = 'sending') FROM messages m JOIN campaigns c ON c.id = m.campaign_id"
+    String sql = "SELECT m.recipient_id, (SELECT extract(epoch FROM min(k.claimed_at) - m.created_at) * 1000"
+      + " FROM bench_claims k WHERE k.message_id = m.id) FROM messages m JOIN campaigns c ON c.id = m.campaign_id"
       + " WHERE c.name = ?";
     Map<String, Long> delays = new HashMap<>();
     try (Connection c = connect(database); PreparedStatement st = c.prepareStatement(sql)) {

@@ -66,8 +66,13 @@ final class TransactionalBench {
   record After(int exitCode, List<Receipt> receipts, JsonObject states, Map<String, Long> claimDelays) {
   }
 
-  /** Enqueues the backlog, posts the transactional batches while it drains, waits for them at the sink. */
-  Run measure(Vertx vertx, SandboxServer sink, GatewayProcess child, String apiKey, BenchSession session) {
+  /**
+   * Watches the claims ({@link BenchDatabase#watchClaims}), enqueues the backlog, posts the transactional batches while
+   * it drains, waits for them at the sink.
+   */
+  Run measure(Vertx vertx, SandboxServer sink, GatewayProcess child, String apiKey, BenchSession session)
+    throws SQLException {
+    session.pg().watchClaims(session.database());
     int batchSize = options.backlogBatchSize;
     int backlogBatches = options.backlog / batchSize;
     progress.say("pre-generating the backlog: %d batches of %d marketing recipients, and %d transactional batches",

@@ -77,7 +77,7 @@ class IntakeAtomicityTest {
     while (System.nanoTime() < deadline) {
       try (Statement st = connection.createStatement();
            ResultSet rs = st.executeQuery("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-             + " AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO messages%'")) {
+             + " AND wait_event_type = 'Lock' AND query LIKE 'WITH %INSERT INTO messages (batch_id%'")) {
         if (rs.next()) {
           return rs.getInt(1);
         }

@@ -3,6 +3,8 @@ package dev.relay.gateway.store;
 import dev.relay.gateway.config.Setting;
 import dev.relay.gateway.testing.Batches;
 import dev.relay.gateway.testing.TestGateway;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -41,8 +43,12 @@ class DispatchRecordTest {
           + " due_at, expires_at) SELECT batch_id, tenant_id, campaign_id, 'more-' || g, addresses, priority, due_at,"
           + " expires_at FROM (SELECT * FROM messages LIMIT 1) m, generate_series(1, 30000) g");
         sql.execute("ANALYZE messages");
-        sql.executeUpdate("UPDATE messages SET state = 'sending', attempt = 1, lease_until = now() + interval '1 minute'"
-          + " WHERE id IN (SELECT id FROM messages ORDER BY id LIMIT 10000)");
+        sql.executeUpdate("WITH leased AS (SELECT id FROM messages ORDER BY id LIMIT 10000),"
+          + " lease AS (INSERT INTO message_leases (lease_until, first_id, open, message_ids, instance)"
+          + " SELECT now() + interval '1 minute', min(id), count(*), array_agg(id ORDER BY id), 'test' FROM leased"
+          + " RETURNING id)"
+          + " UPDATE messages SET state = 'sending', attempt = 1, lease_until = now() + interval '1 minute',"
+          + " lease_id = (SELECT id FROM lease) WHERE id IN (SELECT id FROM leased)");
         List<Long> leased = ids(sql, "SELECT id FROM messages WHERE state = 'sending' ORDER BY id LIMIT " + (OUTCOMES - 1));
         List<Long> queued = ids(sql, "SELECT id FROM messages WHERE state = 'queued' ORDER BY id LIMIT 1");
 
@@ -89,13 +95,79 @@ class DispatchRecordTest {
         assertThat(state(sql, ids[OUTCOMES - 2])).as("a stale attempt changes nothing").isEqualTo("sending");
         assertThat(state(sql, ids[OUTCOMES - 1])).as("a message not leased is not recorded").isEqualTo("queued");
         assertThat(state(sql, ids[0])).isEqualTo("sent");
-        try (ResultSet rs = sql.executeQuery("SELECT count(*) FROM events WHERE type = 'sent'")) {
-          rs.next();
-          assertThat(rs.getLong(1)).isEqualTo(OUTCOMES - 2);
-        }
+        assertThat(count(sql, "SELECT count(*) FROM messages WHERE sent_at IS NOT NULL")).isEqualTo(OUTCOMES - 2);
+        assertThat(count(sql, "SELECT coalesce(sum(n), 0) FROM campaign_counters WHERE metric = 'sent'"))
+          .isEqualTo(OUTCOMES - 2);
+        assertThat(count(sql, "SELECT open FROM message_leases WHERE instance = 'test'"))
+          .as("the lease's messages still open").isEqualTo(10_000 - (OUTCOMES - 2));
       } finally {
         await(pool.close());
       }
+    }
+  }
+
+  @Test
+  @DisplayName("two records that close a lease's last messages at the same time delete the lease")
+  void concurrentRecordsCloseTheLease() throws Exception {
+    try (TestGateway gateway = TestGateway.start(Map.of(Setting.DISPATCH_ENABLED, "false"))) {
+      assertThat(gateway.postBatch(gateway.apiKey("acme"), null, Batches.batch("spring", "a", 5)).statusCode())
+        .isEqualTo(202);
+      Pool pool = Database.pool(gateway.vertx(), gateway.config());
+      try (Connection db = gateway.database().connect(); Statement sql = db.createStatement()) {
+        List<DispatchStore.ClaimedRow> claimed = await(new DispatchStore(pool, "test").claim(5, 60));
+        assertThat(claimed).hasSize(5);
+        assertThat(count(sql, "SELECT open FROM message_leases")).isEqualTo(5);
+
+        // The first record holds its transaction open; the second, of the lease's last three, waits for its lock.
+        Promise<Void> commit = Promise.promise();
+        Future<Integer> first = pool.withTransaction(connection -> connection
+          .preparedQuery(Queries.sql("dispatch-record")).execute(sent(claimed.subList(0, 2)))
+          .compose(rows -> commit.future().map(rows.size())));
+        eventually(() -> count(sql, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+          + " AND state = 'idle in transaction'") == 1);
+        Future<Integer> second = pool.preparedQuery(Queries.sql("dispatch-record")).execute(sent(claimed.subList(2, 5)))
+          .map(rows -> rows.size());
+        eventually(() -> count(sql, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+          + " AND wait_event_type = 'Lock' AND query LIKE 'WITH o AS MATERIALIZED%'") == 1);
+        commit.complete();
+
+        assertThat(await(first)).isEqualTo(2);
+        assertThat(await(second)).isEqualTo(3);
+        assertThat(count(sql, "SELECT count(*) FROM messages WHERE state = 'sent'")).isEqualTo(5);
+        assertThat(count(sql, "SELECT count(*) FROM message_leases")).as("the lease, with no message open").isZero();
+      } finally {
+        await(pool.close());
+      }
+    }
+  }
+
+  /** The outcomes of a send of each of {@code rows}, as dispatch-record's parameters. */
+  private static Tuple sent(List<DispatchStore.ClaimedRow> rows) {
+    int n = rows.size();
+    Long[] ids = rows.stream().map(DispatchStore.ClaimedRow::id).toArray(Long[]::new);
+    Integer[] attempts = rows.stream().map(DispatchStore.ClaimedRow::attempt).toArray(Integer[]::new);
+    String[] states = new String[n];
+    Arrays.fill(states, "sent");
+    String[] channels = new String[n];
+    Arrays.fill(channels, "email");
+    String[] accounts = new String[n];
+    Arrays.fill(accounts, "sandbox-email");
+    Short[] channelIndexes = new Short[n];
+    Arrays.fill(channelIndexes, (short) 0);
+    Boolean[] refunds = new Boolean[n];
+    Arrays.fill(refunds, false);
+    return Tuple.from(new Object[] {ids, attempts, states, new Long[n], channelIndexes, channels, accounts,
+      Arrays.stream(ids).map(id -> "sb-" + id).toArray(String[]::new), new String[n], states.clone(), refunds, "test",
+      new String[n]});
+  }
+
+  private static void eventually(java.util.concurrent.Callable<Boolean> condition) throws Exception {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (!condition.call()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("not within 10 s");
+      }
+      Thread.sleep(20);
     }
   }
 
@@ -106,6 +178,13 @@ class DispatchRecordTest {
     }
     for (Object child : node.getJsonArray("Plans", new JsonArray())) {
       scansOfMessages((JsonObject) child, scans);
+    }
+  }
+
+  private static long count(Statement sql, String query) throws Exception {
+    try (ResultSet rs = sql.executeQuery(query)) {
+      rs.next();
+      return rs.getLong(1);
     }
   }
 
