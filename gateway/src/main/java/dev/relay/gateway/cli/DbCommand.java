@@ -22,7 +22,7 @@ public final class DbCommand {
   /** Creates or updates the read-only role of Grafana's PostgreSQL data source. */
   @Command(name = "grafana-role", description = "Create (or update) the read-only PostgreSQL role that Grafana's "
     + "\"Relay PostgreSQL\" data source logs in as: it may SELECT the tables the campaign dashboard reads "
-    + "(campaigns, tenants, messages, events, conversion_attributions) and nothing else. Run it with a db.user that "
+    + "(campaigns, tenants, batches, messages, events, conversion_attributions) and nothing else. Run it with a db.user that "
     + "may create roles.")
   public static final class GrafanaRoleCommand implements Task {
 

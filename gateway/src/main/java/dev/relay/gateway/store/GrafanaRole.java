@@ -24,7 +24,7 @@ public final class GrafanaRole {
   public static final String DEFAULT_NAME = "relay_grafana";
 
   /** What grafana/dashboards/relay-engagement.json reads (OperatorsViewTest and GrafanaRoleTest keep it so). */
-  public static final List<String> TABLES = List.of("campaigns", "tenants", "messages", "events",
+  public static final List<String> TABLES = List.of("campaigns", "tenants", "batches", "messages", "events",
     "conversion_attributions");
 
   private static final Pattern NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");

@@ -66,7 +66,7 @@ class GrafanaRoleTest {
   void dashboardQueriesRunAsTheRole() throws Exception {
     assertThat(created.code).as(created.err).isZero();
     assertThat(created.out).startsWith("role " + role + " created: it may log in to database " + gateway.database().name()
-      + " and SELECT campaigns, tenants, messages, events, conversion_attributions; nothing else");
+      + " and SELECT campaigns, tenants, batches, messages, events, conversion_attributions; nothing else");
     Run again = grafanaRole(role, null, Map.of(DbCommand.PASSWORD_ENV, PASSWORD));
     assertThat(again.code).as(again.err).isZero();
     assertThat(again.out).startsWith("role " + role + " updated");
@@ -95,8 +95,8 @@ class GrafanaRoleTest {
       }
       st.execute("SET default_transaction_read_only = off");
       // A column of each that is neither an identity nor generated.
-      Map<String, String> columns = Map.of("campaigns", "name", "tenants", "name", "messages", "state", "events", "type",
-        "conversion_attributions", "variant");
+      Map<String, String> columns = Map.of("campaigns", "name", "tenants", "name", "batches", "template_name",
+        "messages", "state", "events", "type", "conversion_attributions", "variant");
       assertThat(columns).containsOnlyKeys(GrafanaRole.TABLES);
       for (String table : GrafanaRole.TABLES) {
         String column = columns.get(table);
