@@ -71,7 +71,7 @@ BEGIN
 END $$;
 
 -- Maintenance of the partitions of messages (at start-up and every engagement.maintenance-interval-seconds,
--- on every instance, one at a time by the advisory lock); at is the time it runs at (tests pass another):
+-- on every instance; a run that finds another one at work leaves it to it); at is the time it runs at (tests pass another):
 -- 1. the partition of the identity's next id exists;
 -- 2. once that partition has been the current one for a day, the next is created and the identity restarted
 --    at its first id. ALTER SEQUENCE, not setval: it is transactional, and every session drops the ids it had
@@ -84,7 +84,7 @@ END $$;
 -- most lock_timeout for the statements on messages (a dropped partition locks the whole table until the
 -- commit); a run that times out changes nothing and the next one tries again. Returns what it did.
 CREATE FUNCTION relay_messages_maintain(retention_days integer, at timestamptz DEFAULT now()) RETURNS jsonb
-LANGUAGE plpgsql SET lock_timeout = '10s' AS $$
+LANGUAGE plpgsql SET lock_timeout = '3s' AS $$
 DECLARE
   seq text := pg_get_serial_sequence('messages', 'id');
   next_k integer;
@@ -100,7 +100,9 @@ DECLARE
   hi bigint;
   unfinished boolean;
 BEGIN
-  PERFORM pg_advisory_xact_lock(hashtext('relay_messages_maintain'));
+  IF NOT pg_try_advisory_xact_lock(hashtext('relay_messages_maintain')) THEN
+    RETURN jsonb_build_object('busy', true);
+  END IF;
 
   EXECUTE format('SELECT (CASE WHEN is_called THEN last_value + 1 ELSE last_value END) >> 32 FROM %s', seq)
   INTO next_k;
