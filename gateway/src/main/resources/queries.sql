@@ -627,36 +627,10 @@ SELECT (SELECT count(*) FROM pending) AS picked,
 -- name: events-maintain
 SELECT relay_events_maintain($1, $2) AS result;
 
--- name: messages-expire
--- Retention of messages (messages.retention-days): the finished messages of at most $2 batches created more
--- than $1 days ago, oldest first, are deleted with their funnel firsts, and those batches too. A batch with a
--- message still to send is left alone. Campaign counters keep what the messages counted.
-WITH old AS (
-  SELECT b.id, b.first_message_id, b.last_message_id FROM batches b
-  WHERE b.created_at < now() - make_interval(days => $1)
-    AND NOT EXISTS (SELECT 1 FROM messages m
-                    WHERE m.id BETWEEN b.first_message_id AND b.last_message_id AND m.batch_id = b.id
-                    AND m.state IN ('waiting', 'queued', 'sending', 'retry'))
-  ORDER BY b.created_at
-  LIMIT $2
-), gone AS (
-  DELETE FROM messages m USING old
-  WHERE m.id BETWEEN old.first_message_id AND old.last_message_id AND m.batch_id = old.id
-  RETURNING m.id
-), firsts AS (
-  DELETE FROM engagement_firsts f USING gone WHERE f.message_id = gone.id
-  RETURNING 1
-), batches_gone AS (
-  DELETE FROM batches b USING old WHERE b.id = old.id
-  RETURNING b.campaign_id, b.channels[1] AS channel, b.accepted
-), accepted_kept AS (
-  -- What the deleted batches accepted moves to the counters, which campaign-stats adds to the batches' own.
-  INSERT INTO campaign_counters AS c (campaign_id, channel, metric, n)
-  SELECT campaign_id, channel, 'accepted', sum(accepted) FROM batches_gone GROUP BY 1, 2 ORDER BY 1, 2
-  ON CONFLICT (campaign_id, channel, metric) DO UPDATE SET n = c.n + EXCLUDED.n
-  RETURNING 1
-)
-SELECT (SELECT count(*) FROM gone) AS messages, (SELECT count(*) FROM batches_gone) AS batches;
+-- name: messages-maintain
+-- Retention of messages (messages.retention-days): a new partition of messages every day, and the partitions
+-- closed longer ago than $1 days with every message finished dropped whole (see V23__messages_partitioned.sql).
+SELECT relay_messages_maintain($1) AS result;
 
 -- name: campaign-stats
 -- A campaign's counters by channel (kept by the events trigger), and what its batches accepted by their

@@ -84,9 +84,6 @@ public final class RelayServer {
   private static final Logger LOG = LoggerFactory.getLogger(RelayServer.class);
   private static final String CONTRACT = "openapi.json";
   private static final long IDEMPOTENCY_EXPIRY_PERIOD_MS = 10 * 60 * 1000L;
-  /** Batches whose messages one retention statement deletes, and statements per maintenance run at most. */
-  private static final int EXPIRY_BATCHES = 10;
-  private static final int EXPIRY_ROUNDS = 1000;
 
   private final Vertx vertx;
   private final Pool pool;
@@ -175,19 +172,6 @@ public final class RelayServer {
             server.close();
           }
         });
-    });
-  }
-
-  /**
-   * Deletes the messages past their retention, {@link #EXPIRY_BATCHES} batches a statement, until none is left or
-   * {@code rounds} statements ran: how many messages went.
-   */
-  private static Future<Long> expireMessages(EngagementStore engagement, int retentionDays, int rounds) {
-    return engagement.expireMessages(retentionDays, EXPIRY_BATCHES).compose(done -> {
-      long deleted = done.getLong("messages");
-      return done.getLong("batches") < EXPIRY_BATCHES || rounds <= 1
-        ? Future.succeededFuture(deleted)
-        : expireMessages(engagement, retentionDays, rounds - 1).map(more -> more + deleted);
     });
   }
 
@@ -297,9 +281,9 @@ public final class RelayServer {
       engagement.maintainPartitions(aheadDays, retentionDays)
         .onSuccess(done -> LOG.debug("events partitions maintained: {}", done.encode()))
         .onFailure(err -> LOG.warn("events partitions not maintained: {}", err.toString()))
-        .eventually(() -> expireMessages(engagement, messagesRetentionDays, EXPIRY_ROUNDS)
-          .onSuccess(n -> LOG.debug("deleted {} messages past their retention", n))
-          .onFailure(err -> LOG.warn("messages past their retention not deleted: {}", err.toString())))));
+        .eventually(() -> engagement.maintainMessages(messagesRetentionDays)
+          .onSuccess(done -> LOG.debug("messages partitions maintained: {}", done.encode()))
+          .onFailure(err -> LOG.warn("messages partitions not maintained: {}", err.toString())))));
 
     Future<Void> shipped = shipTemplates(vertx, templateStore);
     Future<Void> dispatch = shipped.compose(v -> dispatching

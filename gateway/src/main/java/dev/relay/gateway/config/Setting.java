@@ -229,8 +229,9 @@ public enum Setting {
       "Days of events kept: older daily partitions of `events` are dropped, and older rows of its DEFAULT "
         + "partition deleted. Campaign counters are kept."),
   MESSAGES_RETENTION_DAYS("messages.retention-days", Type.INT, "400",
-      "Days a finished message is kept with its personal data (addresses, variables): batches older than this lose "
-        + "their finished messages, then go themselves once none is left to send. Campaign counters are kept."),
+      "Days a finished message is kept with its personal data (addresses, variables): messages are stored in "
+        + "partitions of a day, each dropped whole, with its batches, once every message in it is finished and it "
+        + "was closed more than this many days ago. Campaign counters are kept."),
   ENGAGEMENT_PARTITIONS_AHEAD_DAYS("engagement.partitions-ahead-days", Type.INT, "3",
       "Daily partitions of `events` created ahead of today (events outside them land in the DEFAULT partition)."),
   ENGAGEMENT_MAINTENANCE_INTERVAL_SECONDS("engagement.maintenance-interval-seconds", Type.INT, "3600",

@@ -59,16 +59,14 @@ public final class EngagementStore {
   }
 
   /**
-   * Deletes the batches older than {@code retentionDays} whose messages are all finished, with those messages,
-   * at most {@code batches} batches a call: how many messages and batches went.
+   * Starts a new partition of messages once the current one is a day old, and drops whole the partitions closed
+   * more than {@code retentionDays} ago whose messages are all finished (see the query {@code messages-maintain}):
+   * what it did.
    */
-  public Future<JsonObject> expireMessages(int retentionDays, int batches) {
-    return pool.preparedQuery(Queries.sql("messages-expire"))
-      .execute(Tuple.of(retentionDays, batches))
-      .map(rows -> {
-        Row row = rows.iterator().next();
-        return new JsonObject().put("messages", row.getLong("messages")).put("batches", row.getLong("batches"));
-      });
+  public Future<JsonObject> maintainMessages(int retentionDays) {
+    return pool.preparedQuery(Queries.sql("messages-maintain"))
+      .execute(Tuple.of(retentionDays))
+      .map(rows -> (JsonObject) rows.iterator().next().getJson("result"));
   }
 
   /** A campaign's counters; empty when the tenant has no campaign of that name. */
