@@ -73,7 +73,9 @@ END $$;
 -- Maintenance of the partitions of messages (at start-up and every engagement.maintenance-interval-seconds,
 -- on every instance; a run that finds another one at work leaves it to it); at is the time it runs at (tests pass another):
 -- 1. the partition of the identity's next id exists;
--- 2. once that partition has been the current one for a day, the next is created and the identity restarted
+-- 2. once that partition has been the current one for a day (or retention_days / 30 days, when longer: about 30
+--    partitions to keep however long the retention, as a generic plan locks every partition), the next is
+--    created and the identity restarted
 --    at its first id. ALTER SEQUENCE, not setval: it is transactional, and every session drops the ids it had
 --    cached (CACHE 1000) at its next nextval, so no insert lands in a closed partition once this commits;
 -- 3. a partition closed more than retention_days ago that holds no message still to send (waiting, queued,
@@ -113,7 +115,7 @@ BEGIN
     SELECT * INTO STRICT cur FROM message_partitions WHERE k = next_k;
   END IF;
 
-  IF cur.started_at < at - interval '1 day' THEN
+  IF cur.started_at < at - make_interval(days => greatest(1, retention_days / 30)) THEN
     IF relay_messages_partition(cur.upto, cur.upto + 1, at) THEN
       created := created + 1;
     END IF;

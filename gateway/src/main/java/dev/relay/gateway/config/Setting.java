@@ -230,7 +230,8 @@ public enum Setting {
         + "partition deleted. Campaign counters are kept."),
   MESSAGES_RETENTION_DAYS("messages.retention-days", Type.INT, "400",
       "Days a finished message is kept with its personal data (addresses, variables): messages are stored in "
-        + "partitions of a day, each dropped whole, with its batches, once every message in it is finished and it "
+        + "partitions of a day (or this / 30 days when longer, about 30 partitions in all), each dropped whole, "
+        + "with its batches, once every message in it is finished and it "
         + "was closed more than this many days ago. Campaign counters are kept."),
   ENGAGEMENT_PARTITIONS_AHEAD_DAYS("engagement.partitions-ahead-days", Type.INT, "3",
       "Daily partitions of `events` created ahead of today (events outside them land in the DEFAULT partition)."),
