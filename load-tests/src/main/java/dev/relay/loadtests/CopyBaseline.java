@@ -5,7 +5,10 @@ import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
 import org.postgresql.copy.CopyManager;
 
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,15 +21,18 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The baseline intake is measured against: the same message rows written with a plain
- * {@code COPY messages (...) FROM STDIN} through pgjdbc's {@link CopyManager}, from as many
- * connections as intake had clients, one COPY of one batch's rows per transaction. This is the
- * fastest way PostgreSQL takes rows into that table with its indexes, so it bounds what any intake
- * path can reach on the same machine.
+ * The baseline intake is measured against: the same rows written with plain {@code COPY ... FROM STDIN}
+ * through pgjdbc's {@link CopyManager}, from as many connections as intake had clients, one batch per
+ * transaction: its message rows ({@code COPY messages}, with ids taken from the table's identity first)
+ * and the queue row each queued message needs ({@code COPY message_queue}), which intake writes too. This
+ * is the fastest way PostgreSQL takes those rows into those tables with their indexes, so it bounds what
+ * any intake path can reach on the same machine.
  */
 final class CopyBaseline {
 
-  static final String COPY_SQL = "COPY messages (" + Recipients.COPY_COLUMNS + ") FROM STDIN";
+  static final String COPY_SQL = "COPY messages (id, " + Recipients.COPY_COLUMNS + ") FROM STDIN";
+  static final String QUEUE_SQL = "COPY message_queue (message_id, tenant_id, campaign_id, due_at, transactional) FROM STDIN";
+  private static final String IDS_SQL = "SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, ?)";
   private static final long PHASE_TIMEOUT_MINUTES = 10;
 
   /**
@@ -126,14 +132,42 @@ final class CopyBaseline {
     return rows;
   }
 
-  /** One batch's rows in one COPY, committed on its own. */
+  /**
+   * One batch in one transaction: as many ids as it has rows from the messages' identity, its rows with
+   * their ids in one COPY, and a queue row for each in another.
+   */
   private static long copyOne(Connection connection, byte[] rows) throws SQLException {
-    CopyIn copy = connection.unwrap(PGConnection.class).getCopyAPI().copyIn(COPY_SQL);
+    String[] lines = new String(rows, StandardCharsets.UTF_8).split("\n");
+    long[] ids = new long[lines.length];
+    try (PreparedStatement next = connection.prepareStatement(IDS_SQL)) {
+      next.setInt(1, lines.length);
+      try (ResultSet rs = next.executeQuery()) {
+        for (int i = 0; rs.next(); i++) {
+          ids[i] = rs.getLong(1);
+        }
+      }
+    }
+    StringBuilder messages = new StringBuilder(rows.length + lines.length * 12);
+    StringBuilder queue = new StringBuilder(lines.length * 64);
+    for (int i = 0; i < lines.length; i++) {
+      messages.append(ids[i]).append('\t').append(lines[i]).append('\n');
+      // COPY_COLUMNS: batch_id, tenant_id, campaign_id, ..., priority (8), due_at (9), expires_at
+      String[] f = lines[i].split("\t", -1);
+      queue.append(ids[i]).append('\t').append(f[1]).append('\t').append(f[2]).append('\t').append(f[9])
+        .append('\t').append("transactional".equals(f[8]) ? 't' : 'f').append('\n');
+    }
+    CopyManager api = connection.unwrap(PGConnection.class).getCopyAPI();
+    long copied = copy(api, COPY_SQL, messages.toString().getBytes(StandardCharsets.UTF_8));
+    copy(api, QUEUE_SQL, queue.toString().getBytes(StandardCharsets.UTF_8));
+    connection.commit();
+    return copied;
+  }
+
+  private static long copy(CopyManager api, String sql, byte[] text) throws SQLException {
+    CopyIn copy = api.copyIn(sql);
     try {
-      copy.writeToCopy(rows, 0, rows.length);
-      long copied = copy.endCopy();
-      connection.commit();
-      return copied;
+      copy.writeToCopy(text, 0, text.length);
+      return copy.endCopy();
     } finally {
       if (copy.isActive()) {
         copy.cancelCopy();

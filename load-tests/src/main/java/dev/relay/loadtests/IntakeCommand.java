@@ -157,7 +157,7 @@ final class IntakeCommand implements Callable<Integer> {
     if (in.getString("aborted") != null) {
       s.append("  ABORTED    ").append(in.getString("aborted")).append('\n');
     }
-    s.append(String.format(Locale.ROOT, "Baseline: COPY of the same rows, %d connections, one %d-row COPY per transaction%n",
+    s.append(String.format(Locale.ROOT, "Baseline: COPY of the same rows (messages and their queue rows), %d connections, one %d-row batch per transaction%n",
       copy.getInteger("connections"), p.getInteger("batch_size")));
     s.append(String.format(Locale.ROOT, "  rows       %d in %.2f s = %.1f rows/s%n",
       copy.getLong("rows"), copy.getDouble("seconds"), copy.getDouble("rows_per_second")));

@@ -318,7 +318,7 @@ final class ReportWriter {
           + " ms, p99 " + num(lat.getDouble("p99"), 2) + " ms"
           + (in.getBoolean("payloads_exhausted", false) ? " (the pre-generated batches ran out after "
           + num(in.getDouble("seconds"), 2) + " s; raise --max-batches)" : ""),
-        "COPY of the same rows into the same table: " + num(intake.getJsonObject("copy").getDouble("rows_per_second"), 1)
+        "COPY of the same rows into the same tables: " + num(intake.getJsonObject("copy").getDouble("rows_per_second"), 1)
           + " rows/s",
         "ratio " + num(intake.getDouble("ratio"), 4), ">= " + IntakeBench.GOAL_RATIO, intake.getBoolean("goal_met"));
     } else {
