@@ -277,16 +277,8 @@ WITH o AS MATERIALIZED (
   WHERE m.id = ANY($1::bigint[]) AND m.id = o.id AND m.attempt = o.attempt AND m.state = o.held
   RETURNING m.id, m.tenant_id, m.campaign_id, m.due_at, m.priority, m.variant, m.lease_id, o.state, o.attempt,
             o.event, o.reason, o.channel, o.account, o.provider_message_id, o.delay_ms, o.details
-), closing AS (
-  SELECT lease_id, count(*) AS n FROM applied WHERE lease_id IS NOT NULL GROUP BY lease_id
-), locked AS (
-  SELECT l.id, l.open FROM message_leases l WHERE l.id IN (SELECT lease_id FROM closing) ORDER BY l.id FOR UPDATE
 ), closed AS (
-  UPDATE message_leases l SET open = l.open - c.n FROM closing c JOIN locked k ON k.id = c.lease_id
-  WHERE l.id = c.lease_id AND k.open > c.n
-), done AS (
-  DELETE FROM message_leases l USING closing c JOIN locked k ON k.id = c.lease_id
-  WHERE l.id = c.lease_id AND k.open <= c.n
+  SELECT relay_close_leases(array_agg(lease_id)) AS leases FROM applied
 ), requeued AS (
   INSERT INTO message_queue (message_id, tenant_id, campaign_id, due_at, transactional, retry)
   SELECT id, tenant_id, campaign_id, due_at, priority = 'transactional', state = 'retry' FROM applied
@@ -315,7 +307,7 @@ WITH o AS MATERIALIZED (
   FROM applied
   WHERE state <> 'sent' OR details IS NOT NULL
 )
-SELECT id FROM applied;
+SELECT a.id FROM applied a CROSS JOIN closed;
 
 -- name: dispatch-reclaim
 -- Returns messages whose lease expired (their instance died or stalled) to the queue: the expired
@@ -350,22 +342,14 @@ WITH o AS MATERIALIZED (
       lease_until = NULL, updated_at = now()
   FROM o WHERE m.id = ANY($1::bigint[]) AND m.id = o.id AND m.attempt = o.attempt AND m.state = o.held
   RETURNING m.id, m.tenant_id, m.campaign_id, m.state, m.priority, m.due_at, m.lease_id
-), closing AS (
-  SELECT lease_id, count(*) AS n FROM released WHERE lease_id IS NOT NULL GROUP BY lease_id
-), locked AS (
-  SELECT l.id, l.open FROM message_leases l WHERE l.id IN (SELECT lease_id FROM closing) ORDER BY l.id FOR UPDATE
 ), closed AS (
-  UPDATE message_leases l SET open = l.open - c.n FROM closing c JOIN locked k ON k.id = c.lease_id
-  WHERE l.id = c.lease_id AND k.open > c.n
-), done AS (
-  DELETE FROM message_leases l USING closing c JOIN locked k ON k.id = c.lease_id
-  WHERE l.id = c.lease_id AND k.open <= c.n
+  SELECT relay_close_leases(array_agg(lease_id)) AS leases FROM released
 ), requeued AS (
   INSERT INTO message_queue (message_id, tenant_id, campaign_id, due_at, transactional, retry)
   SELECT id, tenant_id, campaign_id, due_at, priority = 'transactional', state = 'retry' FROM released
 )
 INSERT INTO events (message_id, tenant_id, campaign_id, type)
-SELECT id, tenant_id, campaign_id, 'released' FROM released
+SELECT r.id, r.tenant_id, r.campaign_id, 'released' FROM released r CROSS JOIN closed
 RETURNING message_id;
 
 -- name: campaign-set-status

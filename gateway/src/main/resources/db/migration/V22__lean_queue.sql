@@ -30,6 +30,27 @@ CREATE TABLE message_leases (
 );
 CREATE INDEX message_leases_until ON message_leases (lease_until);
 
+-- Closes ended messages in their leases (dispatch-record, dispatch-release; an id once per message): each
+-- lease's open count drops by how many of its messages ended, and a lease with none left open is deleted.
+-- The leases are locked in id order (two flushes of one process may close the same ones), and each is
+-- decided on the count its lock returns, not on an older snapshot's.
+CREATE FUNCTION relay_close_leases(lease_ids bigint[]) RETURNS integer LANGUAGE sql AS $$
+  WITH closing AS (
+    SELECT id AS lease_id, count(*) AS n FROM unnest(lease_ids) AS id WHERE id IS NOT NULL GROUP BY id
+  ), locked AS (
+    SELECT l.id, l.open FROM message_leases l WHERE l.id IN (SELECT lease_id FROM closing) ORDER BY l.id FOR UPDATE
+  ), closed AS (
+    UPDATE message_leases l SET open = k.open - c.n FROM closing c JOIN locked k ON k.id = c.lease_id
+    WHERE l.id = c.lease_id AND k.open > c.n
+    RETURNING l.id
+  ), done AS (
+    DELETE FROM message_leases l USING closing c JOIN locked k ON k.id = c.lease_id
+    WHERE l.id = c.lease_id AND k.open <= c.n
+    RETURNING l.id
+  )
+  SELECT ((SELECT count(*) FROM closed) + (SELECT count(*) FROM done))::integer
+$$;
+
 -- When the message was (last) sent: the happy path's 'sent' is this column, not an event row.
 -- 'waiting' is the predicate of messages_waiting: a generated column, so that an index on it does not make
 -- every change of state a non-HOT update (PostgreSQL compares the indexed columns' values).
