@@ -857,7 +857,8 @@ SELECT count(*) AS n FROM released;
 -- Erases a recipient of a tenant (DELETE /v1/recipients/{id}) in one statement. Their messages keep their
 -- state, times, campaign and counted events, but lose the addresses, variables, locale and time zone, and
 -- the recipient id becomes its keyed hash; an address quoted in a reason is replaced by '[erased]'. Messages
--- not sent yet end 'suppressed' (event 'suppressed'). Their conversions keep their figures under the hashed id.
+-- not sent yet end 'suppressed' (event 'suppressed') and leave the queue. Their conversions keep their figures
+-- under the hashed id.
 -- Events lose the clicked URL, IP address, user agent and
 -- provider detail; the provider's webhook events of the messages lose their detail and their raw receipts
 -- their body and headers. A suppressed address of the recipient stays suppressed under its keyed hash
@@ -895,6 +896,9 @@ WITH target AS (
       updated_at = now()
   FROM target t WHERE m.id = t.id
   RETURNING m.id, m.tenant_id, m.campaign_id, t.state AS was
+), dequeued AS (
+  DELETE FROM message_queue q
+  WHERE q.tenant_id = $1 AND q.message_id IN (SELECT id FROM erased WHERE was IN ('queued', 'retry'))
 ), conversions_erased AS (
   UPDATE conversions c SET recipient_id = relay_erased('recipient', $2)
   WHERE c.tenant_id = $1 AND c.recipient_id = $2

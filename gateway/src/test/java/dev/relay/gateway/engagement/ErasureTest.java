@@ -152,6 +152,8 @@ class ErasureTest {
       .as("the conversion still counts for its campaign, under the hashed id").isEqualTo(1);
     assertThat(gateway.database().count("SELECT count(*) FROM messages WHERE state = 'suppressed'"
       + " AND last_error = 'the recipient was erased'")).isEqualTo(1);
+    assertThat(gateway.database().count("SELECT count(*) FROM message_queue q JOIN messages m ON m.id = q.message_id"
+      + " WHERE m.state = 'suppressed'")).as("the unsent message left the queue").isZero();
     assertThat(gateway.database().count("SELECT count(*) FROM messages WHERE last_error LIKE '%[erased]%'"))
       .isEqualTo(1);
 
