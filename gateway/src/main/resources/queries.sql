@@ -221,6 +221,7 @@ WITH RECURSIVE tenant_scan AS (
       lease_id = (SELECT id FROM lease), updated_at = now()
   FROM (SELECT DISTINCT message_id FROM taken) t
   WHERE m.id = t.message_id AND m.state IN ('queued', 'retry')
+    AND m.id BETWEEN (SELECT min(message_id) FROM taken) AND (SELECT max(message_id) FROM taken)
   RETURNING m.id, m.attempt, m.tenant_id, m.campaign_id, m.batch_id, m.recipient_id, m.addresses, m.locale,
             m.time_zone, m.variables, m.expires_at, m.channel_index, m.priority, m.variant, m.lease_until
 ), leased AS (
@@ -250,7 +251,8 @@ ORDER BY r.pass, r.turn, r.due_at;
 -- The outcomes reach their messages by primary key. Written as m.state = 'sending', the fence could match
 -- an index predicate and let the planner hash every leased message for each statement instead; so the fence
 -- compares with a column of the materialized outcomes, and m.id = ANY($1) makes the primary key the cheap way
--- in (a join on o.id alone let the planner hash a sequential scan of the whole table instead).
+-- in (a join on o.id alone let the planner hash a sequential scan of the whole table instead). The range of the
+-- ids lets the executor skip the partitions of messages that hold none of them (an array parameter does not).
 -- A lease is closed or deleted by how many messages it has open as its lock returns it (the newest version, after
 -- waiting for another record of the same lease), not as the statement's snapshot has it: with the snapshot's count,
 -- the second of two records that close a lease's last messages together neither deleted it nor lowered its count.
@@ -275,6 +277,7 @@ WITH o AS MATERIALIZED (
       updated_at = now()
   FROM o
   WHERE m.id = ANY($1::bigint[]) AND m.id = o.id AND m.attempt = o.attempt AND m.state = o.held
+    AND m.id BETWEEN (SELECT min(id) FROM o) AND (SELECT max(id) FROM o)
   RETURNING m.id, m.tenant_id, m.campaign_id, m.due_at, m.priority, m.variant, m.lease_id, o.state, o.attempt,
             o.event, o.reason, o.channel, o.account, o.provider_message_id, o.delay_ms, o.details
 ), closed AS (
@@ -314,7 +317,7 @@ SELECT a.id FROM applied a CROSS JOIN closed;
 -- message_leases rows, at most $1, are deleted, and their messages still 'sending' past their lease become
 -- 'retry', due now, with a 'lease_expired' event each (a lease whose messages all ended leaves nothing).
 WITH expired AS (
-  SELECT id, message_ids FROM message_leases WHERE lease_until < now()
+  SELECT id, first_id, message_ids FROM message_leases WHERE lease_until < now()
   ORDER BY lease_until LIMIT $1 FOR UPDATE SKIP LOCKED
 ), ended AS (
   DELETE FROM message_leases l WHERE l.id IN (SELECT id FROM expired)
@@ -322,6 +325,7 @@ WITH expired AS (
   UPDATE messages m SET state = 'retry', lease_until = NULL, due_at = now(), updated_at = now()
   FROM (SELECT DISTINCT unnest(message_ids) AS id FROM expired) x
   WHERE m.id = x.id AND m.state = 'sending' AND m.lease_until < now()
+    AND m.id BETWEEN (SELECT min(first_id) FROM expired) AND (SELECT max(message_ids[cardinality(message_ids)]) FROM expired)
   RETURNING m.id, m.tenant_id, m.campaign_id, m.attempt, m.priority, m.due_at
 ), requeued AS (
   INSERT INTO message_queue (message_id, tenant_id, campaign_id, due_at, transactional, retry)
@@ -341,6 +345,7 @@ WITH o AS MATERIALIZED (
   SET state = CASE WHEN m.attempt > 1 THEN 'retry' ELSE 'queued' END, attempt = m.attempt - 1,
       lease_until = NULL, updated_at = now()
   FROM o WHERE m.id = ANY($1::bigint[]) AND m.id = o.id AND m.attempt = o.attempt AND m.state = o.held
+    AND m.id BETWEEN (SELECT min(id) FROM o) AND (SELECT max(id) FROM o)
   RETURNING m.id, m.tenant_id, m.campaign_id, m.state, m.priority, m.due_at, m.lease_id
 ), closed AS (
   SELECT relay_close_leases(array_agg(lease_id)) AS leases FROM released
@@ -464,7 +469,9 @@ LIMIT $3;
 -- What classifying a batch of tracking hits needs of their messages: tenant, campaign, and when the
 -- message was last sent.
 SELECT m.id, m.tenant_id, m.campaign_id, m.sent_at
-FROM messages m WHERE m.id = ANY($1::bigint[]);
+FROM messages m
+WHERE m.id = ANY($1::bigint[])
+  AND m.id BETWEEN (SELECT min(x) FROM unnest($1::bigint[]) x) AND (SELECT max(x) FROM unnest($1::bigint[]) x);
 
 -- name: tracking-message-hits
 -- The opens and clicks already written on these messages since $2 (per message: its send, or the lookback before
@@ -838,6 +845,7 @@ WITH o AS MATERIALIZED (
   SET state = 'queued', variant = o.variant, due_at = greatest(m.due_at, now()),
       expires_at = greatest(m.due_at, now()) + (m.expires_at - m.due_at), updated_at = now()
   FROM o WHERE m.id = ANY($1::bigint[]) AND m.id = o.id AND m.state = 'waiting'
+    AND m.id BETWEEN (SELECT min(id) FROM o) AND (SELECT max(id) FROM o)
   RETURNING m.id, m.tenant_id, m.campaign_id, o.variant, m.due_at, m.priority
 ), queued AS (
   INSERT INTO message_queue (message_id, tenant_id, campaign_id, due_at, transactional)

@@ -87,6 +87,25 @@ class DispatchRecordTest {
           assertThat(scans).as("how the plan of dispatch-record reads messages (plan_cache_mode %s)", planCacheMode)
             .containsExactly("Index Scan messages_p0_pkey");
         }
+        // With more partitions, the record reads only the one that holds its messages: the range of their ids lets
+        // the executor skip the others (an id = ANY(array) alone would probe every partition's primary key).
+        sql.execute("SELECT relay_messages_partition(1, 2, now()), relay_messages_partition(2, 3, now())");
+        List<String> executed = new ArrayList<>();
+        // A generic plan (a cached statement's, once PostgreSQL prefers it), whose array is not known when planning:
+        // the statement prepared by name, then EXPLAIN EXECUTE with the outcomes as its arguments.
+        String arguments = String.join(", ", array(ids, "bigint"), array(attempts, "int"), array(states, "text"),
+          array(new Long[OUTCOMES], "bigint"), array(channelIndexes, "smallint"), array(channels, "text"),
+          array(accounts, "text"), array(providerIds, "text"), array(new String[OUTCOMES], "text"), array(events, "text"),
+          array(refunds, "bool"), "'test'", array(new String[OUTCOMES], "text"));
+        await(pool.withConnection(connection -> connection.begin().compose(tx -> connection
+          .query("SET LOCAL plan_cache_mode = force_generic_plan").execute()
+          .compose(set -> connection.query("PREPARE record AS " + Queries.sql("dispatch-record")).execute())
+          .compose(prepared -> connection.query("EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE record(" + arguments + ")")
+            .execute())
+          .onSuccess(rows -> executedScans(new JsonArray(String.valueOf(rows.iterator().next().getValue(0)))
+            .getJsonObject(0).getJsonObject("Plan"), executed))
+          .eventually(tx::rollback))));
+        assertThat(executed).as("the partitions of messages the record read").containsExactly("messages_p0");
 
         DispatchStore store = new DispatchStore(pool, "test");
         int applied = await(store.record(ids, attempts, states, new Long[OUTCOMES], channelIndexes, channels, accounts,
@@ -180,6 +199,28 @@ class DispatchRecordTest {
     }
     for (Object child : node.getJsonArray("Plans", new JsonArray())) {
       scansOfMessages((JsonObject) child, scans);
+    }
+  }
+
+  /** A SQL array literal of these values (numbers, booleans, or text without quotes worth escaping). */
+  private static String array(Object[] values, String type) {
+    List<String> items = new ArrayList<>();
+    for (Object value : values) {
+      items.add(value == null ? "NULL"
+        : value instanceof String text ? "'" + text.replace("'", "''") + "'" : value.toString());
+    }
+    return "ARRAY[" + String.join(", ", items) + "]::" + type + "[]";
+  }
+
+  /** The partitions of messages that a plan run with ANALYZE scanned at least once. */
+  private static void executedScans(JsonObject node, List<String> partitions) {
+    String relation = node.getString("Relation Name", "");
+    if (relation.matches("messages_p[0-9]+") && !"ModifyTable".equals(node.getString("Node Type"))
+        && node.getInteger("Actual Loops", 0) > 0) {
+      partitions.add(relation);
+    }
+    for (Object child : node.getJsonArray("Plans", new JsonArray())) {
+      executedScans((JsonObject) child, partitions);
     }
   }
 
