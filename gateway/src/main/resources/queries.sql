@@ -108,14 +108,16 @@ SELECT id, recipient_id FROM stored WHERE state = 'sending';
 -- The held_out event of each recipient of the batch held out at intake (counted by the events trigger).
 INSERT INTO events (message_id, tenant_id, campaign_id, type)
 SELECT m.id, m.tenant_id, m.campaign_id, 'held_out' FROM messages m
-WHERE m.id BETWEEN (SELECT first_message_id FROM batches WHERE id = $1) AND (SELECT last_message_id FROM batches WHERE id = $1)
+WHERE m.id BETWEEN (SELECT first_message_id FROM batches WHERE id = $1)
+                AND (SELECT last_message_id FROM batches WHERE id = $1)
   AND m.batch_id = $1 AND m.state = 'held_out';
 
 -- name: variant-accepted
 -- The messages a batch stored per variant, in the campaign's per-variant counters (metric 'accepted').
 INSERT INTO campaign_variant_counters AS v (campaign_id, variant, metric, n)
 SELECT m.campaign_id, m.variant, 'accepted', count(*) FROM messages m
-WHERE m.id BETWEEN (SELECT first_message_id FROM batches WHERE id = $1) AND (SELECT last_message_id FROM batches WHERE id = $1)
+WHERE m.id BETWEEN (SELECT first_message_id FROM batches WHERE id = $1)
+                AND (SELECT last_message_id FROM batches WHERE id = $1)
   AND m.batch_id = $1 AND m.variant IS NOT NULL
 GROUP BY 1, 2 ORDER BY 1, 2
 ON CONFLICT (campaign_id, variant, metric) DO UPDATE SET n = v.n + EXCLUDED.n;
@@ -135,7 +137,8 @@ WHERE id = $1;
 -- name: batch-state-counts
 -- A batch's messages are found by their id range (kept on the batch), not by an index of their own.
 SELECT m.state, count(*) AS n FROM messages m
-WHERE m.id BETWEEN (SELECT first_message_id FROM batches WHERE id = $1) AND (SELECT last_message_id FROM batches WHERE id = $1)
+WHERE m.id BETWEEN (SELECT first_message_id FROM batches WHERE id = $1)
+                AND (SELECT last_message_id FROM batches WHERE id = $1)
   AND m.batch_id = $1
 GROUP BY m.state;
 
@@ -325,7 +328,8 @@ WITH expired AS (
   UPDATE messages m SET state = 'retry', lease_until = NULL, due_at = now(), updated_at = now()
   FROM (SELECT DISTINCT unnest(message_ids) AS id FROM expired) x
   WHERE m.id = x.id AND m.state = 'sending' AND m.lease_until < now()
-    AND m.id BETWEEN (SELECT min(first_id) FROM expired) AND (SELECT max(message_ids[cardinality(message_ids)]) FROM expired)
+    AND m.id BETWEEN (SELECT min(first_id) FROM expired)
+                 AND (SELECT max(message_ids[cardinality(message_ids)]) FROM expired)
   RETURNING m.id, m.tenant_id, m.campaign_id, m.attempt, m.priority, m.due_at
 ), requeued AS (
   INSERT INTO message_queue (message_id, tenant_id, campaign_id, due_at, transactional, retry)
@@ -439,7 +443,8 @@ SELECT definition FROM templates WHERE id = $1;
 
 -- name: message-ids-of-batch
 SELECT m.id FROM messages m
-WHERE m.id BETWEEN (SELECT first_message_id FROM batches WHERE id = $1) AND (SELECT last_message_id FROM batches WHERE id = $1)
+WHERE m.id BETWEEN (SELECT first_message_id FROM batches WHERE id = $1)
+                AND (SELECT last_message_id FROM batches WHERE id = $1)
   AND m.batch_id = $1
 ORDER BY m.id;
 

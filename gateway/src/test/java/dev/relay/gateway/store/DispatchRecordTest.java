@@ -95,7 +95,8 @@ class DispatchRecordTest {
         // the statement prepared by name, then EXPLAIN EXECUTE with the outcomes as its arguments.
         String arguments = String.join(", ", array(ids, "bigint"), array(attempts, "int"), array(states, "text"),
           array(new Long[OUTCOMES], "bigint"), array(channelIndexes, "smallint"), array(channels, "text"),
-          array(accounts, "text"), array(providerIds, "text"), array(new String[OUTCOMES], "text"), array(events, "text"),
+          array(accounts, "text"), array(providerIds, "text"), array(new String[OUTCOMES], "text"),
+          array(events, "text"),
           array(refunds, "bool"), "'test'", array(new String[OUTCOMES], "text"));
         await(pool.withConnection(connection -> connection.begin().compose(tx -> connection
           .query("SET LOCAL plan_cache_mode = force_generic_plan").execute()
