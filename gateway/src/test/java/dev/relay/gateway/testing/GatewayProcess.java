@@ -198,6 +198,17 @@ public final class GatewayProcess implements AutoCloseable {
     return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /** The messages this process's providers accepted, as its /metrics counts them (relay_messages_total, outcome sent). */
+  public double sentCount() throws IOException, InterruptedException {
+    double total = 0;
+    for (String line : get("/metrics", null).body().lines().toList()) {
+      if (line.startsWith("relay_messages_total{") && line.contains("outcome=\"sent\"")) {
+        total += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return total;
+  }
+
   public HttpResponse<String> post(String path, String key, String idempotencyKey, String body)
     throws IOException, InterruptedException {
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
