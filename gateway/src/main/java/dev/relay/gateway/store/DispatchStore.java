@@ -59,8 +59,9 @@ public final class DispatchStore {
   }
 
   /**
-   * Writes outcomes, each fenced by its attempt, with their events, in one statement. The arrays are
-   * parallel, one element per outcome. Returns how many were applied (a stale attempt is not).
+   * Writes outcomes, each fenced by its attempt, in one statement: the message rows, the events of every outcome
+   * but a plain send, the 'sent' counters, the queue rows of messages put back, and their leases closed. The
+   * arrays are parallel, one element per outcome. Returns how many were applied (a stale attempt is not).
    */
   public Future<Integer> record(Long[] ids, Integer[] attempts, String[] states, Long[] delaysMs, Short[] channelIndexes,
                                 String[] channels, String[] accounts, String[] providerIds, String[] reasons,
@@ -71,7 +72,10 @@ public final class DispatchStore {
       .map(RowSet::rowCount);
   }
 
-  /** Returns up to {@code limit} messages whose lease expired to the queue; how many. */
+  /**
+   * Reads up to {@code limit} expired leases (message_leases rows), returns their messages still sending to the
+   * queue and deletes the leases; how many messages it returned.
+   */
   public Future<Integer> reclaimExpired(int limit) {
     return pool.preparedQuery(Queries.sql("dispatch-reclaim"))
       .execute(Tuple.of(limit))
