@@ -12,7 +12,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "relay-bench", mixinStandardHelpOptions = true, version = "relay-bench 0.1.0",
   description = "Relay's benchmarks: each measures the gateway against a baseline taken in the same run.",
   subcommands = {IntakeCommand.class, E2eCommand.class, RenderCommand.class, LimitsCommand.class, TrackCommand.class,
-    PeerCommand.class, TransactionalCommand.class, ReportCommand.class, CommandLine.HelpCommand.class})
+    PeerCommand.class, TransactionalCommand.class, ReportCommand.class, AotTrainCommand.class, CommandLine.HelpCommand.class})
 public final class Bench implements Runnable {
 
   @Spec
@@ -22,7 +22,7 @@ public final class Bench implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(spec.commandLine(),
-      "Name a benchmark: intake, e2e, e2e-limits, render, track, peer, transactional or report");
+      "Name a benchmark: intake, e2e, e2e-limits, render, track, peer, transactional or report; or aot-train");
   }
 
   public static void main(String[] args) {

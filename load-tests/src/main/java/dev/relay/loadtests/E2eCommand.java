@@ -116,7 +116,7 @@ final class E2eCommand implements Callable<Integer> {
         Path gatewayLog = session.gatewayLog();
         progress.say("creating database %s and an API key with %s", session.database(), gateway.jar);
         String apiKey = GatewayProcess.createApiKey(gateway.jar, env, gatewayLog, Recipients.TENANT);
-        child = GatewayProcess.start(gateway.jar, gateway.jvmArgs, env, gatewayLog);
+        child = GatewayProcess.start(gateway.jar, gateway.jvmArgs(), env, gatewayLog);
         progress.say("started the gateway (pid %d) on 127.0.0.1:%d, config %s, log %s", child.pid(), child.port(),
           config, gatewayLog);
         E2eBench.awaitReady(vertx, child);

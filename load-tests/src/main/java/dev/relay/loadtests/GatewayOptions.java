@@ -25,6 +25,12 @@ final class GatewayOptions {
     description = "JVM options for the gateway, space-separated, e.g. \"-Xmx2g -XX:StartFlightRecording=filename=/tmp/gw.jfr\".")
   List<String> jvmArgs = new ArrayList<>();
 
+  @Option(names = "--gateway-aot-cache", paramLabel = "FILE",
+    description = "An AOT cache of the gateway (Java 25 or later; made by relay-bench aot-train): every gateway started "
+      + "runs with -XX:AOTCache=FILE, as bin/relay runs it; the comparison with graphile-worker also measures a cold "
+      + "run without it.")
+  Path aotCache;
+
   @Option(names = "--gateway-env", paramLabel = "NAME=VALUE",
     description = "Extra environment of the gateway, repeatable, e.g. RELAY_DB_POOL_SIZE=4.")
   Map<String, String> env = new LinkedHashMap<>();
@@ -39,12 +45,50 @@ final class GatewayOptions {
     description = "PostgreSQL role; it must be allowed to create databases (default: ${DEFAULT-VALUE}).")
   String dbUser;
 
-  /** Fails when the jar is missing, saying how to build it. */
+  /** The Java release from which a JVM reads an AOT cache ({@code -XX:AOTCache}, JEP 483). */
+  static final int AOT_CACHE_JAVA = 25;
+
+  /**
+   * Fails when the jar is missing, saying how to build it; or when an AOT cache is given that is missing or that
+   * the gateway's JVM (this one's) cannot read.
+   */
   void requireJar() {
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException("no gateway jar at " + jar.toAbsolutePath()
         + "; build it with ./mvnw -DskipTests package from the repository root, or pass --gateway-jar");
     }
+    if (aotCache != null) {
+      String problem = aotCacheProblem(aotCache, Runtime.version().feature());
+      if (problem != null) {
+        throw new IllegalStateException(problem);
+      }
+    }
+  }
+
+  /** Why {@code cache} cannot be used by a gateway on Java {@code feature}, or null when it can. */
+  static String aotCacheProblem(Path cache, int feature) {
+    if (feature < AOT_CACHE_JAVA) {
+      return "--gateway-aot-cache needs Java " + AOT_CACHE_JAVA + " or later for the gateways, which run on this "
+        + "benchmark's Java (" + feature + "): run it with JAVA_HOME set to a JDK " + AOT_CACHE_JAVA + "+";
+    }
+    if (!Files.isRegularFile(cache)) {
+      return "no AOT cache at " + cache.toAbsolutePath() + "; make one with relay-bench aot-train";
+    }
+    return null;
+  }
+
+  /** The gateway's JVM options: {@code --gateway-jvm-args}, then the AOT cache when one is given. */
+  List<String> jvmArgs() {
+    return withAotCache(jvmArgs, aotCache);
+  }
+
+  /** {@code args} and, when {@code cache} is not null, {@code -XX:AOTCache=} its absolute path. */
+  static List<String> withAotCache(List<String> args, Path cache) {
+    List<String> all = new ArrayList<>(args);
+    if (cache != null) {
+      all.add("-XX:AOTCache=" + cache.toAbsolutePath().normalize());
+    }
+    return all;
   }
 
   BenchDatabase database() {
@@ -72,6 +116,7 @@ final class GatewayOptions {
     return parameters
       .put("gateway_jar", jar.toString())
       .put("gateway_jvm_args", new JsonArray(new ArrayList<>(jvmArgs)))
+      .put("gateway_aot_cache", aotCache == null ? null : aotCache.toString())
       .put("gateway_env", new JsonObject(new LinkedHashMap<>(env)))
       .put("db_host", dbHost)
       .put("db_port", dbPort);

@@ -97,7 +97,8 @@ final class GatewayProcess implements AutoCloseable {
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmArgs);
     command.add("-jar");
-    command.add(jar.toString());
+    // Absolute, as bin/relay gives it: a JVM reads an AOT cache only for the class path it was made with.
+    command.add(jar.toAbsolutePath().normalize().toString());
     command.addAll(List.of(args));
     return command;
   }
@@ -158,7 +159,12 @@ final class GatewayProcess implements AutoCloseable {
    * for it, and kills it when it does not stop in time. Returns its exit code.
    */
   int stop() {
-    terminate(process, STOP_GRACE);
+    return stop(STOP_GRACE);
+  }
+
+  /** {@link #stop()} with a grace period of its own: a JVM writing an AOT cache at its exit takes longer. */
+  int stop(Duration grace) {
+    terminate(process, grace);
     return process.isAlive() ? -1 : process.exitValue();
   }
 

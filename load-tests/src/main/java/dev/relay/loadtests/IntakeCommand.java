@@ -90,7 +90,7 @@ final class IntakeCommand implements Callable<Integer> {
       try {
         progress.say("creating database %s and an API key with %s", database, gateway.jar);
         String apiKey = GatewayProcess.createApiKey(gateway.jar, env, gatewayLog, Recipients.TENANT);
-        child = GatewayProcess.start(gateway.jar, gateway.jvmArgs, env, gatewayLog);
+        child = GatewayProcess.start(gateway.jar, gateway.jvmArgs(), env, gatewayLog);
         progress.say("started the gateway (pid %d) on 127.0.0.1:%d, log %s", child.pid(), child.port(), gatewayLog);
         Recipients recipients = new Recipients(batchSize);
         IntakeBench.IntakeRun intake = bench.measure(vertx, child, apiKey, recipients, new AtomicLong(), session);

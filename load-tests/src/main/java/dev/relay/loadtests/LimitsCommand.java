@@ -151,7 +151,7 @@ final class LimitsCommand implements Callable<Integer> {
 
   private Run measure(Vertx vertx, SandboxServer sink, BenchSession session, Path config, boolean limits,
                       String apiKey, Recipients recipients, AtomicLong nextBatch) throws Exception {
-    try (GatewayProcess child = GatewayProcess.start(gateway.jar, gateway.jvmArgs, environment(session, config, limits),
+    try (GatewayProcess child = GatewayProcess.start(gateway.jar, gateway.jvmArgs(), environment(session, config, limits),
       session.gatewayLog())) {
       WebClient probe = WebClient.create(vertx);
       try {

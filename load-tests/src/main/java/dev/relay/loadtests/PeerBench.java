@@ -35,7 +35,8 @@ import java.util.stream.LongStream;
  * <p>One gateway and the peer's worker processes stay up for the whole comparison. Each side first runs a cold
  * round (its first messages after start), then an unmeasured warm-up of the same size for both, then
  * {@code --peer-rounds} warm rounds, one of each side per round, the order alternating so that drift of the machine
- * favours neither. Every run of both sides uses the same recipients. Measured per run: messages per second from the
+ * favours neither. With {@code --gateway-aot-cache} that gateway starts from the cache, and a last cold run is of a
+ * gateway started without it. Every run of both sides uses the same recipients. Measured per run: messages per second from the
  * first request (Relay's first POST, the peer's first addJobs) to the last first arrival at the sink; the CPU of the
  * side's own processes (the gateway; the peer's workers and its enqueuing process) and of PostgreSQL's; the WAL
  * written until every message's outcome is recorded; and exactly-once at the sink.
@@ -99,17 +100,18 @@ final class PeerBench {
       Path template = relay.session().sibling("-peer-template.json");
       Files.writeString(template, welcomeDefinition().encode(), StandardCharsets.UTF_8);
       Path bodies = relay.session().sibling("-peer-batches.ndjson");
-      try (GatewayProcess child = GatewayProcess.start(gateway.jar, gateway.jvmArgs, relay.env(), relay.gatewayLog())) {
+      try (GatewayProcess child = GatewayProcess.start(gateway.jar, gateway.jvmArgs(), relay.env(), relay.gatewayLog())) {
         progress.say("peer comparison: started the gateway (pid %d) on 127.0.0.1:%d, log %s", child.pid(), child.port(),
           relay.gatewayLog());
         E2eBench.awaitReady(vertx, child);
         Sides sides = new Sides(vertx, sink, relay, child, peerDb, connection, bodies);
-        phases.add(sides.relay("cold", 0, options.messages));
+        JsonObject relayCold = sides.relay("cold", 0, options.messages);
+        phases.add(relayCold);
         progress.say("peer comparison: starting %d graphile-worker processes, log %s", peerSettings.workers(), peerLog);
         try (GraphilePeer peer = GraphilePeer.start(options.dir, options.node, peerSettings, connection, sink.url(),
           template, E2eCommand.TRACKING_KEYS, E2eCommand.PUBLIC_BASE_URL, peerLog)) {
           sides.peer = peer;
-          phases.add(sides.peerRun("cold", 0, options.messages, sides.relayFirst(phases.get(0))));
+          phases.add(sides.peerRun("cold", 0, options.messages, sides.relayFirst(relayCold)));
           if (options.warmupMessages > 0) {
             long first = relay.nextBatch().get();
             phases.add(sides.relay("warmup", 0, options.warmupMessages));
@@ -128,6 +130,9 @@ final class PeerBench {
           }
         }
         progress.say("peer comparison: stopped the peer; stopping the gateway (exit code %d)", child.stop());
+        if (gateway.aotCache != null) {
+          phases.add(coldWithoutAotCache(vertx, sink, relay, peerDb, connection, bodies));
+        }
       } finally {
         Files.deleteIfExists(bodies);
       }
@@ -143,6 +148,28 @@ final class PeerBench {
       return new Outcome(json, problems);
     }
   }
+
+  /**
+   * Relay's cold run as a gateway without the AOT cache runs it: after the comparison's gateway (which has the cache)
+   * has stopped, a gateway of its own, started without {@code -XX:AOTCache}, its first {@code --peer-messages}
+   * messages, then stopped. What the cache changes in the first minute of a campaign, measured in the same run; last,
+   * so that it meets a database the other runs warmed, which favours it if anything.
+   */
+  private JsonObject coldWithoutAotCache(Vertx vertx, SandboxServer sink, RelaySide relay, BenchSession peerDb,
+                                         String connection, Path bodies) throws Exception {
+    try (GatewayProcess child = GatewayProcess.start(gateway.jar, gateway.jvmArgs, relay.env(), relay.gatewayLog())) {
+      progress.say("peer comparison: started a gateway without the AOT cache (pid %d) on 127.0.0.1:%d", child.pid(),
+        child.port());
+      E2eBench.awaitReady(vertx, child);
+      JsonObject run = new Sides(vertx, sink, relay, child, peerDb, connection, bodies)
+        .relay(COLD_WITHOUT_AOT_CACHE, 0, options.messages);
+      progress.say("peer comparison: stopping the gateway without the AOT cache (exit code %d)", child.stop());
+      return run;
+    }
+  }
+
+  /** The phase of Relay's cold run without the AOT cache, when the comparison's gateway has one. */
+  static final String COLD_WITHOUT_AOT_CACHE = "cold_without_aot_cache";
 
   /**
    * The tuning pass: the peer alone, in each configuration of {@code grid} in turn (fresh worker processes, the
@@ -407,6 +434,15 @@ final class PeerBench {
     return copy;
   }
 
+  /**
+   * Cores the gateway's JIT compiler threads took in a CPU split ({@link CpuUsage}), part of its own; null when the
+   * split has none (the peer's side, or no {@code /proc}).
+   */
+  static Double jitCores(JsonObject cpu) {
+    JsonObject gateway = cpu == null ? null : cpu.getJsonObject("jvm_threads", new JsonObject()).getJsonObject("gateway");
+    return gateway == null ? null : gateway.getDouble(CpuUsage.JvmWork.JIT_COMPILER.key);
+  }
+
   /** Cores of the side's own processes and of PostgreSQL in a CPU split; null when it was not read. */
   static Double ownCores(JsonObject cpu) {
     if (cpu == null || !cpu.containsKey("postgresql")) {
@@ -457,6 +493,8 @@ final class PeerBench {
     double seconds = 0;
     double cpuSeconds = 0;
     long wal = 0;
+    double jitSeconds = 0;
+    boolean jitKnown = !runs.isEmpty();
     boolean cpuKnown = !runs.isEmpty();
     boolean walKnown = !runs.isEmpty();
     JsonArray rates = new JsonArray();
@@ -471,6 +509,12 @@ final class PeerBench {
         cpuKnown = false;
       } else {
         cpuSeconds += cores * run.getDouble("seconds");
+      }
+      Double jit = jitCores(run.getJsonObject("cpu_cores"));
+      if (jit == null) {
+        jitKnown = false;
+      } else {
+        jitSeconds += jit * run.getDouble("seconds");
       }
       Long bytes = run.getLong("wal_bytes");
       if (bytes == null) {
@@ -488,6 +532,7 @@ final class PeerBench {
       .put("runs_messages_per_second", rates)
       .put("cpu_ms_per_message", cpuKnown && delivered > 0 ? Reports.round(cpuSeconds * 1000 / delivered, 4) : null)
       .put("wal_bytes_per_message", walKnown && delivered > 0 ? Reports.round((double) wal / delivered, 1) : null)
+      .put("jit_ms_per_message", jitKnown && delivered > 0 ? Reports.round(jitSeconds * 1000 / delivered, 4) : null)
       .put("duplicates", duplicates)
       .put("lost", messages - delivered);
   }
@@ -524,15 +569,25 @@ final class PeerBench {
     JsonObject warm = kind(phases, "round");
     JsonObject cold = kind(phases, "cold");
     JsonArray goals = goals(warm);
+    List<JsonObject> withoutCache = phases.stream()
+      .filter(p -> p.getString("phase").equals(COLD_WITHOUT_AOT_CACHE) && p.getString("side").equals("relay")).toList();
     long duplicates = 0;
     long lost = 0;
     for (JsonObject p : phases) {
       duplicates += p.getLong("duplicates");
       lost += p.getLong("messages") - p.getLong("delivered");
     }
-    return new JsonObject()
+    JsonObject summary = new JsonObject()
       .put("warm", warm)
-      .put("cold", cold)
+      .put("cold", cold);
+    if (!withoutCache.isEmpty()) {
+      JsonObject relay = aggregate(withoutCache);
+      summary.put(COLD_WITHOUT_AOT_CACHE, new JsonObject()
+        .put("relay", relay)
+        .put("peer", cold.getJsonObject("peer"))
+        .put("ratios", ratios(relay, cold.getJsonObject("peer"))));
+    }
+    return summary
       .put("content_bytes_per_message", contentSizes(phases))
       .put("goals", goals)
       .put("goals_met", goals.stream().allMatch(g -> ((JsonObject) g).getBoolean("met")))

@@ -3,6 +3,7 @@ package dev.relay.loadtests;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -27,16 +28,17 @@ final class PeerReport {
       p.getString("name"), p.getString("version"), p.getString("node"), conf.getInteger("worker_processes"),
       conf.getInteger("concurrent_jobs"), conf.getInteger("local_queue_size"), conf.getInteger("max_pool_size"),
       conf.getInteger("complete_job_batch_delay_ms"), conf.getInteger("send_batch")));
-    for (String kind : new String[] {"warm", "cold"}) {
+    for (String kind : kinds(peer)) {
       JsonObject k = peer.getJsonObject(kind);
       JsonObject r = k.getJsonObject("relay");
       JsonObject g = k.getJsonObject("peer");
       JsonObject x = k.getJsonObject("ratios");
-      s.append(String.format(Locale.ROOT, "  %-5s Relay %.1f messages/s, %s ms CPU/message, %s B WAL/message | "
-          + "peer %.1f messages/s, %s ms CPU/message, %s B WAL/message | Relay/peer: throughput %s, CPU %s, WAL %s "
-          + "(%d run%s each)%n",
-        kind, r.getDouble("messages_per_second"), num(r.getDouble("cpu_ms_per_message"), 4),
-        num(r.getDouble("wal_bytes_per_message"), 1), g.getDouble("messages_per_second"),
+      s.append(String.format(Locale.ROOT, "  %-5s Relay %.1f messages/s, %s ms CPU/message (JIT compiler %s), %s B "
+          + "WAL/message | peer %.1f messages/s, %s ms CPU/message, %s B WAL/message | Relay/peer: throughput %s, "
+          + "CPU %s, WAL %s (%d run%s each)%n",
+        label(kind), r.getDouble("messages_per_second"), num(r.getDouble("cpu_ms_per_message"), 4),
+        num(r.getDouble("jit_ms_per_message"), 4), num(r.getDouble("wal_bytes_per_message"), 1),
+        g.getDouble("messages_per_second"),
         num(g.getDouble("cpu_ms_per_message"), 4), num(g.getDouble("wal_bytes_per_message"), 1),
         num(x.getDouble("throughput"), 4), num(x.getDouble("cpu_per_message"), 4), num(x.getDouble("wal_per_message"), 4),
         r.getInteger("runs"), r.getInteger("runs") == 1 ? "" : "s"));
@@ -83,20 +85,25 @@ final class PeerReport {
       .append(conf.getInteger("complete_job_batch_delay_ms")).append(" ms. Warm: ").append(params.getInteger("rounds"))
       .append(params.getInteger("rounds") == 1 ? " round of " : " alternating rounds of ").append(params.getInteger("messages")).append(" messages per side after ")
       .append(params.getInteger("warmup_messages")).append(" unmeasured; cold: each side's first ")
-      .append(params.getInteger("messages")).append(" messages after start. CPU is the side's own processes and ")
+      .append(params.getInteger("messages")).append(" messages after start")
+      .append(peer.containsKey(PeerBench.COLD_WITHOUT_AOT_CACHE) ? " (Relay's gateways run with an AOT cache; "
+        + "\"cold, no AOT cache\" is a gateway of its own started without it)" : "")
+      .append(". CPU is the side's own processes and ")
       .append("PostgreSQL's; WAL is all PostgreSQL wrote until every outcome was recorded.</p>\n");
     h.append("<table id=\"peer-comparison\">\n<tr><th></th><th>Relay</th><th>graphile-worker</th>")
       .append("<th>Relay ÷ graphile-worker</th></tr>\n");
-    for (String kind : new String[] {"warm", "cold"}) {
+    for (String kind : kinds(peer)) {
       JsonObject k = peer.getJsonObject(kind);
       JsonObject r = k.getJsonObject("relay");
       JsonObject g = k.getJsonObject("peer");
       JsonObject x = k.getJsonObject("ratios");
-      comparisonRow(h, kind + ": messages/s", num(r.getDouble("messages_per_second"), 1),
+      comparisonRow(h, label(kind) + ": messages/s", num(r.getDouble("messages_per_second"), 1),
         num(g.getDouble("messages_per_second"), 1), num(x.getDouble("throughput"), 4));
-      comparisonRow(h, kind + ": CPU ms per message", num(r.getDouble("cpu_ms_per_message"), 4),
+      comparisonRow(h, label(kind) + ": CPU ms per message", num(r.getDouble("cpu_ms_per_message"), 4),
         num(g.getDouble("cpu_ms_per_message"), 4), num(x.getDouble("cpu_per_message"), 4));
-      comparisonRow(h, kind + ": WAL bytes per message", num(r.getDouble("wal_bytes_per_message"), 1),
+      comparisonRow(h, label(kind) + ": … of it, the JIT compiler", num(r.getDouble("jit_ms_per_message"), 4),
+        "-", "-");
+      comparisonRow(h, label(kind) + ": WAL bytes per message", num(r.getDouble("wal_bytes_per_message"), 1),
         num(g.getDouble("wal_bytes_per_message"), 1), num(x.getDouble("wal_per_message"), 4));
     }
     h.append("</table>\n");
@@ -136,7 +143,18 @@ final class PeerReport {
     String side = "relay".equals(run.getString("side")) ? "Relay" : PeerBench.PEER_NAME;
     String phase = run.getString("phase");
     return side + ", " + ("round".equals(phase) ? "round " + run.getInteger("round")
-      : "warmup".equals(phase) ? "warm-up (not measured)" : phase);
+      : "warmup".equals(phase) ? "warm-up (not measured)" : label(phase));
+  }
+
+  /** The comparison's kinds of run in a result: warm, cold, and cold without the AOT cache when it was measured. */
+  static List<String> kinds(JsonObject peer) {
+    return peer.containsKey(PeerBench.COLD_WITHOUT_AOT_CACHE)
+      ? List.of("warm", "cold", PeerBench.COLD_WITHOUT_AOT_CACHE) : List.of("warm", "cold");
+  }
+
+  /** A kind of run as the report names it. */
+  static String label(String kind) {
+    return PeerBench.COLD_WITHOUT_AOT_CACHE.equals(kind) ? "cold, no AOT cache" : kind;
   }
 
   private static void comparisonRow(StringBuilder h, String what, String relay, String peer, String ratio) {

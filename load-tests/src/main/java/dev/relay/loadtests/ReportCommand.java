@@ -344,7 +344,7 @@ final class ReportCommand implements Callable<Integer> {
   private Part measureE2e(Vertx vertx, SandboxServer sink, E2eBench e2e, EndToEnd setup) throws Exception {
     BenchSession session = setup.session();
     Path log = session.sibling("-e2e-gateway.log");
-    try (GatewayProcess child = GatewayProcess.start(gateway.jar, gateway.jvmArgs, setup.env(), log)) {
+    try (GatewayProcess child = GatewayProcess.start(gateway.jar, gateway.jvmArgs(), setup.env(), log)) {
       progress.say("e2e: started the gateway (pid %d) on 127.0.0.1:%d, log %s", child.pid(), child.port(), log);
       E2eBench.awaitReady(vertx, child);
       E2eBench.GatewayRun run = e2e.measureGateway(vertx, sink, List.of(child), setup.apiKey(), session,
@@ -489,7 +489,7 @@ final class ReportCommand implements Callable<Integer> {
    * the one instance runs.
    */
   private List<String> scaleJvmArgs(int instances) {
-    List<String> args = new ArrayList<>(gateway.jvmArgs);
+    List<String> args = new ArrayList<>(gateway.jvmArgs());
     int cores = Runtime.getRuntime().availableProcessors();
     if (scaleShareCores && instances > 1 && args.stream().noneMatch(a -> a.startsWith("-XX:ActiveProcessorCount"))) {
       args.add("-XX:ActiveProcessorCount=" + Math.max(1, cores / instances));
@@ -556,7 +556,7 @@ final class ReportCommand implements Callable<Integer> {
       TransactionalBench bench = new TransactionalBench(transactional, progress);
       TransactionalBench.Run run;
       TransactionalBench.After after;
-      try (GatewayProcess child = GatewayProcess.start(gateway.jar, gateway.jvmArgs, env, log)) {
+      try (GatewayProcess child = GatewayProcess.start(gateway.jar, gateway.jvmArgs(), env, log)) {
         progress.say("transactional: started the gateway (pid %d) on 127.0.0.1:%d, log %s", child.pid(), child.port(),
           log);
         E2eBench.awaitReady(vertx, child);
@@ -597,7 +597,7 @@ final class ReportCommand implements Callable<Integer> {
         AtomicLong nextBatch = new AtomicLong();
         IntakeBench.IntakeRun run;
         IntakeBench.AfterIntake after;
-        try (GatewayProcess child = GatewayProcess.start(gateway.jar, gateway.jvmArgs, env, log)) {
+        try (GatewayProcess child = GatewayProcess.start(gateway.jar, gateway.jvmArgs(), env, log)) {
           progress.say("intake: started the gateway (pid %d) on 127.0.0.1:%d, log %s", child.pid(), child.port(), log);
           run = bench.measure(vertx, child, apiKey, recipients, nextBatch, session);
           after = bench.afterIntake(session, recipients, run);

@@ -122,7 +122,7 @@ final class TrackCommand implements Callable<Integer> {
         settings.put("RELAY_HTTP_PUBLIC_BASE_URL", E2eCommand.PUBLIC_BASE_URL);
         Map<String, String> env = gateway.environment(session.database(), settings);
         String apiKey = GatewayProcess.createApiKey(gateway.jar, env, session.gatewayLog(), Recipients.TENANT);
-        child = GatewayProcess.start(gateway.jar, gateway.jvmArgs, env, session.gatewayLog());
+        child = GatewayProcess.start(gateway.jar, gateway.jvmArgs(), env, session.gatewayLog());
         WebClient probe = WebClient.create(vertx);
         child.awaitReady(vertx, probe, Duration.ofSeconds(90)).await();
         probe.close();

@@ -82,7 +82,7 @@ final class TransactionalCommand implements Callable<Integer> {
         Path log = session.gatewayLog();
         progress.say("creating database %s and an API key with %s", session.database(), gateway.jar);
         String apiKey = GatewayProcess.createApiKey(gateway.jar, env, log, Recipients.TENANT);
-        child = GatewayProcess.start(gateway.jar, gateway.jvmArgs, env, log);
+        child = GatewayProcess.start(gateway.jar, gateway.jvmArgs(), env, log);
         progress.say("started the gateway (pid %d) on 127.0.0.1:%d, config %s, log %s", child.pid(), child.port(),
           config, log);
         E2eBench.awaitReady(vertx, child);

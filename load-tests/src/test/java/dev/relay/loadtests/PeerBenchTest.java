@@ -109,6 +109,52 @@ class PeerBenchTest {
   }
 
   @Test
+  @DisplayName("The gateway's JIT compiler time per message adds up like its CPU; unknown when a run lacks it")
+  void jitCompilerPerMessage() {
+    JsonObject fast = PeerBench.phase("relay", "cold", 0, 50_000, 50_000, 5.0, true, null, 0,
+      cpu("gateway", 1.0, 0.5), writes(50_000_000L), 1000, 1440.0);
+    JsonObject slow = PeerBench.phase("relay", "cold", 0, 50_000, 50_000, 10.0, true, null, 0,
+      cpu("gateway", 1.6, 0.5), writes(50_000_000L), 1000, 1440.0);
+
+    // 0.25 cores for 5 s + 0.4 cores for 10 s = 5.25 s of compiling over 100,000 messages = 0.0525 ms.
+    assertThat(PeerBench.aggregate(List.of(fast, slow)).getDouble("jit_ms_per_message")).isEqualTo(0.0525);
+    assertThat(PeerBench.jitCores(fast.getJsonObject("cpu_cores"))).isEqualTo(0.25);
+
+    JsonObject peer = run("peer", "cold", 0, 5.0, 1.6, 1500L);
+    assertThat(PeerBench.jitCores(peer.getJsonObject("cpu_cores"))).isNull();
+    assertThat(PeerBench.aggregate(List.of(fast, peer)).getValue("jit_ms_per_message")).isNull();
+    assertThat(PeerBench.aggregate(List.of()).getValue("jit_ms_per_message")).isNull();
+  }
+
+  @Test
+  @DisplayName("A cold run without the AOT cache is summed apart and compared with the peer's cold run; absent without one")
+  void coldWithoutTheAotCache() {
+    List<JsonObject> phases = List.of(
+      run("relay", "cold", 0, 4.0, 1.6, 1500L),
+      run("peer", "cold", 0, 5.0, 1.6, 1500L),
+      run("relay", "round", 1, 4.0, 1.4, 1000L),
+      run("peer", "round", 1, 6.0, 1.0, 1500L),
+      run("relay", PeerBench.COLD_WITHOUT_AOT_CACHE, 0, 8.0, 1.8, 1500L));
+
+    JsonObject summary = PeerBench.summarize(phases);
+
+    JsonObject without = summary.getJsonObject(PeerBench.COLD_WITHOUT_AOT_CACHE);
+    // 10,000 in 8 s = 1,250/s against the peer's cold 2,000/s; with the cache 2,500/s, 1.25x.
+    assertThat(without.getJsonObject("relay").getDouble("messages_per_second")).isEqualTo(1250.0);
+    assertThat(without.getJsonObject("ratios").getDouble("throughput")).isEqualTo(0.625);
+    assertThat(summary.getJsonObject("cold").getJsonObject("ratios").getDouble("throughput")).isEqualTo(1.25);
+    assertThat(summary.getJsonObject("cold").getJsonObject("relay").getInteger("runs")).isEqualTo(1);
+    assertThat(PeerReport.kinds(summary)).containsExactly("warm", "cold", PeerBench.COLD_WITHOUT_AOT_CACHE);
+    assertThat(PeerReport.runLabel(phases.get(4))).isEqualTo("Relay, cold, no AOT cache");
+    // Its messages count in exactly-once like any other run's.
+    assertThat(summary.getLong("lost")).isZero();
+
+    JsonObject plain = PeerBench.summarize(phases.subList(0, 4));
+    assertThat(plain.containsKey(PeerBench.COLD_WITHOUT_AOT_CACHE)).isFalse();
+    assertThat(PeerReport.kinds(plain)).containsExactly("warm", "cold");
+  }
+
+  @Test
   @DisplayName("A lost or duplicated message, a failed enqueue, a job not completed or a size mismatch is a problem")
   void problemsOfARun() {
     JsonObject good = run("peer", "round", 2, 4.0, 1.0, 1500L).put("jobs_left", 0L)
@@ -212,9 +258,15 @@ class PeerBenchTest {
       200, 1440.0);
   }
 
+  /** A CPU split as CpuUsage writes it; a gateway's JIT compiler threads take a quarter of its cores. */
   private static JsonObject cpu(String own, double ownCores, double postgresql) {
-    return new JsonObject().put(own, ownCores).put("postgresql", postgresql).put("load_generator", 0.3)
+    JsonObject split = new JsonObject().put(own, ownCores).put("postgresql", postgresql).put("load_generator", 0.3)
       .put("other", 0.01).put("machine_busy", ownCores + postgresql + 0.31).put("machine_cores", 2);
+    if ("gateway".equals(own)) {
+      split.put("jvm_threads", new JsonObject().put("gateway",
+        new JsonObject().put("jit_compiler", ownCores / 4).put("gc", 0.01)));
+    }
+    return split;
   }
 
   private static JsonObject writes(long bytes) {

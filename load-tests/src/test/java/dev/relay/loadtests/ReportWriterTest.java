@@ -72,12 +72,14 @@ class ReportWriterTest {
       "<tr><th>cold: messages/s</th><td class=\"n\">2500.0</td><td class=\"n\">2000.0</td><td class=\"n\">1.2500</td>",
       "Against graphile-worker: graphile-worker, round 1", "throughput 1.5000, CPU 0.9333, WAL 0.8000",
       "their idle polling took: the gateway 0.02, the peer 0.01, PostgreSQL 0.01 cores, and 120.0 bytes of WAL");
-    assertThat(html).doesNotContain("Against graphile-worker: Relay, warm-up");
+    assertThat(html).doesNotContain("Against graphile-worker: Relay, warm-up", "cold, no AOT cache");
+    assertThat(html).contains("<tr><th>warm: … of it, the JIT compiler</th><td class=\"n\">0.0840</td>");
     // The peer's runs count in the exactly-once goals with the other end-to-end runs.
     assertThat(goal(written.getJsonArray("goals"), "no_duplicates").getLong("figure")).isEqualTo(2L);
     String summary = ReportWriter.summary(written);
     assertThat(summary).contains("Relay against graphile-worker 0.18.0 (Node v20.20.2): 2 worker processes",
-      "warm  Relay 2500.0 messages/s, 0.5600 ms CPU/message, 1200.0 B WAL/message | peer 1666.7 messages/s",
+      "warm  Relay 2500.0 messages/s, 0.5600 ms CPU/message (JIT compiler 0.0840), 1200.0 B WAL/message | peer 1666.7 "
+        + "messages/s",
       "Relay/peer: throughput 1.5000, CPU 0.9333, WAL 0.8000 (1 run each)",
       "NOT  Relay CPU ms per message ÷ graphile-worker's", "content per message: Relay 1440.0 B, peer 1440.0 B (same size)",
       "idle floor (both sides up, nothing to do): gateway 0.02, peer 0.01, PostgreSQL 0.01 cores, 120.0 B WAL/s");
@@ -86,6 +88,18 @@ class ReportWriterTest {
     assertThat(PeerReport.summary(written.getJsonObject("peer"), true))
       .contains("met  Relay messages/s ÷ graphile-worker messages/s (warm): 1.5 (goal >= 1.5)",
         "met  Relay WAL bytes per delivered message (warm): 1200.0 (goal <= 1200)");
+
+    JsonObject cached = result();
+    JsonObject cachedPeer = cached.getJsonObject("peer");
+    cachedPeer.getJsonArray("phases").add(PeerBenchTest.run("relay", PeerBench.COLD_WITHOUT_AOT_CACHE, 0, 8.0, 1.8, 1500L));
+    cachedPeer.mergeIn(PeerBench.summarize(cachedPeer.getJsonArray("phases").stream().map(JsonObject.class::cast).toList()));
+    String cachedSummary = ReportWriter.summary(write(cached));
+    assertThat(Files.readString(dir.resolve("report.html"), StandardCharsets.UTF_8)).contains(
+      "Relay's gateways run with an AOT cache",
+      "<tr><th>cold, no AOT cache: messages/s</th><td class=\"n\">1250.0</td><td class=\"n\">2000.0</td>"
+        + "<td class=\"n\">0.6250</td>",
+      "Against graphile-worker: Relay, cold, no AOT cache");
+    assertThat(cachedSummary).contains("cold, no AOT cache Relay 1250.0 messages/s");
 
     JsonObject failed = result();
     failed.put("peer", new JsonObject().put("error", "IllegalStateException: cannot run node"));
