@@ -23,7 +23,12 @@ import java.util.concurrent.TimeUnit;
  */
 public final class GatewayProcess implements AutoCloseable {
 
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  /**
+   * HTTP/1.1, as the campaign systems and Prometheus speak to the gateway. Left to its default, the JDK's client
+   * upgrades to h2c; on Java 25 a GET over such a connection once hung past its request timeout (RateLimitIT).
+   */
+  private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+    .connectTimeout(Duration.ofSeconds(5)).build();
 
   private final Process process;
   private final int port;
