@@ -112,9 +112,11 @@ final class AotTrainCommand implements Callable<Integer> {
           // A cache is for the jar it was made with: bin/relay uses it only while it is the newer of the two.
           Files.setLastModifiedTime(target, FileTime.fromMillis(System.currentTimeMillis()));
           System.out.printf(Locale.ROOT, "AOT cache written: %s (%.1f MB) by a training run of %d messages on Java %s "
-              + "in %.0f s. bin/relay uses it on Java %d or later until the jar is rebuilt.%n", target,
-            Files.size(target) / 1e6, messages, Runtime.version(), (System.nanoTime() - started) / 1e9,
-            GatewayOptions.AOT_CACHE_JAVA);
+              + "in %.0f s. %s%n", target, Files.size(target) / 1e6, messages, Runtime.version(),
+            (System.nanoTime() - started) / 1e9, target.toAbsolutePath().normalize().equals(
+              defaultCache(gateway.jar).toAbsolutePath().normalize())
+              ? "bin/relay uses it on Java " + GatewayOptions.AOT_CACHE_JAVA + " or later until the jar is rebuilt."
+              : "Use it with RELAY_AOT_CACHE=" + target + " bin/relay, or --gateway-aot-cache " + target + ".");
           return 0;
         } finally {
           sink.close().await();

@@ -35,8 +35,9 @@ import java.util.stream.LongStream;
  * <p>One gateway and the peer's worker processes stay up for the whole comparison. Each side first runs a cold
  * round (its first messages after start), then an unmeasured warm-up of the same size for both, then
  * {@code --peer-rounds} warm rounds, one of each side per round, the order alternating so that drift of the machine
- * favours neither. With {@code --gateway-aot-cache} that gateway starts from the cache, and a last cold run is of a
- * gateway started without it. Every run of both sides uses the same recipients. Measured per run: messages per second from the
+ * favours neither. With {@code --gateway-aot-cache} that gateway starts from the cache, and then
+ * {@code --peer-cold-pairs} pairs of fresh gateways, one with the cache and one without, the order alternating, run
+ * cold once each. Every run of both sides uses the same recipients. Measured per run: messages per second from the
  * first request (Relay's first POST, the peer's first addJobs) to the last first arrival at the sink; the CPU of the
  * side's own processes (the gateway; the peer's workers and its enqueuing process) and of PostgreSQL's; the WAL
  * written until every message's outcome is recorded; and exactly-once at the sink.
@@ -131,7 +132,12 @@ final class PeerBench {
         }
         progress.say("peer comparison: stopped the peer; stopping the gateway (exit code %d)", child.stop());
         if (gateway.aotCache != null) {
-          phases.add(coldWithoutAotCache(vertx, sink, relay, peerDb, connection, bodies));
+          // The first cold run was a gateway with the cache; each pair starts with the arm that went second before.
+          for (int pair = 1; pair <= options.coldPairs; pair++) {
+            boolean cacheFirst = pair % 2 == 0;
+            phases.add(freshCold(vertx, sink, relay, peerDb, connection, bodies, cacheFirst, pair));
+            phases.add(freshCold(vertx, sink, relay, peerDb, connection, bodies, !cacheFirst, pair));
+          }
         }
       } finally {
         Files.deleteIfExists(bodies);
@@ -150,20 +156,21 @@ final class PeerBench {
   }
 
   /**
-   * Relay's cold run as a gateway without the AOT cache runs it: after the comparison's gateway (which has the cache)
-   * has stopped, a gateway of its own, started without {@code -XX:AOTCache}, its first {@code --peer-messages}
-   * messages, then stopped. What the cache changes in the first minute of a campaign, measured in the same run; last,
-   * so that it meets a database the other runs warmed, which favours it if anything.
+   * One cold run of a gateway of its own, started with the AOT cache or without it, after the comparison's gateway
+   * has stopped: its first {@code --peer-messages} messages, then it is stopped. {@code --peer-cold-pairs} pairs of
+   * these, the order alternating, measure what the cache changes in the first minute of a campaign in the same run,
+   * on the same database, without one arm always meeting the database the other warmed.
    */
-  private JsonObject coldWithoutAotCache(Vertx vertx, SandboxServer sink, RelaySide relay, BenchSession peerDb,
-                                         String connection, Path bodies) throws Exception {
-    try (GatewayProcess child = GatewayProcess.start(gateway.jar, gateway.jvmArgs, relay.env(), relay.gatewayLog())) {
-      progress.say("peer comparison: started a gateway without the AOT cache (pid %d) on 127.0.0.1:%d", child.pid(),
-        child.port());
+  private JsonObject freshCold(Vertx vertx, SandboxServer sink, RelaySide relay, BenchSession peerDb, String connection,
+                               Path bodies, boolean withCache, int pair) throws Exception {
+    List<String> jvmArgs = withCache ? gateway.jvmArgs() : gateway.jvmArgs;
+    try (GatewayProcess child = GatewayProcess.start(gateway.jar, jvmArgs, relay.env(), relay.gatewayLog())) {
+      progress.say("peer comparison: started a gateway %s the AOT cache (pid %d) on 127.0.0.1:%d",
+        withCache ? "with" : "without", child.pid(), child.port());
       E2eBench.awaitReady(vertx, child);
       JsonObject run = new Sides(vertx, sink, relay, child, peerDb, connection, bodies)
-        .relay(COLD_WITHOUT_AOT_CACHE, 0, options.messages);
-      progress.say("peer comparison: stopping the gateway without the AOT cache (exit code %d)", child.stop());
+        .relay(withCache ? "cold" : COLD_WITHOUT_AOT_CACHE, pair, options.messages);
+      progress.say("peer comparison: stopping that gateway (exit code %d)", child.stop());
       return run;
     }
   }
@@ -676,6 +683,8 @@ final class PeerBench {
         .put("messages", options.messages)
         .put("warmup_messages", options.warmupMessages)
         .put("rounds", options.rounds)
+        .put("aot_cache", gateway.aotCache == null ? null : gateway.aotCache.toString())
+        .put("cold_pairs", gateway.aotCache == null ? 0 : options.coldPairs)
         .put("batch_size", base.batchSize())
         .put("clients", base.clients())
         .put("send_batch", base.sendBatch()))

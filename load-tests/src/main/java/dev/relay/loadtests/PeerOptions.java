@@ -29,6 +29,11 @@ final class PeerOptions {
       + "(default: ${DEFAULT-VALUE}).")
   int rounds;
 
+  @Option(names = "--peer-cold-pairs", defaultValue = "2",
+    description = "With --gateway-aot-cache: pairs of fresh gateways, one with the cache and one without, each run cold "
+      + "once after the warm rounds, the order alternating (default: ${DEFAULT-VALUE}).")
+  int coldPairs;
+
   @Option(names = "--peer-workers", defaultValue = "4",
     description = "graphile-worker processes (default: ${DEFAULT-VALUE}, the fastest of peer --tune on a 2-core "
       + "machine, docs/benchmarks.md).")
@@ -116,6 +121,9 @@ final class PeerOptions {
     }
     if (rounds < 1 || rounds > 20) {
       return "--peer-rounds must be 1 to 20";
+    }
+    if (coldPairs < 1 || coldPairs > 10) {
+      return "--peer-cold-pairs must be 1 to 10";
     }
     String problem = settings(1, 1).problem();
     return problem == null ? null : "--peer-*: " + problem;

@@ -35,13 +35,13 @@ final class PeerReport {
       JsonObject x = k.getJsonObject("ratios");
       s.append(String.format(Locale.ROOT, "  %-5s Relay %.1f messages/s, %s ms CPU/message (JIT compiler %s), %s B "
           + "WAL/message | peer %.1f messages/s, %s ms CPU/message, %s B WAL/message | Relay/peer: throughput %s, "
-          + "CPU %s, WAL %s (%d run%s each)%n",
+          + "CPU %s, WAL %s (%s)%n",
         label(kind), r.getDouble("messages_per_second"), num(r.getDouble("cpu_ms_per_message"), 4),
         num(r.getDouble("jit_ms_per_message"), 4), num(r.getDouble("wal_bytes_per_message"), 1),
         g.getDouble("messages_per_second"),
         num(g.getDouble("cpu_ms_per_message"), 4), num(g.getDouble("wal_bytes_per_message"), 1),
         num(x.getDouble("throughput"), 4), num(x.getDouble("cpu_per_message"), 4), num(x.getDouble("wal_per_message"), 4),
-        r.getInteger("runs"), r.getInteger("runs") == 1 ? "" : "s"));
+        runs(r.getInteger("runs"), g.getInteger("runs"))));
     }
     for (Object o : withGoals ? peer.getJsonArray("goals") : new JsonArray()) {
       s.append(Reports.goalLine((JsonObject) o));
@@ -86,8 +86,9 @@ final class PeerReport {
       .append(params.getInteger("rounds") == 1 ? " round of " : " alternating rounds of ").append(params.getInteger("messages")).append(" messages per side after ")
       .append(params.getInteger("warmup_messages")).append(" unmeasured; cold: each side's first ")
       .append(params.getInteger("messages")).append(" messages after start")
-      .append(peer.containsKey(PeerBench.COLD_WITHOUT_AOT_CACHE) ? " (Relay's gateways run with an AOT cache; "
-        + "\"cold, no AOT cache\" is a gateway of its own started without it)" : "")
+      .append(peer.containsKey(PeerBench.COLD_WITHOUT_AOT_CACHE) ? " (Relay's gateways run with an AOT cache; after "
+        + "the warm rounds, pairs of fresh gateways with and without it run cold, the order alternating: \"cold\" "
+        + "is every cold run with the cache, \"cold, no AOT cache\" every one without)" : "")
       .append(". CPU is the side's own processes and ")
       .append("PostgreSQL's; WAL is all PostgreSQL wrote until every outcome was recorded.</p>\n");
     h.append("<table id=\"peer-comparison\">\n<tr><th></th><th>Relay</th><th>graphile-worker</th>")
@@ -142,14 +143,22 @@ final class PeerReport {
   static String runLabel(JsonObject run) {
     String side = "relay".equals(run.getString("side")) ? "Relay" : PeerBench.PEER_NAME;
     String phase = run.getString("phase");
-    return side + ", " + ("round".equals(phase) ? "round " + run.getInteger("round")
-      : "warmup".equals(phase) ? "warm-up (not measured)" : label(phase));
+    int round = run.getInteger("round", 0);
+    return side + ", " + ("round".equals(phase) ? "round " + round
+      : "warmup".equals(phase) ? "warm-up (not measured)"
+      : label(phase) + (round > 0 ? " (fresh gateway, pair " + round + ")" : ""));
   }
 
   /** The comparison's kinds of run in a result: warm, cold, and cold without the AOT cache when it was measured. */
   static List<String> kinds(JsonObject peer) {
     return peer.containsKey(PeerBench.COLD_WITHOUT_AOT_CACHE)
       ? List.of("warm", "cold", PeerBench.COLD_WITHOUT_AOT_CACHE) : List.of("warm", "cold");
+  }
+
+  /** How many runs each side's figures are of: "3 runs each", or "Relay 3 runs, peer 1" when they differ. */
+  static String runs(int relay, int peer) {
+    return relay == peer ? relay + (relay == 1 ? " run each" : " runs each")
+      : "Relay " + relay + (relay == 1 ? " run" : " runs") + ", peer " + peer;
   }
 
   /** A kind of run as the report names it. */

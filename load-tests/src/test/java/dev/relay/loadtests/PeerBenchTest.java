@@ -146,12 +146,42 @@ class PeerBenchTest {
     assertThat(summary.getJsonObject("cold").getJsonObject("relay").getInteger("runs")).isEqualTo(1);
     assertThat(PeerReport.kinds(summary)).containsExactly("warm", "cold", PeerBench.COLD_WITHOUT_AOT_CACHE);
     assertThat(PeerReport.runLabel(phases.get(4))).isEqualTo("Relay, cold, no AOT cache");
+    assertThat(PeerReport.runLabel(run("relay", "cold", 2, 4.0, 1.6, 1500L)))
+      .isEqualTo("Relay, cold (fresh gateway, pair 2)");
     // Its messages count in exactly-once like any other run's.
     assertThat(summary.getLong("lost")).isZero();
 
     JsonObject plain = PeerBench.summarize(phases.subList(0, 4));
     assertThat(plain.containsKey(PeerBench.COLD_WITHOUT_AOT_CACHE)).isFalse();
     assertThat(PeerReport.kinds(plain)).containsExactly("warm", "cold");
+  }
+
+  @Test
+  @DisplayName("The fresh gateways' cold runs add up per arm: every run with the cache in cold, every one without apart")
+  void coldPairsAddUpPerArm() {
+    List<JsonObject> phases = List.of(
+      run("relay", "cold", 0, 4.0, 1.6, 1500L),
+      run("peer", "cold", 0, 5.0, 1.6, 1500L),
+      run("relay", "round", 1, 2.0, 1.4, 1000L),
+      run("peer", "round", 1, 4.0, 1.0, 1500L),
+      run("relay", PeerBench.COLD_WITHOUT_AOT_CACHE, 1, 6.0, 1.8, 1500L),
+      run("relay", "cold", 1, 5.0, 1.6, 1500L),
+      run("relay", "cold", 2, 3.0, 1.6, 1500L),
+      run("relay", PeerBench.COLD_WITHOUT_AOT_CACHE, 2, 10.0, 1.8, 1500L));
+
+    JsonObject summary = PeerBench.summarize(phases);
+
+    // With the cache: 30,000 in 4 + 5 + 3 = 12 s = 2,500/s; without: 20,000 in 16 s = 1,250/s.
+    JsonObject cold = summary.getJsonObject("cold").getJsonObject("relay");
+    assertThat(cold.getInteger("runs")).isEqualTo(3);
+    assertThat(cold.getDouble("messages_per_second")).isEqualTo(2500.0);
+    JsonObject without = summary.getJsonObject(PeerBench.COLD_WITHOUT_AOT_CACHE).getJsonObject("relay");
+    assertThat(without.getInteger("runs")).isEqualTo(2);
+    assertThat(without.getDouble("messages_per_second")).isEqualTo(1250.0);
+    assertThat(summary.getJsonObject("warm").getJsonObject("relay").getInteger("runs")).isEqualTo(1);
+    assertThat(PeerReport.runs(3, 1)).isEqualTo("Relay 3 runs, peer 1");
+    assertThat(PeerReport.runs(3, 3)).isEqualTo("3 runs each");
+    assertThat(PeerReport.runs(1, 1)).isEqualTo("1 run each");
   }
 
   @Test
