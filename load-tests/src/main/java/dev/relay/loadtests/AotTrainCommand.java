@@ -2,6 +2,7 @@ package dev.relay.loadtests;
 
 import dev.relay.adapters.testkit.SandboxServer;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -19,12 +20,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * {@code relay-bench aot-train}: makes the gateway's AOT cache (Java 25+, JEP 483 and 515) from a training run: a
  * gateway started with {@code -XX:AOTCacheOutput} sends {@code --messages} end to end through the sink of the
- * benchmarks, as a campaign does (intake, render, send, record), and is stopped; at its exit the JVM writes the
+ * benchmarks, as a campaign does (intake, render, send, record), then 2,000 one-recipient transactional batches, and
+ * is stopped; at its exit the JVM writes the
  * classes it loaded and linked and the profiles of the methods it ran. A gateway started with
  * {@code -XX:AOTCache} (as {@code bin/relay} does when the file is there) starts from them instead of from nothing.
  */
@@ -97,8 +101,9 @@ final class AotTrainCommand implements Callable<Integer> {
               throw new IllegalStateException("the training run did not deliver its " + messages + " messages exactly "
                 + "once (" + run.arrival().unique() + " arrived, " + sink.duplicateCount() + " duplicates); see " + log);
             }
-            progress.say("aot-train: %d messages in %.1f s; stopping the gateway, whose JVM writes the cache",
-              messages, (System.nanoTime() - runStart) / 1e9);
+            progress.say("aot-train: %d messages in %.1f s", messages, (System.nanoTime() - runStart) / 1e9);
+            trainTransactional(vertx, sink, child, apiKey, log);
+            progress.say("aot-train: stopping the gateway, whose JVM writes the cache");
             int exit = child.stop(CACHE_WRITE_GRACE);
             if (exit == -1) {
               throw new IllegalStateException("the gateway did not exit within " + CACHE_WRITE_GRACE.toSeconds()
@@ -128,6 +133,36 @@ final class AotTrainCommand implements Callable<Integer> {
       Files.deleteIfExists(partial);
     }
   }
+
+  /**
+   * The transactional path too (one-recipient {@code priority: "transactional"} batches, handed straight to the
+   * dispatcher): without it in the training, a fresh gateway's first transactional messages run that code
+   * uncompiled, while the compiler is busy with the campaign's.
+   */
+  private void trainTransactional(Vertx vertx, SandboxServer sink, GatewayProcess child, String apiKey, Path log) {
+    sink.reset();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+    Arrivals arrivals = Arrivals.watch(vertx, sink, TRANSACTIONAL_BATCHES, deadline, child::isAlive, progress);
+    AtomicLong next = new AtomicLong();
+    Supplier<IntakeLoad.Batch> batches = () -> {
+      long n = next.getAndIncrement();
+      return n < TRANSACTIONAL_BATCHES
+        ? new IntakeLoad.Batch(n, Buffer.buffer(TransactionalLatency.requestBody(n))) : null;
+    };
+    try (IntakeLoad load = new IntakeLoad(vertx, child.port(), apiKey, 4, false, child::isAlive)) {
+      IntakeLoad.Phase posted = load.run(batches, Duration.ofSeconds(timeoutSeconds)).await();
+      arrivals.expect(posted.recipientsAccepted);
+      Arrivals.Outcome arrival = arrivals.outcome().await();
+      if (posted.errors > 0 || !arrival.complete() || arrival.unique() < TRANSACTIONAL_BATCHES) {
+        throw new IllegalStateException("the training's " + TRANSACTIONAL_BATCHES + " transactional batches did not all "
+          + "arrive (" + posted.errors + " POST errors, " + arrival.unique() + " arrived); see " + log);
+      }
+    }
+    progress.say("aot-train: %d transactional messages", TRANSACTIONAL_BATCHES);
+  }
+
+  /** One-recipient transactional batches of the training. */
+  private static final int TRANSACTIONAL_BATCHES = 2000;
 
   /** Where bin/relay looks for the cache of {@code jar}: its name with {@code .aot} for {@code .jar}. */
   static Path defaultCache(Path jar) {

@@ -47,7 +47,7 @@ public enum Setting {
   DB_NAME("db.name", Type.STRING, "relay", "PostgreSQL database; created at start-up when missing and the role may."),
   DB_USER("db.user", Type.STRING, "postgres", "PostgreSQL role."),
   DB_PASSWORD("db.password", Type.SECRET, "", "PostgreSQL password (empty for trust authentication). A secret: may be ${env:NAME} or ${file:/path}."),
-  DB_POOL_SIZE("db.pool-size", Type.INT, "8", "Connections in the reactive pool of each gateway process."),
+  DB_POOL_SIZE("db.pool-size", Type.INT, "16", "Connections in the reactive pool of each gateway process."),
   DB_CONNECT_TIMEOUT_MS("db.connect-timeout-ms", Type.INT, "3000",
       "How long a new PostgreSQL connection may take before the request is answered 503."),
   DB_CREATE_DATABASE("db.create-database", Type.BOOL, "true", "Create the database at start-up when it is missing."),
