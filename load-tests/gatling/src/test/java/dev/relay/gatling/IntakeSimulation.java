@@ -22,7 +22,7 @@ import static io.gatling.javaapi.http.HttpDsl.status;
  * expects {@code 202} with every recipient accepted. Recipient ids ({@code g<run>-<n>}) are distinct across the
  * run and across runs; so are the {@code Idempotency-Key}s, when sent.
  */
-public class IntakeSimulation extends Simulation {
+public final class IntakeSimulation extends Simulation {
 
   private static final String[] FIRST_NAMES = {"Ayse", "Mehmet", "Elif", "Can", "Zeynep", "Emre", "Deniz", "Selin"};
   private static final String[] PLANS = {"free", "silver", "gold"};

@@ -30,7 +30,7 @@ import static io.gatling.javaapi.http.HttpDsl.status;
  * An open must be {@code 200 image/gif}; a click {@code 302} to exactly the URL of the link its token names.
  * Redirects are not followed: the link targets are not on this machine.
  */
-public class TrackingSimulation extends Simulation {
+public final class TrackingSimulation extends Simulation {
 
   static final String BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     + "Chrome/120.0.0.0 Safari/537.36";

@@ -35,7 +35,7 @@ import static io.gatling.javaapi.http.HttpDsl.status;
  * The events name provider message ids that no message of the gateway has, so the gateway stores them and
  * keeps them pending (see load-tests/README.md).
  */
-public class WebhookSimulation extends Simulation {
+public final class WebhookSimulation extends Simulation {
 
   private final LoadSettings settings = LoadSettings.read(50);
   /** The URL providers call, over which Twilio signs: the gateway's {@code http.public-base-url}. */
