@@ -73,7 +73,8 @@ class LauncherTest {
   }
 
   @Test
-  @DisplayName("No cache, or RELAY_AOT_CACHE=off: plain java -jar, silently; RELAY_AOT_CACHE names another file")
+  @DisplayName("No cache, RELAY_AOT_CACHE=off or AOT options of the operator's own: no cache added; RELAY_AOT_CACHE names "
+    + "another file")
   void cacheChoice() throws Exception {
     Path home = jdk("26", true);
     jar(Instant.parse("2026-12-01T10:00:00Z"));
@@ -85,6 +86,12 @@ class LauncherTest {
     touch(dir.resolve("relay.aot"), Instant.parse("2026-12-01T10:05:00Z"));
     Run off = launch(Map.of("JAVA_HOME", home.toString(), "RELAY_AOT_CACHE", "off"), "serve");
     assertThat(off.args()).noneMatch(a -> a.startsWith("-XX:AOTCache"));
+
+    // A training run's own option: the launcher adds none of its own beside it.
+    Run training = launch(Map.of("JAVA_HOME", home.toString(), "RELAY_JAVA_OPTS",
+      "-XX:AOTCacheOutput=" + dir.resolve("relay.aot")), "serve");
+    assertThat(training.args()).filteredOn(a -> a.startsWith("-XX:AOT"))
+      .containsExactly("-XX:AOTCacheOutput=" + dir.resolve("relay.aot"));
 
     Path other = touch(dir.resolve("other.aot"), Instant.parse("2026-12-01T10:06:00Z"));
     Run named = launch(Map.of("JAVA_HOME", home.toString(), "RELAY_AOT_CACHE", other.toString()), "serve");
